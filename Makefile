@@ -1,0 +1,32 @@
+# Everything the project needs is installed into .venv by these targets.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+DEMO_SCENARIO := scenarios/b2b_saas.toml
+
+.PHONY: demo test test-slow lint bench clean
+
+$(VENV)/.installed-base: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@ $(VENV)/.installed-base
+
+demo: $(VENV)/.installed-base  ## solve the B2B example and print the plan
+	$(BIN)/tradeoff solve $(DEMO_SCENARIO)
+
+test: $(VENV)/.installed-test  ## the default suite (under two minutes)
+	$(BIN)/python -m pytest -q
+
+test-slow: $(VENV)/.installed-test  ## the slow checks only (large plans, high-resolution references)
+	$(BIN)/python -m pytest -q -m slow
+
+lint: $(VENV)/.installed-test
+	$(BIN)/ruff check optimizer tests benchmarks scenarios cli.py
+
+clean:
+	rm -rf $(VENV) *.egg-info .pytest_cache .hypothesis

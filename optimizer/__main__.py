@@ -1,0 +1,5 @@
+"""``python -m optimizer ...`` runs the ``tradeoff`` command."""
+
+from optimizer.cli import main
+
+main()

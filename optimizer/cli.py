@@ -1,0 +1,240 @@
+"""The ``tradeoff`` command: parse, call one library function, format, exit code.
+
+Exit codes: 0 a plan (optimal, or the best found before a time limit); 1 the scenario has
+no feasible plan (or no bounded one); 2 bad input or usage; 3 solver failure; 130 interrupted.
+Tracebacks only with ``--debug``.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import click
+
+import optimizer
+from optimizer.errors import ScenarioError, SolverError
+from optimizer.output import write_text
+from optimizer.plan import Plan
+from optimizer.render import glossary_records, glossary_table, plan_table
+from optimizer.scenario import Scenario, load_scenario
+from optimizer.scenario.overrides import Override
+from optimizer.status import Status
+
+EXIT_OK, EXIT_INFEASIBLE, EXIT_INPUT, EXIT_SOLVER, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+FORMATS = ("table", "json", "csv")
+
+
+def exit_code(plan: Plan) -> int:
+    """The exit code for a plan's status."""
+    if plan.status is Status.OPTIMAL or (plan.status is Status.TIME_LIMIT and plan.allocation):
+        return EXIT_OK
+    if plan.status in (Status.INFEASIBLE, Status.UNBOUNDED):
+        return EXIT_INFEASIBLE
+    if plan.status is Status.INTERRUPTED:
+        return EXIT_INTERRUPTED
+    return EXIT_SOLVER
+
+
+def _scenario_options(command: Callable) -> Callable:
+    command = click.option("--set", "sets", multiple=True, metavar="KEY=VALUE",
+                           help="Override one setting (repeatable); wins over --variant, which wins over the file.")(
+        command)
+    return click.option("--variant", metavar="NAME", help="Apply a named [variants.NAME] table of the file.")(command)
+
+
+def _output_options(command: Callable) -> Callable:
+    command = click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+                           help="Write to this file (atomically) instead of the terminal.")(command)
+    return click.option("--format", "fmt", type=click.Choice(FORMATS),
+                        help="table (default), json or csv; inferred from -o's suffix when not given.")(command)
+
+
+def _debug_option(command: Callable) -> Callable:
+    return click.option("--debug", is_flag=True, hidden=True, expose_value=False, help="Show tracebacks.")(command)
+
+
+def _emit(text: str, output: Path | None) -> None:
+    if output is None:
+        click.echo(text, nl=not text.endswith("\n"))
+    else:
+        write_text(output, text)
+        click.echo(f"wrote {output}", err=True)
+
+
+def _resolve_format(fmt: str | None, output: Path | None) -> str:
+    if fmt is not None:
+        return fmt
+    suffix = output.suffix.lower().lstrip(".") if output is not None else ""
+    return suffix if suffix in ("json", "csv") else "table"
+
+
+def _load(file: str, variant: str | None, sets: Sequence[str], extra: Sequence[Override] = ()) -> Scenario:
+    return load_scenario(file, variant, [*sets, *extra])
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(optimizer.__version__, prog_name="tradeoff")
+@click.option("--debug", is_flag=True, help="Show tracebacks on errors.")
+def cli(debug: bool) -> None:
+    """Optimal budget splits across marketing campaigns, certified, and the price of share of voice.
+
+    \b
+    Examples:
+      tradeoff solve scenarios/b2b_saas.toml
+      tradeoff validate scenarios/b2b_saas.toml
+      tradeoff kpis
+    """
+
+
+@cli.command()
+@click.argument("file", type=click.Path(dir_okay=False))
+@_scenario_options
+@click.option("--objective", metavar="KPI", help="KPI to maximise (leads, mqls, sov.search, ...); spend to minimise.")
+@click.option("--budget", type=float, metavar="N", help="Total budget (same as --set budget.total=N).")
+@click.option("--solver", type=click.Choice(["highs", "cbc"]), help="highs (default) or cbc (through PuLP).")
+@click.option("--tolerance", type=float, metavar="FRACTION",
+              help="Chord error per segment as a fraction of each curve's range (default 0.001).")
+@click.option("--time-limit", type=float, metavar="SECONDS", help="Stop each solver run after this long.")
+@click.option("--write-lp", type=click.Path(dir_okay=False, path_type=Path), help="Also write the program as an LP file.")
+@_output_options
+@_debug_option
+def solve(file: str, variant: str | None, sets: tuple[str, ...], objective: str | None, budget: float | None,
+          solver: str | None, tolerance: float | None, time_limit: float | None, write_lp: Path | None,
+          fmt: str | None, output: Path | None) -> int:
+    """Solve a scenario: the optimal budget split beside the current one, with its KPIs,
+    binding constraints and how close it is to the true optimum.
+
+    \b
+    Examples:
+      tradeoff solve scenarios/b2b_saas.toml
+      tradeoff solve scenarios/b2b_saas.toml --variant stretch
+      tradeoff solve scenarios/b2b_saas.toml --budget 280000 --objective mqls
+      tradeoff solve scenarios/b2b_saas.toml --format json -o plan.json
+      tradeoff solve scenarios/b2b_saas.toml --solver cbc --write-lp plan.lp
+    """
+    extra = _objective_overrides(objective)
+    if budget is not None:
+        extra.append(Override(("budget", "total"), budget, "--budget"))
+    scenario = _load(file, variant, sets, extra)
+    plan = optimizer.solve(scenario, solver=solver, tolerance=tolerance, time_limit=time_limit, write_lp=write_lp)
+    _emit(_format_plan(plan, _resolve_format(fmt, output)), output)
+    return exit_code(plan)
+
+
+def _objective_overrides(objective: str | None) -> list[Override]:
+    if objective is None:
+        return []
+    if objective == "spend":
+        return [Override(("objective", "minimize"), "spend", "--objective"),
+                Override(("objective", "maximize"), None, "--objective")]
+    return [Override(("objective", "maximize"), objective, "--objective"),
+            Override(("objective", "minimize"), None, "--objective")]
+
+
+def _format_plan(plan: Plan, fmt: str) -> str:
+    if fmt == "json":
+        return json.dumps(plan.to_dict(), indent=2, ensure_ascii=False) + "\n"
+    if fmt == "csv":
+        buffer = io.StringIO()
+        plan.to_frame().to_csv(buffer, index=False)
+        return buffer.getvalue()
+    return plan_table(plan)
+
+
+@cli.command()
+@click.argument("file", type=click.Path(dir_okay=False))
+@_scenario_options
+@_debug_option
+def validate(file: str, variant: str | None, sets: tuple[str, ...]) -> int:
+    """Check a scenario file (and every variant in it) without solving.
+
+    \b
+    Examples:
+      tradeoff validate scenarios/b2b_saas.toml
+      tradeoff validate scenarios/b2b_saas.toml --variant stretch --set budget.total=320000
+    """
+    scenario = _load(file, variant, sets)
+    problems = []
+    if variant is None:
+        for name in scenario.variants:
+            try:
+                _load(file, name, sets)
+            except ScenarioError as error:
+                problems += [f'variant "{name}": {p}' for p in error.problems]
+    if problems:
+        raise ScenarioError([optimizer.Problem("", p) for p in problems], file)
+    variants = ", ".join(scenario.variants) or "none"
+    objective = f"{scenario.objective.sense} {scenario.objective.kpi}"
+    click.echo(f"{file}: valid. {len(scenario.campaigns)} campaigns, {len(scenario.constraints)} constraints, "
+               f"{len(scenario.pools)} SOV pools; {objective}; variants: {variants}")
+    return EXIT_OK
+
+
+@cli.command()
+@_output_options
+@_debug_option
+def kpis(fmt: str | None, output: Path | None) -> int:
+    """Print the KPI glossary: every KPI's formula, unit and direction.
+
+    \b
+    Examples:
+      tradeoff kpis
+      tradeoff kpis --format json
+    """
+    fmt = _resolve_format(fmt, output)
+    if fmt == "json":
+        text = json.dumps(glossary_records(), indent=2) + "\n"
+    elif fmt == "csv":
+        import pandas as pd
+
+        text = pd.DataFrame(glossary_records()).to_csv(index=False)
+    else:
+        text = glossary_table() + "\n"
+    _emit(text, output)
+    return EXIT_OK
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Entry point of the ``tradeoff`` console script."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in args or bool(os.environ.get("TRADEOFF_DEBUG"))
+    sys.exit(run(args, debug))
+
+
+def run(args: list[str], debug: bool = False) -> int:
+    """Run the CLI on ``args`` and return the exit code (no ``sys.exit``)."""
+    try:
+        result: Any = cli.main(args=args, prog_name="tradeoff", standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("Interrupted.", err=True)
+        return EXIT_INTERRUPTED
+    except click.ClickException as error:
+        error.show()
+        return EXIT_INPUT
+    except click.exceptions.Exit as error:
+        return error.exit_code
+    except ScenarioError as error:
+        if debug:
+            raise
+        click.echo(f"error: {error}", err=True)
+        return EXIT_INPUT
+    except SolverError as error:
+        if debug:
+            raise
+        click.echo(f"solver error: {error}", err=True)
+        return EXIT_SOLVER
+    except KeyboardInterrupt:
+        click.echo("Interrupted.", err=True)
+        return EXIT_INTERRUPTED
+    except Exception as error:  # noqa: BLE001 - the last line of defence: no traceback without --debug
+        if debug:
+            raise
+        click.echo(f"internal error: {type(error).__name__}: {error} (rerun with --debug for the traceback)", err=True)
+        return EXIT_SOLVER
+    return result if isinstance(result, int) else EXIT_OK

@@ -1,0 +1,60 @@
+"""Numbers as a strategist reads them: money, percentages, counts (one place for all output)."""
+
+from __future__ import annotations
+
+import math
+
+from optimizer.glossary import GLOSSARY, split_pool_kpi
+
+_SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "AUD": "A$", "CAD": "C$", "NZD": "NZ$", "INR": "₹"}
+
+
+def currency_symbol(currency: str) -> str:
+    """``$`` for USD, ``€`` for EUR; other codes are followed by a space (``SEK 1,200``)."""
+    return _SYMBOLS.get(currency, f"{currency} ")
+
+
+def money(value: float | None, currency: str = "USD", decimals: int | None = None) -> str:
+    """``$250,000`` (no cents from $1,000 up), ``$4.66``; a dash when undefined."""
+    if value is None or not math.isfinite(value):
+        return "–"
+    if decimals is None:
+        decimals = 0 if abs(value) >= 1000 or value == 0 else 2
+    sign = "-" if value < 0 else ""
+    return f"{sign}{currency_symbol(currency)}{abs(value):,.{decimals}f}"
+
+
+def percent(value: float | None, decimals: int = 1) -> str:
+    """``23.5%`` from 0.235."""
+    if value is None or not math.isfinite(value):
+        return "–"
+    return f"{value * 100:.{decimals}f}%"
+
+
+def count(value: float | None) -> str:
+    """``1,234`` for volumes; one decimal below 100 so small plans stay readable."""
+    if value is None or not math.isfinite(value):
+        return "–"
+    return f"{value:,.1f}" if abs(value) < 100 else f"{value:,.0f}"
+
+
+def kpi_value(kpi: str, value: float | None, currency: str = "USD") -> str:
+    """A KPI's value in its glossary unit (``sov.search`` and ``esov.media`` as percentages)."""
+    if split_pool_kpi(kpi) is not None:
+        return percent(value)
+    definition = GLOSSARY.get(kpi)
+    unit = definition.unit if definition is not None else "count"
+    if unit == "currency":
+        return money(value, currency)
+    if unit == "percent":
+        return percent(value)
+    if unit == "multiple":
+        return "–" if value is None or not math.isfinite(value) else f"{value:.2f}x"
+    return count(value)
+
+
+def signed_percent(value: float | None) -> str:
+    """``+12.5%`` / ``-3.0%``."""
+    if value is None or not math.isfinite(value):
+        return "–"
+    return f"{value * 100:+.1f}%"

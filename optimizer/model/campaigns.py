@@ -1,0 +1,171 @@
+"""Campaigns as the model sees them: spend bounds, curves, and each outcome as a scaled curve."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+
+from optimizer.curves import Curve, Exponential, Hill, Linear, Log, Power, Tabular, breakpoints
+from optimizer.glossary import OUTCOMES
+from optimizer.scenario.schema import (
+    BudgetSpec,
+    Campaign,
+    ExponentialSpec,
+    HillSpec,
+    LinearSpec,
+    LogSpec,
+    PowerSpec,
+    RateSpec,
+    TabularSpec,
+)
+
+
+@dataclass(frozen=True)
+class Term:
+    """An outcome of a campaign: ``multiplier`` x the campaign's curve number ``curve``."""
+
+    curve: int
+    multiplier: float
+
+
+@dataclass(frozen=True)
+class CampaignModel:
+    """A campaign reduced to numbers: where its spend may go and what each dollar buys."""
+
+    name: str
+    channel: str
+    stage: str
+    tags: tuple[str, ...]
+    pools: tuple[str, ...]
+    current: float
+    lo: float
+    hi: float
+    lo_reason: str
+    hi_reason: str
+    curves: tuple[Curve, ...]
+    terms: Mapping[str, Term]
+
+    def outcome(self, name: str, spend: np.ndarray | float) -> np.ndarray:
+        """The outcome ``name`` at ``spend`` (zero when the campaign does not define it)."""
+        term = self.terms.get(name)
+        if term is None:
+            return np.zeros_like(np.asarray(spend, dtype=float))
+        return term.multiplier * self.curves[term.curve].value(spend)
+
+    def marginal(self, name: str, spend: np.ndarray | float, side: str = "right") -> np.ndarray:
+        """d outcome / d spend at ``spend``; ``side="left"`` for the last dollar before ``spend``."""
+        term = self.terms.get(name)
+        if term is None:
+            return np.zeros_like(np.asarray(spend, dtype=float))
+        curve = self.curves[term.curve]
+        if side == "left" and isinstance(curve, Tabular):
+            return term.multiplier * curve.left_marginal(spend)
+        return term.multiplier * curve.marginal(spend)
+
+    @property
+    def is_concave(self) -> bool:
+        """True when no curve has a convex stretch within the spend range."""
+        return all(curve.is_concave_on(self.lo, self.hi) for curve in self.curves)
+
+    def grid(self, tolerance: float) -> np.ndarray:
+        """Breakpoints on ``[lo, hi]`` within ``tolerance`` for every curve of the campaign."""
+        if self.hi <= self.lo:
+            return np.array([self.lo])
+        grids = [breakpoints(curve, self.lo, self.hi, tolerance) for curve in self.curves]
+        return np.unique(np.concatenate(grids))
+
+
+def curve_from_spec(spec: object) -> Curve:
+    """The ``Curve`` a scenario's curve spec describes."""
+    match spec:
+        case LinearSpec():
+            return Linear(spec.unit_cost)
+        case ExponentialSpec():
+            return Exponential(spec.max, spec.scale)
+        case HillSpec():
+            return Hill(spec.max, spec.half, spec.shape)
+        case PowerSpec():
+            return Power(spec.coef, spec.exponent)
+        case LogSpec():
+            return Log(spec.coef, spec.scale)
+        case TabularSpec():
+            points = list(spec.points)
+            if points[0][0] > 0:
+                points.insert(0, (0.0, 0.0))
+            return Tabular(tuple(p[0] for p in points), tuple(p[1] for p in points))
+    raise TypeError(f"not a curve spec: {spec!r}")
+
+
+def outcome_terms(campaign: Campaign) -> tuple[tuple[Curve, ...], dict[str, Term]]:
+    """The campaign's curves, and each defined outcome as a multiple of one of them.
+
+    Rates are followed down to the curve they rest on: with ``clicks = 4.5% of impressions``
+    and ``leads = 7.5% of clicks``, leads are 0.3375% of the impressions curve.
+    """
+    curves: list[Curve] = []
+    curve_of: dict[str, int] = {}
+    for name in OUTCOMES:
+        spec = campaign.outcome(name)
+        if spec is not None and not isinstance(spec, RateSpec):
+            curve_of[name] = len(curves)
+            curves.append(curve_from_spec(spec))
+    terms: dict[str, Term] = {}
+    for name in campaign.defined_outcomes():
+        multiplier, current = 1.0, name
+        spec = campaign.outcome(current)
+        while isinstance(spec, RateSpec):
+            multiplier *= spec.rate
+            current = spec.of
+            spec = campaign.outcome(current)
+        terms[name] = Term(curve_of[current], multiplier)
+    return tuple(curves), terms
+
+
+def spend_bounds(campaign: Campaign, budget: BudgetSpec | None,
+                 curves: tuple[Curve, ...]) -> tuple[float, float, str, str]:
+    """``(lo, hi, lo_reason, hi_reason)``: the spend range the plan may use.
+
+    ``max_change`` applies to campaigns with a current spend (a new campaign cannot move
+    a percentage of zero); the campaign's own ``spend.max_change`` wins over the budget's.
+    """
+    spend = campaign.spend
+    if spend.locked:
+        return spend.current, spend.current, "locked", "locked"
+    lo, lo_reason = spend.min, "min"
+    hi, hi_reason = (spend.max, "max") if spend.max is not None else (np.inf, "")
+    total = budget.total if budget is not None else None
+    if total is not None and total < hi:
+        hi, hi_reason = total, "budget"
+    domain = min(curve.domain_max for curve in curves)
+    if domain < hi:
+        hi, hi_reason = domain, "curve data"
+    max_change = spend.max_change if spend.max_change is not None else (budget.max_change if budget else None)
+    if max_change is not None and spend.current > 0:
+        floor, ceiling = spend.current * (1 - max_change), spend.current * (1 + max_change)
+        if floor > lo:
+            lo, lo_reason = floor, "max_change"
+        if ceiling < hi:
+            hi, hi_reason = ceiling, "max_change"
+    return float(lo), float(hi), lo_reason, hi_reason
+
+
+def campaign_model(campaign: Campaign, budget: BudgetSpec | None) -> CampaignModel:
+    """The model's view of one scenario campaign."""
+    curves, terms = outcome_terms(campaign)
+    lo, hi, lo_reason, hi_reason = spend_bounds(campaign, budget, curves)
+    return CampaignModel(
+        name=campaign.name,
+        channel=campaign.channel,
+        stage=campaign.stage,
+        tags=campaign.tags,
+        pools=campaign.pools,
+        current=campaign.spend.current,
+        lo=lo,
+        hi=hi,
+        lo_reason=lo_reason,
+        hi_reason=hi_reason,
+        curves=curves,
+        terms=terms,
+    )

@@ -1,0 +1,67 @@
+"""Evaluate a spend split on the exact curves: every outcome, marginal, total and KPI."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+
+from optimizer.glossary import OUTCOMES, ratio_kpis
+from optimizer.model.expressions import Expr
+from optimizer.model.formulation import Formulation, RowSpec
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """A spend split and what it buys, campaign by campaign, on the exact curves."""
+
+    spend: np.ndarray
+    outcomes: Mapping[str, np.ndarray]
+    marginals: Mapping[str, np.ndarray]
+    totals: Mapping[str, float]
+    sov: Mapping[str, float]
+    pooled: Mapping[str, float]
+
+    def value(self, expr: Expr) -> float:
+        """An expression's value for this split."""
+        return expr.value(self.spend, self.outcomes)
+
+    def magnitude(self, expr: Expr) -> float:
+        """The size of an expression's terms, for relative tolerances."""
+        return expr.terms_magnitude(self.spend, self.outcomes)
+
+    def kpis(self) -> dict[str, float]:
+        """Every volume and ratio KPI of the glossary for the whole split."""
+        return {**self.totals, **ratio_kpis(self.totals)}
+
+
+def evaluate(form: Formulation, spend: np.ndarray) -> Evaluation:
+    """Outcomes and marginals of each campaign at ``spend``; totals; SOV per pool.
+
+    Marginals are taken on the side the plan could still move: the last dollar's value at
+    a campaign's upper bound, the next dollar's elsewhere.
+    """
+    spend = np.asarray(spend, dtype=float)
+    at_top = spend >= np.array([c.hi for c in form.campaigns]) - 1e-9
+    outcomes = {name: np.zeros(form.size) for name in OUTCOMES}
+    marginals = {name: np.zeros(form.size) for name in OUTCOMES}
+    for i, campaign in enumerate(form.campaigns):
+        side = "left" if at_top[i] else "right"
+        for name in campaign.terms:
+            outcomes[name][i] = campaign.outcome(name, spend[i])
+            marginals[name][i] = campaign.marginal(name, spend[i], side)
+    totals = {"spend": float(spend.sum()), **{name: float(outcomes[name].sum()) for name in OUTCOMES}}
+    pooled = {name: float(pool.expr().value(spend, outcomes)) for name, pool in form.pools.items()}
+    sov = {name: pool.share(pooled[name]) for name, pool in form.pools.items()}
+    return Evaluation(spend, outcomes, marginals, totals, sov, pooled)
+
+
+def constraint_value(form: Formulation, spec: RowSpec, evaluation: Evaluation) -> float:
+    """The constrained KPI's value in the user's units: a share, a ratio, or a volume."""
+    if spec.family == "sov" and spec.pool is not None:
+        return form.pools[spec.pool].share(evaluation.pooled[spec.pool])
+    if spec.family in ("share", "ratio") and spec.step_expr is not None:
+        denominator = evaluation.value(spec.step_expr)
+        return evaluation.value(spec.expr) / denominator + spec.bound if denominator else float("nan")
+    return evaluation.value(spec.expr)

@@ -1,0 +1,146 @@
+"""The optimisation problem in business terms, before any linearisation.
+
+A ``Formulation`` holds the campaigns (bounds and curves), the SOV pools, one ``RowSpec``
+per constraint side and the goal. Rows are linear in spend and in outcomes; ``compile``
+turns them into sparse arrays on piecewise-linear segments.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, replace
+from types import MappingProxyType
+from typing import Literal
+
+import numpy as np
+
+from optimizer.model.campaigns import CampaignModel
+from optimizer.model.expressions import Expr
+
+Sense = Literal[">=", "<=", "=="]
+
+
+@dataclass(frozen=True)
+class RowSpec:
+    """One linear constraint ``expr <sense> rhs``, with what is needed to explain it.
+
+    ``step`` (times the value of ``step_expr`` at the plan, when given) is how much the
+    right-hand side moves when the user's bound is relaxed by one quoted unit; a shadow
+    price is the objective gained per such unit (``step_label``).
+    """
+
+    name: str
+    family: str
+    kpi: str
+    where: str
+    sense: Sense
+    rhs: float
+    bound: float
+    expr: Expr
+    step: float = 1.0
+    step_expr: Expr | None = None
+    step_label: str = ""
+    constraint: int | None = None
+    pool: str | None = None
+
+
+@dataclass(frozen=True)
+class PoolModel:
+    """A share-of-voice pool: which campaigns count and how share is measured."""
+
+    name: str
+    label: str
+    volume: Literal["impressions", "spend"]
+    against_competitors: bool
+    reference: float
+    som: float | None
+    members: np.ndarray
+
+    def share(self, ours: float) -> float:
+        """SOV for our pooled volume: ours / (ours + competitors) or ours / total."""
+        if self.against_competitors:
+            return ours / (ours + self.reference) if ours + self.reference > 0 else 0.0
+        return ours / self.reference
+
+    def volume_for(self, share: float) -> float:
+        """Our pooled volume at which SOV equals ``share`` (the linear form of a floor)."""
+        if self.against_competitors:
+            return share / (1 - share) * self.reference
+        return share * self.reference
+
+    def volume_per_point(self, share: float) -> float:
+        """Extra pooled volume for +1 SOV point at ``share``."""
+        if self.against_competitors:
+            return 0.01 * self.reference / (1 - share) ** 2
+        return 0.01 * self.reference
+
+    def expr(self) -> Expr:
+        """Our pooled volume as an expression."""
+        return Expr.volume(self.volume, self.members)
+
+
+@dataclass(frozen=True)
+class Goal:
+    """What the plan optimises."""
+
+    kpi: str
+    sense: Literal["maximize", "minimize"]
+    expr: Expr
+    unit: str
+
+
+@dataclass(frozen=True)
+class Formulation:
+    """Campaigns, pools, constraint rows and the goal of one scenario."""
+
+    name: str
+    currency: str
+    campaigns: tuple[CampaignModel, ...]
+    pools: Mapping[str, PoolModel]
+    rows: tuple[RowSpec, ...]
+    goal: Goal
+    tolerance: float
+    budget_total: float | None = None
+    spend_all: bool = False
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "pools", MappingProxyType(dict(self.pools)))
+
+    @property
+    def size(self) -> int:
+        return len(self.campaigns)
+
+    def mask(self, stage: Iterable[str] | None = None, channel: Iterable[str] | None = None,
+             tag: Iterable[str] | None = None, name: Iterable[str] | None = None) -> np.ndarray:
+        """Campaigns matching every given key (a key's values are alternatives)."""
+        stages, channels = _set(stage), _set(channel)
+        tags, names = _set(tag), _set(name)
+        return np.array([
+            (stages is None or c.stage in stages)
+            and (channels is None or c.channel in channels)
+            and (tags is None or bool(tags.intersection(c.tags)))
+            and (names is None or c.name in names)
+            for c in self.campaigns
+        ], dtype=bool)
+
+    def volume(self, kpi: str, mask: np.ndarray | None = None) -> Expr:
+        """A volume KPI summed over ``mask`` (every campaign by default)."""
+        return Expr.volume(kpi, np.ones(self.size, bool) if mask is None else mask)
+
+    def with_rows(self, extra: Iterable[RowSpec]) -> Formulation:
+        """A copy with more rows (the hook for constraints a planning tool adds)."""
+        return replace(self, rows=self.rows + tuple(extra))
+
+    def with_bounds(self, lo: np.ndarray, hi: np.ndarray) -> Formulation:
+        """A copy with other spend bounds (same curves)."""
+        campaigns = tuple(
+            replace(c, lo=float(a), hi=float(b)) for c, a, b in zip(self.campaigns, lo, hi, strict=True)
+        )
+        return replace(self, campaigns=campaigns)
+
+
+def _set(values: Iterable[str] | None) -> set[str] | None:
+    return None if values is None else set(values)
+
+
+ExtraRows = Callable[[Formulation], Iterable[RowSpec]]

@@ -1,0 +1,190 @@
+"""``Plan``: the immutable result of a solve, and its parts.
+
+A plan is returned for every solve that ran, feasible or not: ``status`` says which. The
+allocation and KPIs are evaluated on the exact curves (not the linearised ones), and every
+constraint has been re-checked on them (``checks``).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any
+
+from optimizer.status import Status
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+SCHEMA_VERSION = "1"
+
+ALLOCATION_COLUMNS = (
+    "campaign", "stage", "channel", "current_spend", "spend", "change", "change_pct", "impressions", "clicks",
+    "leads", "mqls", "sqls", "customers", "revenue", "cpc", "cpl", "marginal_cpl", "at_bound", "exact_milp",
+)
+
+
+@dataclass(frozen=True)
+class CampaignResult:
+    """One campaign's line in the plan: spend now and planned, what it buys, at what price."""
+
+    campaign: str
+    stage: str
+    channel: str
+    current_spend: float
+    spend: float
+    change: float
+    change_pct: float
+    impressions: float
+    clicks: float
+    leads: float
+    mqls: float
+    sqls: float
+    customers: float
+    revenue: float
+    cpc: float
+    cpl: float
+    marginal_cpl: float
+    """The cost of the next lead from this campaign (spend per lead at the margin)."""
+    at_bound: str | None
+    """Why the campaign cannot move further: ``max``, ``min``, ``locked``, ``max_change``, ``budget``."""
+    exact_milp: bool
+    """True when the campaign needed the exact MILP formulation (S-shaped or non-concave curve)."""
+
+
+@dataclass(frozen=True)
+class ShadowPrice:
+    """What relaxing one binding constraint is worth, in business units."""
+
+    constraint: str
+    kind: str
+    kpi: str
+    where: str
+    bound: float
+    value: float
+    price: float
+    unit: str
+    """e.g. ``leads per extra $1 of budget``, ``leads per SOV point``."""
+
+
+@dataclass(frozen=True)
+class Check:
+    """One constraint re-checked on the plan's exact outcomes."""
+
+    constraint: str
+    sense: str
+    bound: float
+    value: float
+    ok: bool
+
+
+@dataclass(frozen=True)
+class SolveInfo:
+    """How the plan was found."""
+
+    solver: str
+    seconds: float
+    solver_seconds: float
+    tolerance: float
+    segments: int
+    milp_campaigns: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The optimal budget split for a scenario, with its KPIs and optimality certificate.
+
+    ``gap`` is the relative distance between the plan's objective (on the exact curves)
+    and a proven bound on the true optimum: 0.0003 means "within 0.03% of the best plan
+    that exists". It is None when no bound could be proven (no plan, or a solver stopped).
+    """
+
+    status: Status
+    message: str
+    scenario: str
+    currency: str
+    period: str | None
+    objective_kpi: str
+    objective_sense: str
+    objective_value: float | None
+    bound: float | None
+    gap: float | None
+    allocation: tuple[CampaignResult, ...]
+    kpis: Mapping[str, float]
+    sov: Mapping[str, float]
+    current_kpis: Mapping[str, float]
+    current_sov: Mapping[str, float]
+    shadow_prices: tuple[ShadowPrice, ...]
+    checks: tuple[Check, ...]
+    info: SolveInfo
+    warnings: tuple[str, ...] = ()
+    esov: Mapping[str, float] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for name in ("kpis", "sov", "current_kpis", "current_sov", "esov"):
+            object.__setattr__(self, name, MappingProxyType(dict(getattr(self, name))))
+
+    def __repr__(self) -> str:
+        value = "–" if self.objective_value is None else f"{self.objective_value:,.1f}"
+        gap = "–" if self.gap is None else f"{self.gap:.3%}"
+        return (f"Plan(status={self.status.value}, {self.objective_sense} {self.objective_kpi}={value}, "
+                f"gap={gap}, campaigns={len(self.allocation)}, solver={self.info.solver})")
+
+    @property
+    def success(self) -> bool:
+        """True when the plan is optimal and passed every check."""
+        return self.status is Status.OPTIMAL
+
+    @property
+    def spend(self) -> dict[str, float]:
+        """Planned spend by campaign."""
+        return {row.campaign: row.spend for row in self.allocation}
+
+    def to_frame(self) -> pd.DataFrame:
+        """The allocation table, one row per campaign (empty when there is no plan)."""
+        import pandas as pd
+
+        return pd.DataFrame([asdict(row) for row in self.allocation], columns=list(ALLOCATION_COLUMNS))
+
+    def to_dict(self) -> dict[str, Any]:
+        """The plan as JSON-safe data (NaN and infinity become null), as documented in the README."""
+        data = {
+            "schema_version": SCHEMA_VERSION,
+            "scenario": {"name": self.scenario, "currency": self.currency, "period": self.period},
+            "status": self.status.value,
+            "message": self.message,
+            "objective": {"kpi": self.objective_kpi, "sense": self.objective_sense, "value": self.objective_value},
+            "gap": self.gap,
+            "bound": self.bound,
+            "kpis": {**self.kpis, "sov": dict(self.sov), "esov": dict(self.esov)},
+            "current": {**self.current_kpis, "sov": dict(self.current_sov)},
+            "allocation": [asdict(row) for row in self.allocation],
+            "shadow_prices": [asdict(price) for price in self.shadow_prices],
+            "checks": [asdict(check) for check in self.checks],
+            "solver": {**asdict(self.info), "milp_campaigns": list(self.info.milp_campaigns)},
+            "warnings": list(self.warnings),
+        }
+        return json_safe(data)
+
+    def summary(self) -> str:
+        """A few lines a strategist can read: status, objective, gap, KPIs and the binding constraints."""
+        from optimizer.render import plan_summary  # render formats Plans, so it imports this module
+
+        return plan_summary(self)
+
+
+def json_safe(value: Any) -> Any:
+    """``value`` with NaN/inf replaced by None, tuples by lists and enums by their values."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, Mapping):
+        return {str(k): json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [json_safe(v) for v in value]
+    if isinstance(value, Status):
+        return value.value
+    if hasattr(value, "item") and not isinstance(value, str):
+        return json_safe(value.item())
+    return value

@@ -1,0 +1,148 @@
+"""Plain-text views of results for a terminal: the plan beside the current split, the KPI glossary."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+from optimizer.formatting import count, kpi_value, money, percent, signed_percent
+from optimizer.glossary import GLOSSARY, KPI
+from optimizer.plan import Plan
+
+_NAME_WIDTH = 32
+_KPI_ROWS = ("spend", "impressions", "clicks", "leads", "mqls", "sqls", "customers", "revenue",
+             "cpm", "ctr", "cpc", "cvr", "cpl", "cpmql", "cac", "roas")
+
+
+def text_table(headers: Sequence[str], rows: Sequence[Sequence[str]], left: int = 1) -> str:
+    """Columns padded to their widest cell; the first ``left`` columns left-aligned, the rest right."""
+    widths = [max(len(str(cell)) for cell in column) for column in zip(headers, *rows, strict=True)]
+
+    def line(cells: Sequence[str]) -> str:
+        parts = [str(c).ljust(w) if k < left else str(c).rjust(w)
+                 for k, (c, w) in enumerate(zip(cells, widths, strict=True))]
+        return "  ".join(parts).rstrip()
+
+    rule = "  ".join("-" * w for w in widths)
+    return "\n".join([line(headers), rule, *(line(r) for r in rows)])
+
+
+def _short(name: str) -> str:
+    return name if len(name) <= _NAME_WIDTH else name[: _NAME_WIDTH - 1] + "…"
+
+
+def plan_header(plan: Plan) -> str:
+    """Scenario, status, objective against the current split, certificate, solver."""
+    period = f" · {plan.period}" if plan.period else ""
+    status = "" if plan.status.value == "optimal" else f"{plan.status.value.upper()}: "
+    lines = [f"{plan.scenario}{period} · {plan.currency}", f"{status}{plan.message}"]
+    if plan.objective_value is not None:
+        current = plan.current_kpis.get(plan.objective_kpi)
+        shown = kpi_value(plan.objective_kpi, plan.objective_value, plan.currency)
+        versus = ""
+        if current is not None and current > 0:
+            versus = (f" (current split: {kpi_value(plan.objective_kpi, current, plan.currency)}, "
+                      f"{signed_percent(plan.objective_value / current - 1)})")
+        lines.append(f"{plan.objective_sense} {plan.objective_kpi}: {shown}{versus}")
+    info = plan.info
+    milp = f"; {len(info.milp_campaigns)} campaign(s) solved exactly as a MILP" if info.milp_campaigns else ""
+    lines.append(f"solver {info.solver}, {info.seconds:.2f} s, {info.segments:,} segments at "
+                 f"{percent(info.tolerance, 2)} chord tolerance{milp}")
+    return "\n".join(lines)
+
+
+def allocation_table(plan: Plan) -> str:
+    """Campaign by campaign: current and planned spend, change, outcomes and unit costs."""
+    c = plan.currency
+    headers = ["Campaign", "Stage", "Current", "Plan", "Change", "Impr.", "Clicks", "Leads", "CPC", "CPL",
+               "Marg. CPL", "Held by"]
+    rows = [
+        [_short(r.campaign), r.stage, money(r.current_spend, c), money(r.spend, c),
+         signed_percent(r.change_pct) if not math.isnan(r.change_pct) else ("new" if r.spend > 0 else "–"),
+         count(r.impressions), count(r.clicks), count(r.leads), money(r.cpc, c), money(r.cpl, c),
+         money(r.marginal_cpl, c), r.at_bound or ""]
+        for r in plan.allocation
+    ]
+    k, q = plan.kpis, plan.current_kpis
+    rows.append(["Total", "", money(q["spend"], c), money(k["spend"], c),
+                 signed_percent(k["spend"] / q["spend"] - 1) if q["spend"] else "–",
+                 count(k["impressions"]), count(k["clicks"]), count(k["leads"]), money(k["cpc"], c),
+                 money(k["cpl"], c), "", ""])
+    return text_table(headers, rows, left=2)
+
+
+def kpi_table(plan: Plan) -> str:
+    """Every KPI for the current split and the plan, with the change."""
+    c = plan.currency
+    rows = []
+    for name in _KPI_ROWS:
+        now, new = plan.current_kpis.get(name, math.nan), plan.kpis.get(name, math.nan)
+        if name in ("mqls", "sqls", "customers", "revenue", "cpmql", "cac", "roas") and not new:
+            continue
+        change = signed_percent(new / now - 1) if now and math.isfinite(now) and math.isfinite(new) else "–"
+        rows.append([GLOSSARY[name].label, kpi_value(name, now, c), kpi_value(name, new, c), change])
+    for pool, share in plan.sov.items():
+        now = plan.current_sov.get(pool, math.nan)
+        rows.append([f"SOV {pool}", percent(now), percent(share), f"{(share - now) * 100:+.1f} pts"])
+    return text_table(["KPI", "Current", "Plan", "Change"], rows)
+
+
+def prices_table(plan: Plan) -> str:
+    """Binding constraints and what relaxing each is worth."""
+    rows = [[p.constraint, readable_price(p.price, p.unit, plan.currency)] for p in plan.shadow_prices]
+    return text_table(["Binding constraint", "Relaxing it is worth"], rows, left=2) if rows else ""
+
+
+def readable_price(price: float, unit: str, currency: str) -> str:
+    """``8.6 leads per extra $1,000 of budget`` rather than ``0.0086 leads per extra $1``."""
+    one = money(1, currency, 0)
+    if price < 0.1 and (f"per {one} " in unit or f"per extra {one} " in unit):
+        price, unit = price * 1000, unit.replace(f" {one} ", f" {money(1000, currency)} ")
+    return f"{_number(price)} {unit}"
+
+
+def _number(value: float) -> str:
+    return f"{value:,.0f}" if value >= 100 else f"{value:,.3g}"
+
+
+def plan_table(plan: Plan) -> str:
+    """The full terminal view of a plan."""
+    parts = [plan_header(plan)]
+    if plan.allocation:
+        parts += [allocation_table(plan), kpi_table(plan)]
+        prices = prices_table(plan)
+        if prices:
+            parts.append(prices)
+    if plan.warnings:
+        parts.append("Notes:\n" + "\n".join(f"  - {w}" for w in plan.warnings))
+    return "\n\n".join(parts) + "\n"
+
+
+def plan_summary(plan: Plan) -> str:
+    """A few lines: header, headline KPIs, and the binding constraints."""
+    lines = [plan_header(plan)]
+    if plan.allocation:
+        c = plan.currency
+        k = plan.kpis
+        sov = ", ".join(f"{pool} {percent(share)}" for pool, share in plan.sov.items())
+        lines.append(f"spend {money(k['spend'], c)}, leads {count(k['leads'])}, CPL {money(k['cpl'], c)}, "
+                     f"CPC {money(k['cpc'], c)}" + (f", SOV {sov}" if sov else ""))
+        for price in plan.shadow_prices[:5]:
+            lines.append(f"binding: {price.constraint}: {readable_price(price.price, price.unit, c)}")
+    return "\n".join(lines)
+
+
+def glossary_table() -> str:
+    """The KPI glossary as a table."""
+    rows = [[k.name, k.label, k.formula, k.unit, k.direction] for k in GLOSSARY.values()]
+    return text_table(["KPI", "Name", "Formula", "Unit", "Direction"], rows, left=5)
+
+
+def glossary_records() -> list[dict[str, str]]:
+    """The KPI glossary as records (JSON and CSV output)."""
+    return [_record(k) for k in GLOSSARY.values()]
+
+
+def _record(kpi: KPI) -> dict[str, str]:
+    return {"kpi": kpi.name, "name": kpi.label, "formula": kpi.formula, "unit": kpi.unit,
+            "direction": kpi.direction, "kind": kpi.kind}

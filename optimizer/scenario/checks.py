@@ -1,0 +1,374 @@
+"""Checks that look across a scenario: small functions, each returning the problems it finds.
+
+``check_scenario`` runs them all so that every problem is reported at once. Each problem
+names where it is (``campaigns[3] "Search: brand"``, or the CSV row) and how to fix it.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
+
+from optimizer.errors import Problem
+from optimizer.glossary import GLOSSARY, OUTCOMES, split_pool_kpi
+from optimizer.scenario.schema import Campaign, ConstraintSpec, RateSpec, Scenario, TabularSpec, Where
+
+
+class Locator:
+    """Names places in a scenario for messages; the loader subclasses it for CSV rows."""
+
+    def campaign(self, index: int, campaign: Campaign | None = None) -> str:
+        label = f" {_quote(campaign.name)}" if campaign is not None else ""
+        return f"campaigns[{index}]{label}"
+
+    def constraint(self, index: int, constraint: ConstraintSpec | None = None) -> str:
+        label = f" {_quote(constraint.name)}" if constraint is not None and constraint.name else ""
+        return f"constraints[{index}]{label}"
+
+
+def _quote(text: str) -> str:
+    return '"' + text.replace('"', '\\"') + '"'
+
+
+def suggest(word: str, choices: Iterable[str]) -> str:
+    """`` (did you mean "x"?)`` when a close match exists, else ``""``."""
+    match = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    return f' (did you mean "{match[0]}"?)' if match else ""
+
+
+def check_scenario(scenario: Scenario, locator: Locator | None = None) -> list[Problem]:
+    """Every cross-field problem in ``scenario``; an empty list when it is consistent."""
+    locator = locator or Locator()
+    checks: tuple[Callable[[Scenario, Locator], Iterator[Problem]], ...] = (
+        check_unique_names,
+        check_pool_membership,
+        check_outcomes,
+        check_spend,
+        check_budget,
+        check_objective,
+        check_constraints,
+    )
+    return [problem for check in checks for problem in check(scenario, locator)]
+
+
+def check_unique_names(scenario: Scenario, locator: Locator) -> Iterator[Problem]:
+    counts = Counter(c.name for c in scenario.campaigns)
+    seen: set[str] = set()
+    for index, campaign in enumerate(scenario.campaigns):
+        if counts[campaign.name] > 1 and campaign.name in seen:
+            yield Problem(
+                locator.campaign(index, campaign),
+                f"the name is used by {counts[campaign.name]} campaigns",
+                "give every campaign a unique name (add the geo or audience to it)",
+            )
+        seen.add(campaign.name)
+
+
+def check_pool_membership(scenario: Scenario, locator: Locator) -> Iterator[Problem]:
+    for index, campaign in enumerate(scenario.campaigns):
+        for pool_name in campaign.pools:
+            pool = scenario.pools.get(pool_name)
+            where = f"{locator.campaign(index, campaign)}: pools"
+            if pool is None:
+                known = ", ".join(scenario.pools) or "none defined"
+                yield Problem(
+                    where,
+                    f'pool "{pool_name}" is not defined{suggest(pool_name, scenario.pools)}',
+                    f"define [pools.{pool_name}] or use one of: {known}",
+                )
+            elif pool.volume == "impressions" and campaign.impressions is None:
+                yield Problem(
+                    where,
+                    f'the campaign counts toward pool "{pool_name}", which is measured in impressions, '
+                    "but it has no impressions curve",
+                    "add impressions = {...} to the campaign or take it out of the pool",
+                )
+
+
+def check_outcomes(scenario: Scenario, locator: Locator) -> Iterator[Problem]:
+    for index, campaign in enumerate(scenario.campaigns):
+        where = locator.campaign(index, campaign)
+        if not campaign.defined_outcomes():
+            yield Problem(where, "the campaign has no outcomes", "give it at least leads or impressions")
+            continue
+        yield from _check_rates(campaign, where)
+        yield from _check_tabular_range(campaign, where)
+
+
+def _check_rates(campaign: Campaign, where: str) -> Iterator[Problem]:
+    for outcome in campaign.defined_outcomes():
+        spec = campaign.outcome(outcome)
+        if not isinstance(spec, RateSpec):
+            continue
+        if spec.of == outcome:
+            yield Problem(f"{where}: {outcome}.of", f"{outcome} is given as a rate of itself", "name another outcome")
+        elif campaign.outcome(spec.of) is None:
+            yield Problem(
+                f"{where}: {outcome}.of",
+                f'{outcome} is a rate of "{spec.of}", which this campaign does not define',
+                f"define {spec.of} for the campaign or take {outcome} as a rate of one it has "
+                f"({', '.join(campaign.defined_outcomes())})",
+            )
+        downstream = spec.of in OUTCOMES and OUTCOMES.index(outcome) > OUTCOMES.index(spec.of)
+        if outcome != "revenue" and downstream and spec.rate > 1:
+            yield Problem(
+                f"{where}: {outcome}.rate",
+                f"rate {spec.rate:g} is above 1, but {outcome} is a fraction of {spec.of}",
+                f"write percentages as fractions: {spec.rate / 100:g} for {spec.rate:g}%",
+            )
+    cycle = _rate_cycle(campaign)
+    if cycle:
+        yield Problem(
+            where,
+            "the rates form a cycle: " + " -> ".join(cycle),
+            "give one outcome in the cycle a curve of its own",
+        )
+
+
+def _rate_cycle(campaign: Campaign) -> list[str]:
+    for start in campaign.defined_outcomes():
+        path = [start]
+        spec = campaign.outcome(start)
+        while isinstance(spec, RateSpec) and campaign.outcome(spec.of) is not None:
+            if spec.of in path:
+                return path[path.index(spec.of):] + [spec.of]
+            path.append(spec.of)
+            spec = campaign.outcome(spec.of)
+    return []
+
+
+def _check_tabular_range(campaign: Campaign, where: str) -> Iterator[Problem]:
+    for outcome in campaign.defined_outcomes():
+        spec = campaign.outcome(outcome)
+        if isinstance(spec, TabularSpec) and campaign.spend.max is not None:
+            last = spec.points[-1][0]
+            if campaign.spend.max > last:
+                yield Problem(
+                    f"{where}: spend.max",
+                    f"spend.max ({campaign.spend.max:,.2f}) is beyond the last point of the {outcome} "
+                    f"table ({last:,.2f}); the curve is not known there",
+                    "lower spend.max or add simulator points up to it",
+                )
+
+
+def check_spend(scenario: Scenario, locator: Locator) -> Iterator[Problem]:
+    has_budget = scenario.budget is not None and scenario.budget.total is not None
+    for index, campaign in enumerate(scenario.campaigns):
+        spend = campaign.spend
+        where = f"{locator.campaign(index, campaign)}: spend"
+        if spend.max is not None and spend.min > spend.max:
+            yield Problem(where, f"min ({spend.min:,.2f}) is above max ({spend.max:,.2f})", "swap them")
+        if spend.locked and spend.max is not None and spend.current > spend.max:
+            yield Problem(
+                where,
+                f"the campaign is locked at its current spend ({spend.current:,.2f}), above its max "
+                f"({spend.max:,.2f})",
+                "raise max or unlock it",
+            )
+        if spend.locked and spend.current < spend.min:
+            yield Problem(
+                where,
+                f"the campaign is locked at its current spend ({spend.current:,.2f}), below its min "
+                f"({spend.min:,.2f})",
+                "lower min or unlock it",
+            )
+        tabular = any(isinstance(campaign.outcome(o), TabularSpec) for o in OUTCOMES)
+        if spend.max is None and not spend.locked and not has_budget and not tabular:
+            yield Problem(
+                where,
+                "the campaign has no max and the scenario has no budget total, so its spend is unbounded",
+                "set spend.max for the campaign or [budget] total",
+            )
+
+
+def check_budget(scenario: Scenario, locator: Locator) -> Iterator[Problem]:
+    budget = scenario.budget
+    if budget is not None and budget.spend_all and budget.total is None:
+        yield Problem("budget.spend_all", "spend_all = true needs a budget total", "set budget.total")
+
+
+def check_objective(scenario: Scenario, locator: Locator) -> Iterator[Problem]:
+    objective = scenario.objective
+    if objective.minimize is not None and objective.minimize != "spend":
+        yield Problem(
+            "objective.minimize",
+            f'only spend can be minimised (got "{objective.minimize}")',
+            'use minimize = "spend" with KPI floors, or maximize a volume KPI',
+        )
+    if objective.maximize is not None:
+        yield from _check_volume_kpi(scenario, objective.maximize, "objective.maximize")
+    if objective.secondary is not None:
+        yield from _check_volume_kpi(scenario, objective.secondary, "objective.secondary")
+        if objective.secondary == objective.maximize:
+            yield Problem("objective.secondary", "the secondary KPI is the primary one", "pick a different KPI")
+
+
+def _check_volume_kpi(scenario: Scenario, kpi: str, where: str) -> Iterator[Problem]:
+    pooled = split_pool_kpi(kpi)
+    if pooled is not None and pooled[0] == "sov":
+        yield from _check_pool_kpi(scenario, pooled[1], where)
+        return
+    definition = GLOSSARY.get(kpi)
+    if definition is None or definition.kind != "volume" or kpi == "spend":
+        if definition is not None and definition.kind == "ratio":
+            yield Problem(
+                where,
+                f'"{kpi}" is a ratio, which rewards shrinking the plan and is never an objective',
+                f"maximize a volume (leads, mqls, ...) and cap {kpi} with a constraint",
+            )
+        else:
+            choices = [*OUTCOMES, *(f"sov.{p}" for p in scenario.pools)]
+            yield Problem(
+                where, f'"{kpi}" is not a volume KPI{suggest(kpi, choices)}', f"use one of: {', '.join(choices)}"
+            )
+        return
+    if not any(c.outcome(kpi) is not None for c in scenario.campaigns):
+        yield Problem(where, f"no campaign defines {kpi}", f"add {kpi} to the campaigns or choose another KPI")
+
+
+def _check_pool_kpi(scenario: Scenario, pool_name: str, where: str) -> Iterator[Problem]:
+    if pool_name not in scenario.pools:
+        known = ", ".join(scenario.pools) or "none defined"
+        yield Problem(
+            where,
+            f'pool "{pool_name}" is not defined{suggest(pool_name, scenario.pools)}',
+            f"define [pools.{pool_name}] or use one of: {known}",
+        )
+    elif not any(pool_name in c.pools for c in scenario.campaigns):
+        yield Problem(where, f'no campaign counts toward pool "{pool_name}"', f'add "{pool_name}" to campaigns\' pools')
+
+
+def check_constraints(scenario: Scenario, locator: Locator) -> Iterator[Problem]:
+    for index, constraint in enumerate(scenario.constraints):
+        where = locator.constraint(index, constraint)
+        yield from _check_constraint(scenario, constraint, where)
+
+
+def _check_constraint(scenario: Scenario, constraint: ConstraintSpec, where: str) -> Iterator[Problem]:
+    kpi = constraint.kpi
+    pooled = split_pool_kpi(kpi)
+    if pooled is not None:
+        yield from _check_pool_constraint(scenario, constraint, pooled, where)
+        return
+    definition = GLOSSARY.get(kpi)
+    if definition is None or definition.kind not in ("volume", "ratio", "share") or kpi in ("sov", "esov"):
+        choices = [k for k in GLOSSARY if k not in ("sov", "esov")] + [f"sov.{p}" for p in scenario.pools]
+        yield Problem(
+            f"{where}: kpi",
+            f'unknown KPI "{kpi}"{suggest(kpi, choices)}',
+            "use a KPI from `tradeoff kpis` (sov.<pool> for share of voice)",
+        )
+        return
+    selected = list(_select(scenario, constraint.where))
+    if constraint.where is not None:
+        yield from _check_where(scenario, constraint.where, f"{where}: where")
+        if not selected and not list(_where_typos(scenario, constraint.where)):
+            yield Problem(f"{where}: where", "the selection matches no campaign", "widen the selection")
+    if kpi == "share":
+        if constraint.where is None:
+            yield Problem(where, "a share constraint needs a selection", 'add where = { stage = "awareness" }, say')
+        yield from _check_fraction(constraint, where, "share of spend")
+    if definition.kind == "ratio":
+        yield from _check_ratio_bounds(constraint, definition.unit, where)
+    if kpi not in ("spend", "share") and constraint.min is not None and constraint.min == constraint.max:
+        yield Problem(
+            where,
+            f"min and max are both {constraint.min:g}: an exact {kpi} target cannot be certified on a curve",
+            "give a range (min below max)",
+        )
+    for volume in (definition.numerator, definition.denominator) if definition.kind == "ratio" else (kpi,):
+        if volume in OUTCOMES and selected and not any(c.outcome(volume) is not None for c in selected):
+            yield Problem(
+                where,
+                f"{kpi} needs {volume}, which no selected campaign defines",
+                f"add {volume} to the campaigns or drop the constraint",
+            )
+
+
+def _check_pool_constraint(
+    scenario: Scenario, constraint: ConstraintSpec, pooled: tuple[str, str], where: str
+) -> Iterator[Problem]:
+    kind, pool_name = pooled
+    yield from _check_pool_kpi(scenario, pool_name, f"{where}: kpi")
+    if constraint.where is not None:
+        yield Problem(
+            f"{where}: where",
+            f"{kind} is measured over the pool's campaigns, so where does not apply",
+            "remove where (change which campaigns count with each campaign's pools)",
+        )
+    pool = scenario.pools.get(pool_name)
+    if pool is None:
+        return
+    if kind == "esov" and pool.som is None:
+        yield Problem(where, f'esov needs the share of market of pool "{pool_name}"', f"set pools.{pool_name}.som")
+    if kind == "sov":
+        yield from _check_fraction(constraint, where, "share of voice", open_top=pool.against_competitors)
+
+
+def _check_fraction(constraint: ConstraintSpec, where: str, what: str, open_top: bool = False) -> Iterator[Problem]:
+    for side in ("min", "max"):
+        bound = getattr(constraint, side)
+        if bound is None:
+            continue
+        if bound > 1:
+            yield Problem(
+                f"{where}: {side}",
+                f"{bound:g} is not a {what} ({what} is a fraction between 0 and 1)",
+                f"write {bound / 100:g} for {bound:g}%",
+            )
+        elif bound < 0 or (open_top and bound >= 1):
+            top = "below 1" if open_top else "at most 1"
+            yield Problem(f"{where}: {side}", f"{bound:g} is out of range", f"give a fraction from 0 to {top}")
+
+
+def _check_ratio_bounds(constraint: ConstraintSpec, unit: str, where: str) -> Iterator[Problem]:
+    for side in ("min", "max"):
+        bound = getattr(constraint, side)
+        if bound is None:
+            continue
+        if unit == "percent" and constraint.kpi != "roi" and bound > 1:
+            yield Problem(
+                f"{where}: {side}",
+                f"{constraint.kpi} {bound:g} is above 100%",
+                f"write {constraint.kpi} as a fraction: {bound / 100:g} for {bound:g}%",
+            )
+        elif unit != "percent" and bound <= 0:
+            yield Problem(f"{where}: {side}", f"{constraint.kpi} must be positive (got {bound:g})", "give a positive bound")
+
+
+def _check_where(scenario: Scenario, where_spec: Where, where: str) -> Iterator[Problem]:
+    for key, value, known in _where_typos(scenario, where_spec):
+        yield Problem(
+            f"{where}.{key}",
+            f'no campaign has {key} "{value}"{suggest(value, known)}',
+            f"use one of: {', '.join(sorted(known)[:12])}",
+        )
+
+
+def _where_typos(scenario: Scenario, where_spec: Where) -> Iterator[tuple[str, str, set[str]]]:
+    known = {
+        "channel": {c.channel for c in scenario.campaigns},
+        "tag": {t for c in scenario.campaigns for t in c.tags},
+        "name": {c.name for c in scenario.campaigns},
+    }
+    for key, values in known.items():
+        for value in getattr(where_spec, key) or ():
+            if value not in values:
+                yield key, value, values
+
+
+def selects(where: Where | None, campaign: Campaign) -> bool:
+    """Whether ``campaign`` is in the selection (``None`` selects every campaign)."""
+    if where is None:
+        return True
+    return (
+        (where.stage is None or campaign.stage in where.stage)
+        and (where.channel is None or campaign.channel in where.channel)
+        and (where.tag is None or any(t in where.tag for t in campaign.tags))
+        and (where.name is None or campaign.name in where.name)
+    )
+
+
+def _select(scenario: Scenario, where: Where | None) -> Iterator[Campaign]:
+    return (c for c in scenario.campaigns if selects(where, c))

@@ -1,0 +1,259 @@
+"""Variants and ``--set`` overrides: dotted keys applied to a scenario document.
+
+Precedence, lowest to highest: defaults, the file, the chosen variant, ``--set``. Within one
+layer a key may be set once (setting a key and one of its parents also counts as twice).
+
+Keys are dotted paths into the document: ``budget.total``, ``pools.search.competitor_impressions``,
+``campaigns."Search: brand".spend.max`` (a campaign by name, quoted when it holds dots or
+spaces) or ``campaigns[2].spend.max`` (by position); constraints likewise, by ``name`` or
+position. Values are TOML values (``300_000``, ``true``, ``"text"``, ``[1, 2]``); a bare word
+is taken as text, so ``--set objective.maximize=mqls`` works.
+"""
+
+from __future__ import annotations
+
+import copy
+import tomllib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from optimizer.errors import Problem, ScenarioError
+from optimizer.glossary import OUTCOMES
+from optimizer.scenario.campaign_csv import OUTCOME_KEYS
+from optimizer.scenario.checks import suggest
+from optimizer.scenario.schema import (
+    BudgetSpec,
+    Campaign,
+    ConstraintSpec,
+    ObjectiveSpec,
+    Pool,
+    Scenario,
+    SolverSpec,
+    SpendSpec,
+    Where,
+)
+
+Segment = str | int
+
+
+@dataclass(frozen=True)
+class Override:
+    """One key set to one value, and where the setting came from."""
+
+    path: tuple[Segment, ...]
+    value: Any
+    source: str
+
+    @property
+    def key(self) -> str:
+        return format_key(self.path)
+
+
+def parse_key(key: str) -> tuple[Segment, ...]:
+    """``campaigns."Search: brand".spend.max`` -> ``("campaigns", "Search: brand", "spend", "max")``."""
+    segments: list[Segment] = []
+    current, quoted, k = "", False, 0
+    just_closed = False
+    while k < len(key):
+        char = key[k]
+        if quoted:
+            if char == '"':
+                quoted, just_closed = False, True
+            else:
+                current += char
+        elif char == '"' and not current:
+            quoted = True
+        elif char == ".":
+            _push(segments, current, just_closed, key)
+            current, just_closed = "", False
+        elif char == "[":
+            end = key.find("]", k)
+            if end < 0 or not key[k + 1:end].strip().isdigit():
+                raise ValueError(f'"{key}": a position is written [0], [1], ...')
+            _push(segments, current, just_closed, key, allow_empty=True)
+            segments.append(int(key[k + 1:end]))
+            current, just_closed = "", False
+            k = end
+        else:
+            current += char
+        k += 1
+    if quoted:
+        raise ValueError(f'"{key}": a quote is not closed')
+    _push(segments, current, just_closed, key, allow_empty=bool(segments) and isinstance(segments[-1], int))
+    return tuple(segments)
+
+
+def _push(segments: list[Segment], text: str, was_quoted: bool, key: str, allow_empty: bool = False) -> None:
+    if text.strip() or was_quoted:
+        segments.append(text if was_quoted else text.strip())
+    elif not allow_empty:
+        raise ValueError(f'"{key}" has an empty part; write keys like budget.total')
+
+
+def format_key(path: Sequence[Segment]) -> str:
+    """The inverse of ``parse_key``."""
+    text = ""
+    for segment in path:
+        if isinstance(segment, int):
+            text += f"[{segment}]"
+        else:
+            part = segment if segment.replace("_", "").isalnum() else '"' + segment + '"'
+            text += f".{part}" if text else part
+    return text
+
+
+def parse_value(text: str) -> Any:
+    """A ``--set`` value: a TOML value when it parses as one, else the text itself."""
+    try:
+        return tomllib.loads(f"value = {text}")["value"]
+    except tomllib.TOMLDecodeError:
+        return text.strip()
+
+
+def parse_assignment(text: str) -> Override:
+    """``"budget.total=300000"`` -> an ``Override`` from ``--set``."""
+    key, sep, value = text.partition("=")
+    if not sep or not key.strip():
+        raise ScenarioError([Problem(f"--set {text}", "expected KEY=VALUE", "write --set budget.total=300000")])
+    try:
+        path = parse_key(key.strip())
+    except ValueError as error:
+        raise ScenarioError([Problem(f"--set {text}", str(error), "")]) from None
+    return Override(path, parse_value(value), f"--set {key.strip()}")
+
+
+def variant_overrides(variants: Mapping[str, Any], name: str) -> list[Override]:
+    """The settings of variant ``name`` as overrides."""
+    if name not in variants:
+        known = ", ".join(variants) or "none defined"
+        raise ScenarioError([Problem(
+            f"--variant {name}", f'no variant named "{name}"{suggest(name, variants)}', f"use one of: {known}"
+        )])
+    settings = variants[name]
+    if not isinstance(settings, Mapping):
+        raise ScenarioError([Problem(f"variants.{name}", "a variant is a table of key = value", "")])
+    overrides, problems = [], []
+    for key, value in settings.items():
+        try:
+            overrides.append(Override(parse_key(key), value, f'variant "{name}": {key}'))
+        except ValueError as error:
+            problems.append(Problem(f"variants.{name}", str(error), ""))
+    if problems:
+        raise ScenarioError(problems)
+    return overrides
+
+
+def apply_overrides(document: Mapping[str, Any], layers: Sequence[Sequence[Override]]) -> dict[str, Any]:
+    """A copy of ``document`` with each layer of overrides applied in turn."""
+    result = copy.deepcopy(dict(document))
+    problems: list[Problem] = []
+    for layer in layers:
+        problems += _layer_conflicts(layer)
+        for override in layer:
+            problem = check_key(override) or _set(result, override)
+            if problem is not None:
+                problems.append(problem)
+    if problems:
+        raise ScenarioError(problems)
+    return result
+
+
+def _layer_conflicts(layer: Sequence[Override]) -> list[Problem]:
+    problems = []
+    for k, first in enumerate(layer):
+        for second in layer[k + 1:]:
+            shorter, longer = sorted((first.path, second.path), key=len)
+            if longer[: len(shorter)] == shorter:
+                problems.append(Problem(
+                    second.source,
+                    f"{format_key(shorter)} is already set in the same layer by {first.source}",
+                    "set each key once",
+                ))
+    return problems
+
+
+_NESTED: dict[str, type] = {
+    "budget": BudgetSpec, "objective": ObjectiveSpec, "solver": SolverSpec,
+}
+
+
+def check_key(override: Override) -> Problem | None:
+    """A problem when the key names no setting of the scenario schema."""
+    path = override.path
+    fields: Mapping[str, Any] | set[str] = Scenario.model_fields
+    depth = 0
+    while depth < len(path):
+        segment = path[depth]
+        if not isinstance(segment, str) or segment not in fields:
+            return _unknown(override, segment, fields, depth)
+        if depth == 0 and segment in _NESTED:
+            fields, depth = _NESTED[segment].model_fields, depth + 1
+        elif depth == 0 and segment == "pools":
+            fields, depth = Pool.model_fields, depth + 2
+        elif depth == 0 and segment == "campaigns":
+            fields, depth = Campaign.model_fields, depth + 2
+        elif depth == 0 and segment == "constraints":
+            fields, depth = ConstraintSpec.model_fields, depth + 2
+        elif fields is Campaign.model_fields and segment == "spend":
+            fields, depth = SpendSpec.model_fields, depth + 1
+        elif fields is Campaign.model_fields and segment in OUTCOMES:
+            fields, depth = OUTCOME_KEYS, depth + 1
+        elif fields is ConstraintSpec.model_fields and segment == "where":
+            fields, depth = Where.model_fields, depth + 1
+        else:
+            depth += 1
+            if depth < len(path):
+                return Problem(override.source, f"{format_key(path[:depth])} has no keys below it", "")
+    return None
+
+
+def _unknown(override: Override, segment: Segment, fields: Any, depth: int) -> Problem:
+    where = format_key(override.path[:depth]) or "the scenario"
+    return Problem(
+        override.source,
+        f'{where} has no key "{segment}"{suggest(str(segment), list(fields))}',
+        f"use one of: {', '.join(sorted(fields))}",
+    )
+
+
+def _set(document: dict[str, Any], override: Override) -> Problem | None:
+    node: Any = document
+    path = override.path
+    for depth, segment in enumerate(path[:-1]):
+        if depth == 0 and segment in ("campaigns", "constraints"):
+            node = _select_item(node.get(segment), path[1], str(segment), override)
+            if isinstance(node, Problem):
+                return node
+            continue
+        if depth == 1 and path[0] in ("campaigns", "constraints"):
+            continue
+        child = node.get(segment)
+        if child is None:
+            child = node[segment] = {}
+        if not isinstance(child, dict):
+            return Problem(override.source, f"{format_key(path[: depth + 1])} is not a table", "")
+        node = child
+    if len(path) == 2 and path[0] in ("campaigns", "constraints"):
+        return Problem(override.source, "name a key of the item, such as spend.max", "")
+    node[path[-1]] = override.value
+    return None
+
+
+def _select_item(items: Any, selector: Segment, kind: str, override: Override) -> Any:
+    if not isinstance(items, list):
+        return Problem(override.source, f"the scenario has no {kind} to change", "")
+    if isinstance(selector, int):
+        if 0 <= selector < len(items) and isinstance(items[selector], dict):
+            return items[selector]
+        return Problem(override.source, f"there is no {kind}[{selector}] ({len(items)} defined)", "")
+    names = [item.get("name") for item in items if isinstance(item, dict)]
+    for item in items:
+        if isinstance(item, dict) and item.get("name") == selector:
+            return item
+    singular = kind.rstrip("s")
+    return Problem(
+        override.source,
+        f'no {singular} named "{selector}"{suggest(str(selector), [n for n in names if isinstance(n, str)])}',
+        f"check the name, or select by position: {kind}[0]",
+    )

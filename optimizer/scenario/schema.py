@@ -1,0 +1,313 @@
+"""The scenario schema: one set of strict, immutable models for TOML, JSON, CSV and code.
+
+Unknown keys are errors, numbers must be numbers (a quoted "35" is refused), and every
+value is checked on its own here; checks that look across the scenario (pools that
+exist, rates of outcomes that exist, bounds that fit together) live in ``checks.py``.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal, Union
+
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, StrictBool, Tag, field_validator, model_validator
+
+from optimizer.glossary import OUTCOMES
+
+Number = Annotated[float, Field(strict=True, allow_inf_nan=False)]
+Positive = Annotated[float, Field(strict=True, allow_inf_nan=False, gt=0)]
+NonNegative = Annotated[float, Field(strict=True, allow_inf_nan=False, ge=0)]
+Fraction = Annotated[float, Field(strict=True, allow_inf_nan=False, ge=0, le=1)]
+Text = Annotated[str, Field(strict=True, min_length=1)]
+
+STAGES = ("awareness", "consideration", "conversion", "retention")
+Stage = Literal["awareness", "consideration", "conversion", "retention"]
+Outcome = Literal["impressions", "clicks", "leads", "mqls", "sqls", "customers", "revenue"]
+
+
+class Spec(BaseModel):
+    """Base of every scenario model: strict, closed to unknown keys, immutable."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+# --- response curves -------------------------------------------------------------------
+
+
+class LinearSpec(Spec):
+    """outcome = spend / unit_cost (a constant CPM, CPC or CPL)."""
+
+    curve: Literal["linear"]
+    unit_cost: Positive
+
+
+class ExponentialSpec(Spec):
+    """outcome = max * (1 - exp(-spend / scale))."""
+
+    curve: Literal["exponential"]
+    max: Positive
+    scale: Positive
+
+
+class HillSpec(Spec):
+    """outcome = max * spend^shape / (spend^shape + half^shape); shape > 1 is S-shaped."""
+
+    curve: Literal["hill"]
+    max: Positive
+    half: Positive
+    shape: Positive
+
+
+class PowerSpec(Spec):
+    """outcome = coef * spend^exponent."""
+
+    curve: Literal["power"]
+    coef: Positive
+    exponent: Positive
+
+
+class LogSpec(Spec):
+    """outcome = coef * ln(1 + spend / scale)."""
+
+    curve: Literal["log"]
+    coef: Positive
+    scale: Positive
+
+
+class TabularSpec(Spec):
+    """Points ``[spend, outcome]`` from a simulator, interpolated linearly."""
+
+    curve: Literal["tabular"]
+    points: Annotated[tuple[tuple[NonNegative, NonNegative], ...], Field(min_length=2)]
+
+    @field_validator("points")
+    @classmethod
+    def _sorted_and_rising(cls, points: tuple[tuple[float, float], ...]) -> tuple[tuple[float, float], ...]:
+        spends = [p[0] for p in points]
+        outcomes = [p[1] for p in points]
+        for k in range(1, len(points)):
+            if spends[k] <= spends[k - 1]:
+                raise ValueError(
+                    f"spend values must increase from point to point; point {k + 1} ({spends[k]:g}) "
+                    f"is not above point {k} ({spends[k - 1]:g}): sort the points by spend, without repeats"
+                )
+            if outcomes[k] < outcomes[k - 1]:
+                raise ValueError(
+                    f"the outcome falls from {outcomes[k - 1]:g} to {outcomes[k]:g} between points {k} and "
+                    f"{k + 1}: a response curve never falls as spend rises; check the simulator export"
+                )
+        return points
+
+
+CurveSpec = Annotated[
+    Union[LinearSpec, ExponentialSpec, HillSpec, PowerSpec, LogSpec, TabularSpec],  # noqa: UP007
+    Field(discriminator="curve"),
+]
+
+
+class RateSpec(Spec):
+    """outcome = rate * another outcome of the same campaign (CTR, CVR, lead-to-MQL, value per lead)."""
+
+    rate: Positive
+    of: Outcome
+
+
+def _outcome_kind(value: Any) -> str | None:
+    if isinstance(value, dict):
+        return "curve" if "curve" in value else "rate"
+    if isinstance(value, BaseModel):
+        return "rate" if isinstance(value, RateSpec) else "curve"
+    return None
+
+
+OutcomeSpec = Annotated[
+    Union[Annotated[CurveSpec, Tag("curve")], Annotated[RateSpec, Tag("rate")]],  # noqa: UP007
+    Discriminator(_outcome_kind),
+]
+
+
+# --- campaigns -------------------------------------------------------------------------
+
+
+class SpendSpec(Spec):
+    """A campaign's spend per planning period: today's level and the allowed range."""
+
+    current: NonNegative = 0.0
+    min: NonNegative = 0.0
+    max: NonNegative | None = None
+    locked: StrictBool = False
+    max_change: NonNegative | None = None
+
+
+class Campaign(Spec):
+    """One line item: a campaign (or campaign x geo x audience) with its response curves."""
+
+    name: Text
+    channel: Text
+    stage: Stage
+    tags: tuple[Text, ...] = ()
+    pools: tuple[Text, ...] = ()
+    spend: SpendSpec = SpendSpec()
+    impressions: OutcomeSpec | None = None
+    clicks: OutcomeSpec | None = None
+    leads: OutcomeSpec | None = None
+    mqls: OutcomeSpec | None = None
+    sqls: OutcomeSpec | None = None
+    customers: OutcomeSpec | None = None
+    revenue: OutcomeSpec | None = None
+    notes: str | None = None
+
+    def outcome(self, name: str) -> CurveSpec | RateSpec | None:
+        """The curve or rate given for ``name`` (one of the glossary outcomes), if any."""
+        return getattr(self, name)
+
+    def defined_outcomes(self) -> tuple[str, ...]:
+        return tuple(o for o in OUTCOMES if self.outcome(o) is not None)
+
+
+# --- market, constraints, objective ----------------------------------------------------
+
+
+class Pool(Spec):
+    """A share-of-voice market. Give exactly one way to measure it."""
+
+    label: str | None = None
+    competitor_impressions: Positive | None = None
+    total_impressions: Positive | None = None
+    competitor_spend: Positive | None = None
+    total_spend: Positive | None = None
+    som: Fraction | None = None
+
+    @model_validator(mode="after")
+    def _one_measure(self) -> Pool:
+        given = [k for k in MEASURES if getattr(self, k) is not None]
+        if len(given) != 1:
+            found = ", ".join(given) if given else "none"
+            raise ValueError(f"give exactly one of {', '.join(MEASURES)} (found: {found})")
+        return self
+
+    @property
+    def measure(self) -> str:
+        """Which of the four measures the pool uses."""
+        return next(k for k in MEASURES if getattr(self, k) is not None)
+
+    @property
+    def volume(self) -> Literal["impressions", "spend"]:
+        """What our campaigns contribute to the pool."""
+        return "spend" if self.measure.endswith("spend") else "impressions"
+
+    @property
+    def against_competitors(self) -> bool:
+        """True for SOV = ours / (ours + competitors); False for ours / fixed total."""
+        return self.measure.startswith("competitor")
+
+    @property
+    def reference(self) -> float:
+        """The competitor volume or the fixed total."""
+        return float(getattr(self, self.measure))
+
+
+MEASURES = ("competitor_impressions", "total_impressions", "competitor_spend", "total_spend")
+
+
+def _as_tuple(value: Any) -> Any:
+    return (value,) if isinstance(value, str) else value
+
+
+class Where(Spec):
+    """A selection of campaigns: every key given must match (a list matches any of its values)."""
+
+    stage: tuple[Stage, ...] | None = None
+    channel: tuple[Text, ...] | None = None
+    tag: tuple[Text, ...] | None = None
+    name: tuple[Text, ...] | None = None
+
+    _listify = field_validator("stage", "channel", "tag", "name", mode="before")(_as_tuple)
+
+    def describe(self) -> str:
+        """``stage=awareness, channel=search|video``."""
+        parts = [f"{k}={'|'.join(v)}" for k, v in self.model_dump(exclude_none=True).items()]
+        return ", ".join(parts) if parts else "all campaigns"
+
+
+class ConstraintSpec(Spec):
+    """``{kpi, where?, min?, max?}``: a bound on a KPI over the whole plan or a selection."""
+
+    kpi: Text
+    where: Where | None = None
+    min: Number | None = None
+    max: Number | None = None
+    name: Text | None = None
+
+    @model_validator(mode="after")
+    def _has_bound(self) -> ConstraintSpec:
+        if self.min is None and self.max is None:
+            raise ValueError("give min, max or both")
+        if self.min is not None and self.max is not None and self.min > self.max:
+            raise ValueError(f"min ({self.min:g}) is above max ({self.max:g}): swap them")
+        return self
+
+
+class ObjectiveSpec(Spec):
+    """What the plan optimises: maximise a volume KPI, or minimise spend under KPI floors."""
+
+    maximize: Text | None = None
+    minimize: Text | None = None
+    secondary: Text | None = None
+
+    @model_validator(mode="after")
+    def _one_sense(self) -> ObjectiveSpec:
+        if (self.maximize is None) == (self.minimize is None):
+            raise ValueError('give exactly one of maximize (a volume KPI) or minimize = "spend"')
+        return self
+
+    @property
+    def kpi(self) -> str:
+        return self.maximize or self.minimize or ""
+
+    @property
+    def sense(self) -> Literal["maximize", "minimize"]:
+        return "maximize" if self.maximize is not None else "minimize"
+
+
+class BudgetSpec(Spec):
+    """The total budget for the period and how far campaigns may move."""
+
+    total: NonNegative | None = None
+    spend_all: StrictBool = False
+    max_change: NonNegative | None = None
+
+
+class SolverSpec(Spec):
+    """Solver settings a scenario may pin (the command line and ``solve()`` options win)."""
+
+    name: Literal["highs", "cbc"] = "highs"
+    tolerance: Annotated[float, Field(strict=True, gt=0, le=0.1)] = 1e-3
+    time_limit: Positive | None = None
+    mip_gap: Annotated[float, Field(strict=True, ge=0, le=0.5)] = 1e-4
+
+
+class Scenario(Spec):
+    """A planning scenario: campaigns, their curves, the market, the constraints and the goal."""
+
+    name: Text
+    currency: Annotated[str, Field(strict=True, pattern=r"^[A-Z]{3}$")] = "USD"
+    period: str | None = None
+    description: str | None = None
+    objective: ObjectiveSpec = ObjectiveSpec(maximize="leads")
+    budget: BudgetSpec | None = None
+    pools: dict[Text, Pool] = {}
+    campaigns: Annotated[tuple[Campaign, ...], Field(min_length=1)]
+    constraints: tuple[ConstraintSpec, ...] = ()
+    solver: SolverSpec = SolverSpec()
+    variants: dict[Text, dict[Text, Any]] = {}
+
+    def campaign(self, name: str) -> Campaign:
+        """The campaign called ``name`` (KeyError if there is none)."""
+        for campaign in self.campaigns:
+            if campaign.name == name:
+                return campaign
+        raise KeyError(name)
+
+    def replace(self, **changes: Any) -> Scenario:
+        """A copy with some top-level fields replaced (validated like the original)."""
+        return Scenario.model_validate({**dict(self), **changes})

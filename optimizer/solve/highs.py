@@ -1,0 +1,80 @@
+"""The HiGHS adapter: the compiled arrays passed to highspy in one call."""
+
+from __future__ import annotations
+
+import time
+
+import highspy
+import numpy as np
+
+from optimizer.model.compile import CompiledModel
+from optimizer.solve.options import SolveOptions
+from optimizer.solve.status import SolverRun, Status
+
+_STATUS = {
+    highspy.HighsModelStatus.kOptimal: Status.OPTIMAL,
+    highspy.HighsModelStatus.kInfeasible: Status.INFEASIBLE,
+    highspy.HighsModelStatus.kUnbounded: Status.UNBOUNDED,
+    highspy.HighsModelStatus.kUnboundedOrInfeasible: Status.INFEASIBLE,
+    highspy.HighsModelStatus.kTimeLimit: Status.TIME_LIMIT,
+    highspy.HighsModelStatus.kIterationLimit: Status.TIME_LIMIT,
+    highspy.HighsModelStatus.kSolutionLimit: Status.TIME_LIMIT,
+    highspy.HighsModelStatus.kInterrupt: Status.INTERRUPTED,
+    highspy.HighsModelStatus.kHighsInterrupt: Status.INTERRUPTED,
+}
+
+
+def highs_lp(model: CompiledModel) -> highspy.HighsLp:
+    """The model as a ``HighsLp``."""
+    lp = highspy.HighsLp()
+    n_rows, n_cols = model.shape
+    lp.num_col_, lp.num_row_ = n_cols, n_rows
+    lp.col_cost_ = model.cost
+    lp.col_lower_, lp.col_upper_ = model.col_lower, model.col_upper
+    lp.row_lower_, lp.row_upper_ = model.row_lower, model.row_upper
+    lp.offset_ = model.offset
+    lp.sense_ = highspy.ObjSense.kMaximize if model.sense == "maximize" else highspy.ObjSense.kMinimize
+    matrix = model.matrix
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.num_col_, lp.a_matrix_.num_row_ = n_cols, n_rows
+    lp.a_matrix_.start_ = matrix.indptr.astype(np.int32)
+    lp.a_matrix_.index_ = matrix.indices.astype(np.int32)
+    lp.a_matrix_.value_ = matrix.data
+    if model.is_mip:
+        kinds = np.where(model.integer, highspy.HighsVarType.kInteger, highspy.HighsVarType.kContinuous)
+        lp.integrality_ = list(kinds)
+    return lp
+
+
+def solve_highs(model: CompiledModel, options: SolveOptions) -> SolverRun:
+    """Solve with HiGHS; values are read only when a solution exists."""
+    started = time.perf_counter()
+    highs = highspy.Highs()
+    highs.setOptionValue("output_flag", False)
+    highs.setOptionValue("threads", 1)
+    if options.time_limit is not None:
+        highs.setOptionValue("time_limit", float(options.time_limit))
+    if model.is_mip:
+        highs.setOptionValue("mip_rel_gap", float(options.mip_gap))
+    highs.passModel(highs_lp(model))
+    highs.run()
+    model_status = highs.getModelStatus()
+    status = _STATUS.get(model_status, Status.ERROR)
+    seconds = time.perf_counter() - started
+    message = highs.modelStatusToString(model_status)
+    info = highs.getInfo()
+    has_primal = info.primal_solution_status == 2  # kSolutionStatusFeasible
+    if status is Status.OPTIMAL and not has_primal:
+        status = Status.NUMERICAL
+    if not has_primal or status not in (Status.OPTIMAL, Status.TIME_LIMIT, Status.INTERRUPTED):
+        return SolverRun(status, message, "highs", seconds)
+    solution = highs.getSolution()
+    x = np.asarray(solution.col_value, dtype=float)
+    objective = float(info.objective_function_value)
+    if model.is_mip:
+        bound = float(info.mip_dual_bound)
+        duals = None
+    else:
+        bound = objective if status is Status.OPTIMAL else None
+        duals = np.asarray(solution.row_dual, dtype=float) if info.dual_solution_status == 2 else None
+    return SolverRun(status, message, "highs", seconds, x, objective, bound, duals)

@@ -1,0 +1,94 @@
+"""Shadow prices in business units, from duals normalised to one convention.
+
+Adapters report each row's dual as d(objective)/d(row bound) in the goal's own sense. A
+binding constraint's shadow price is what relaxing it by one quoted unit gains: always
+positive (more leads for a maximised goal, less spend for a minimised one), whatever sign
+the solver used. Campaign bounds are priced from the marginal value of the next dollar
+(its outcomes, net of what it costs in every priced row).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from optimizer.formatting import money
+from optimizer.model.compile import CompiledModel
+from optimizer.model.evaluate import Evaluation, constraint_value
+from optimizer.model.expressions import Expr
+from optimizer.model.formulation import Formulation
+from optimizer.plan import ShadowPrice
+
+_RELATIVE_FLOOR = 1e-9
+
+
+def row_duals(model: CompiledModel, row_dual: np.ndarray, n_specs: int) -> np.ndarray:
+    """Each RowSpec's dual (the sum over the model rows it became)."""
+    duals = np.zeros(n_specs)
+    specs = model.row_spec >= 0
+    np.add.at(duals, model.row_spec[specs], row_dual[specs])
+    return duals
+
+
+def constraint_prices(form: Formulation, duals: np.ndarray, evaluation: Evaluation,
+                      objective: float) -> list[ShadowPrice]:
+    """Shadow prices of the binding constraint rows."""
+    floor = _RELATIVE_FLOOR * max(1.0, abs(objective))
+    prices = []
+    for spec, dual in zip(form.rows, duals, strict=True):
+        per_step = spec.step * (abs(evaluation.value(spec.step_expr)) if spec.step_expr is not None else 1.0)
+        price = abs(float(dual)) * per_step
+        if price <= floor:
+            continue
+        prices.append(ShadowPrice(
+            constraint=spec.name, kind=spec.family, kpi=spec.kpi, where=spec.where, bound=spec.bound,
+            value=constraint_value(form, spec, evaluation), price=price, unit=f"{form.goal.unit} {spec.step_label}",
+        ))
+    return prices
+
+
+def campaign_prices(form: Formulation, duals: np.ndarray, evaluation: Evaluation,
+                    objective: float) -> list[ShadowPrice]:
+    """What moving each campaign past the bound it sits on would gain, per dollar."""
+    sense = 1.0 if form.goal.sense == "maximize" else -1.0
+    floor = _RELATIVE_FLOOR * max(1.0, abs(objective)) / max(1.0, evaluation.totals["spend"])
+    prices = []
+    for i, campaign in enumerate(form.campaigns):
+        spend = evaluation.spend[i]
+        tol = 1e-7 * max(1.0, campaign.hi)
+        if campaign.hi - spend <= tol and campaign.hi_reason:
+            gain = sense * _next_dollar(form, duals, i, spend, "right")
+            if gain > floor and np.isfinite(gain):
+                prices.append(_campaign_price(form, campaign, "max", campaign.hi, spend, gain))
+        if spend - campaign.lo <= tol and campaign.lo > 0:
+            gain = -sense * _next_dollar(form, duals, i, spend, "left")
+            if gain > floor and np.isfinite(gain):
+                prices.append(_campaign_price(form, campaign, "min", campaign.lo, spend, gain))
+    return prices
+
+
+def _next_dollar(form: Formulation, duals: np.ndarray, i: int, spend: float, side: str) -> float:
+    """d(objective)/d(spend_i), with every row priced at its dual."""
+    campaign = form.campaigns[i]
+
+    def rate(expr: Expr) -> float:
+        total = float(expr.spend[i])
+        for outcome, weights in expr.outcomes.items():
+            if weights[i]:
+                total += float(weights[i] * campaign.marginal(outcome, spend, side))
+        return total
+
+    value = rate(form.goal.expr)
+    for spec, dual in zip(form.rows, duals, strict=True):
+        if dual:
+            value -= float(dual) * rate(spec.expr)
+    return value
+
+
+def _campaign_price(form: Formulation, campaign, side: str, bound: float, spend: float, gain: float) -> ShadowPrice:
+    reason = campaign.hi_reason if side == "max" else campaign.lo_reason
+    direction = "raising" if side == "max" else "lowering"
+    return ShadowPrice(
+        constraint=f"{campaign.name}: spend {side} ({reason})", kind="campaign", kpi="spend",
+        where=campaign.name, bound=bound, value=float(spend), price=float(gain),
+        unit=f"{form.goal.unit} per {money(1, form.currency, 0)} of {direction} its {side}",
+    )
