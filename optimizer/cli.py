@@ -101,7 +101,8 @@ def cli(debug: bool) -> None:
 @click.option("--tolerance", type=float, metavar="FRACTION",
               help="Chord error per segment as a fraction of each curve's range (default 0.001).")
 @click.option("--time-limit", type=float, metavar="SECONDS", help="Stop each solver run after this long.")
-@click.option("--write-lp", type=click.Path(dir_okay=False, path_type=Path), help="Also write the program as an LP file.")
+@click.option("--write-lp", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also write the program as an LP file.")
 @_output_options
 @_debug_option
 def solve(file: str, variant: str | None, sets: tuple[str, ...], objective: str | None, budget: float | None,

@@ -58,3 +58,15 @@ def signed_percent(value: float | None) -> str:
     if value is None or not math.isfinite(value):
         return "–"
     return f"{value * 100:+.1f}%"
+
+
+def within(gap: float | None) -> str:
+    """An optimality gap as a strategist reads it, rounded up: ``within 0.012% of the true optimum``."""
+    if gap is None or not math.isfinite(gap):
+        return "no optimality bound"
+    points = gap * 100
+    if points <= 0.001:
+        return "within 0.001% of the true optimum"
+    digits = max(0, 1 - math.floor(math.log10(points)))
+    shown = math.ceil(points * 10**digits - 1e-9) / 10**digits
+    return f"within {shown:.{digits}f}% of the true optimum"

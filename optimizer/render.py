@@ -10,6 +10,7 @@ from optimizer.glossary import GLOSSARY, KPI
 from optimizer.plan import Plan
 
 _NAME_WIDTH = 32
+_CAMPAIGN_PRICES = 8
 _KPI_ROWS = ("spend", "impressions", "clicks", "leads", "mqls", "sqls", "customers", "revenue",
              "cpm", "ctr", "cpc", "cvr", "cpl", "cpmql", "cac", "roas")
 
@@ -37,7 +38,9 @@ def plan_header(plan: Plan) -> str:
     status = "" if plan.status.value == "optimal" else f"{plan.status.value.upper()}: "
     lines = [f"{plan.scenario}{period} · {plan.currency}", f"{status}{plan.message}"]
     if plan.objective_value is not None:
-        current = plan.current_kpis.get(plan.objective_kpi)
+        pool = plan.objective_kpi.removeprefix("sov.")
+        pooled = pool != plan.objective_kpi
+        current = plan.current_sov.get(pool) if pooled else plan.current_kpis.get(plan.objective_kpi)
         shown = kpi_value(plan.objective_kpi, plan.objective_value, plan.currency)
         versus = ""
         if current is not None and current > 0:
@@ -46,8 +49,9 @@ def plan_header(plan: Plan) -> str:
         lines.append(f"{plan.objective_sense} {plan.objective_kpi}: {shown}{versus}")
     info = plan.info
     milp = f"; {len(info.milp_campaigns)} campaign(s) solved exactly as a MILP" if info.milp_campaigns else ""
-    lines.append(f"solver {info.solver}, {info.seconds:.2f} s, {info.segments:,} segments at "
-                 f"{percent(info.tolerance, 2)} chord tolerance{milp}")
+    if info.segments:
+        lines.append(f"solver {info.solver}, {info.seconds:.2f} s, {info.segments:,} segments at "
+                     f"{percent(info.tolerance, 2)} chord tolerance{milp}")
     return "\n".join(lines)
 
 
@@ -87,16 +91,21 @@ def kpi_table(plan: Plan) -> str:
     return text_table(["KPI", "Current", "Plan", "Change"], rows)
 
 
-def prices_table(plan: Plan) -> str:
-    """Binding constraints and what relaxing each is worth."""
-    rows = [[p.constraint, readable_price(p.price, p.unit, plan.currency)] for p in plan.shadow_prices]
+def prices_table(plan: Plan, campaign_rows: int = _CAMPAIGN_PRICES) -> str:
+    """Binding constraints and what relaxing each is worth (the largest campaign bounds only)."""
+    constraints = [p for p in plan.shadow_prices if p.kind != "campaign"]
+    campaigns = sorted((p for p in plan.shadow_prices if p.kind == "campaign"), key=lambda p: -p.price)
+    shown = constraints + campaigns[:campaign_rows]
+    rows = [[p.constraint, readable_price(p.price, p.unit, plan.currency)] for p in shown]
+    if len(campaigns) > campaign_rows:
+        rows.append([f"... and {len(campaigns) - campaign_rows} more campaigns held at a bound", "(see --format json)"])
     return text_table(["Binding constraint", "Relaxing it is worth"], rows, left=2) if rows else ""
 
 
 def readable_price(price: float, unit: str, currency: str) -> str:
-    """``8.6 leads per extra $1,000 of budget`` rather than ``0.0086 leads per extra $1``."""
+    """Prices per dollar quoted per thousand: ``8.6 leads per extra $1,000 of budget``."""
     one = money(1, currency, 0)
-    if price < 0.1 and (f"per {one} " in unit or f"per extra {one} " in unit):
+    if f"per {one} " in unit or f"per extra {one} " in unit:
         price, unit = price * 1000, unit.replace(f" {one} ", f" {money(1000, currency)} ")
     return f"{_number(price)} {unit}"
 

@@ -89,7 +89,7 @@ def breakpoints(curve: Curve, lo: float, hi: float, tolerance: float = DEFAULT_T
         if grid.size > _MAX_POINTS:
             raise LinearisationError(
                 f"{curve.describe()} needs more than {_MAX_POINTS:,} segments on [{lo:,.2f}, {hi:,.2f}] "
-                f"to stay within {tolerance:.3%} of its range; loosen the tolerance or narrow the spend range"
+                f"to stay within {tolerance:.3g} of its range; loosen the tolerance or narrow the spend range"
             )
 
 

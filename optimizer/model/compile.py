@@ -141,7 +141,9 @@ def _model_rows(form: Formulation) -> list[_Row]:
 
 def _curve_weights(form: Formulation, exprs: list[Expr]) -> list[list[tuple[int, dict[int, float]]]]:
     """Per campaign: for each expression touching it, the weight on each of its curves."""
-    per_campaign: list[dict[int, dict[int, float]]] = [defaultdict(lambda: defaultdict(float)) for _ in range(form.size)]
+    per_campaign: list[dict[int, dict[int, float]]] = [
+        defaultdict(lambda: defaultdict(float)) for _ in range(form.size)
+    ]
     for e, expr in enumerate(exprs):
         for outcome, weights in expr.outcomes.items():
             for i in np.flatnonzero(weights):

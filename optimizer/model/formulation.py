@@ -87,6 +87,8 @@ class Goal:
     sense: Literal["maximize", "minimize"]
     expr: Expr
     unit: str
+    pool: str | None = None
+    """For ``sov.<pool>``: the program maximises the pool's volume; results report the share."""
 
 
 @dataclass(frozen=True)

@@ -52,7 +52,7 @@ def goal(form: Formulation, scenario: Scenario) -> Goal:
     pooled = split_pool_kpi(objective.kpi)
     if pooled is not None:
         pool = form.pools[pooled[1]]
-        return Goal(objective.kpi, "maximize", pool.expr(), f"{pool.volume} in pool {pool.name}")
+        return Goal(objective.kpi, "maximize", pool.expr(), f"{pool.volume} in pool {pool.name}", pool.name)
     return Goal(objective.kpi, "maximize", form.volume(objective.kpi), objective.kpi)
 
 
@@ -64,7 +64,8 @@ def budget_rows(form: Formulation) -> Iterator[RowSpec]:
     yield RowSpec(
         name=f"budget {'=' if form.spend_all else '<='} {money(form.budget_total, form.currency)}",
         family="budget", kpi="spend", where="all campaigns", sense=sense, rhs=form.budget_total,
-        bound=form.budget_total, expr=form.volume("spend"), step_label=f"per extra {money(1, form.currency, 0)} of budget",
+        bound=form.budget_total, expr=form.volume("spend"),
+        step_label=f"per extra {money(1, form.currency, 0)} of budget",
     )
 
 

@@ -33,14 +33,19 @@ _TRUE, _FALSE = {"true", "yes", "1"}, {"false", "no", "0"}
 
 @dataclass(frozen=True)
 class Row:
-    """A campaign read from a table, with the line it came from."""
+    """A campaign read from a table, the line it came from, and the keys of cells that were unreadable."""
 
     line: int
     campaign: dict[str, Any]
+    unreadable: frozenset[str] = frozenset()
 
 
-def read_campaign_csv(path: Path) -> list[Row]:
-    """The campaigns in a CSV file; raises ``ScenarioError`` with every bad cell."""
+def read_campaign_csv(path: Path) -> tuple[list[Row], list[Problem]]:
+    """The campaigns in a CSV file, and a problem for each unreadable cell or column.
+
+    Unreadable cells are left out of the rows (and reported), so that validation can go on
+    and report every other problem of the file at once.
+    """
     try:
         handle = path.open(newline="", encoding="utf-8-sig")
     except OSError as error:
@@ -59,14 +64,14 @@ def read_campaign_csv(path: Path) -> list[Row]:
                 problems.append(Problem(f"{path.name} line {line}", "the row has more cells than the header",
                                         "remove the extra cells or add a column name"))
                 continue
-            campaign, cell_problems = unflatten(record, f"{path.name} line {line}")
+            name = (record.get("name") or "").strip()
+            where = f'{path.name} line {line}' + (f' "{name}"' if name else "")
+            campaign, cell_problems, bad = unflatten(record, where)
             problems += cell_problems
-            rows.append(Row(line, campaign))
+            rows.append(Row(line, campaign, frozenset(column.rpartition(".")[2] for column in bad)))
     if not header:
         problems.append(Problem(path.name, "the file is empty", "add a header row: name,channel,stage,..."))
-    if problems:
-        raise ScenarioError(problems, str(path))
-    return rows
+    return rows, problems
 
 
 def check_columns(header: Iterable[str], where: str) -> list[Problem]:
@@ -85,24 +90,29 @@ def check_columns(header: Iterable[str], where: str) -> list[Problem]:
     return problems
 
 
-def unflatten(record: Mapping[str, Any], where: str) -> tuple[dict[str, Any], list[Problem]]:
-    """One row's cells as a nested campaign dict, converting each cell by its column."""
+def unflatten(record: Mapping[str, Any], where: str) -> tuple[dict[str, Any], list[Problem], list[str]]:
+    """One row's cells as a nested campaign dict, converting each cell by its column.
+
+    Returns the campaign, a problem per unreadable cell, and the columns of those cells.
+    """
     campaign: dict[str, Any] = {}
     problems: list[Problem] = []
+    bad: list[str] = []
     for column, cell in record.items():
         if column not in COLUMNS or _blank(cell):
             continue
         try:
             value = _convert(column, cell)
         except ValueError as error:
-            problems.append(Problem(f"{where} column {column}", str(error), "fix the cell"))
+            problems.append(Problem(f"{where}: {column}", str(error), "fix the cell"))
+            bad.append(column)
             continue
         head, _, key = column.partition(".")
         if key:
             campaign.setdefault(head, {})[key] = value
         else:
             campaign[head] = value
-    return campaign, problems
+    return campaign, problems, bad
 
 
 def _blank(cell: Any) -> bool:

@@ -118,7 +118,7 @@ def _check_rates(campaign: Campaign, where: str) -> Iterator[Problem]:
                 f"write percentages as fractions: {spec.rate / 100:g} for {spec.rate:g}%",
             )
     cycle = _rate_cycle(campaign)
-    if cycle:
+    if len(cycle) > 2:
         yield Problem(
             where,
             "the rates form a cycle: " + " -> ".join(cycle),
@@ -186,6 +186,24 @@ def check_budget(scenario: Scenario, locator: Locator) -> Iterator[Problem]:
     budget = scenario.budget
     if budget is not None and budget.spend_all and budget.total is None:
         yield Problem("budget.spend_all", "spend_all = true needs a budget total", "set budget.total")
+    if budget is not None and budget.max_change is not None:
+        yield from _check_max_change(budget.max_change, "budget.max_change")
+    for index, campaign in enumerate(scenario.campaigns):
+        if campaign.spend.max_change is not None:
+            where = f"{locator.campaign(index, campaign)}: spend.max_change"
+            yield from _check_max_change(campaign.spend.max_change, where)
+
+
+_MAX_CHANGE_LIMIT = 5.0
+
+
+def _check_max_change(value: float, where: str) -> Iterator[Problem]:
+    if value > _MAX_CHANGE_LIMIT:
+        yield Problem(
+            where,
+            f"max_change {value:g} allows moves of up to {value:.0%}; it is a fraction of current spend",
+            f"write {value / 100:g} for +/-{value:g}%",
+        )
 
 
 def check_objective(scenario: Scenario, locator: Locator) -> Iterator[Problem]:
@@ -200,8 +218,6 @@ def check_objective(scenario: Scenario, locator: Locator) -> Iterator[Problem]:
         yield from _check_volume_kpi(scenario, objective.maximize, "objective.maximize")
     if objective.secondary is not None:
         yield from _check_volume_kpi(scenario, objective.secondary, "objective.secondary")
-        if objective.secondary == objective.maximize:
-            yield Problem("objective.secondary", "the secondary KPI is the primary one", "pick a different KPI")
 
 
 def _check_volume_kpi(scenario: Scenario, kpi: str, where: str) -> Iterator[Problem]:
@@ -334,7 +350,8 @@ def _check_ratio_bounds(constraint: ConstraintSpec, unit: str, where: str) -> It
                 f"write {constraint.kpi} as a fraction: {bound / 100:g} for {bound:g}%",
             )
         elif unit != "percent" and bound <= 0:
-            yield Problem(f"{where}: {side}", f"{constraint.kpi} must be positive (got {bound:g})", "give a positive bound")
+            yield Problem(f"{where}: {side}", f"{constraint.kpi} must be positive (got {bound:g})",
+                          "give a positive bound")
 
 
 def _check_where(scenario: Scenario, where_spec: Where, where: str) -> Iterator[Problem]:

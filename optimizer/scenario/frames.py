@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from optimizer.errors import ScenarioError
 from optimizer.scenario.campaign_csv import check_columns, unflatten
 from optimizer.scenario.checks import Locator
 from optimizer.scenario.parse import parse_scenario
@@ -23,17 +22,19 @@ def scenario_from_frames(campaigns: pd.DataFrame, constraints: pd.DataFrame | No
     keys (``name``, ``budget``, ``pools``, ``objective``, ...) as dicts.
     """
     problems = check_columns([str(c) for c in campaigns.columns], "campaigns")
-    rows = []
+    rows, unreadable = [], {}
     for position, record in enumerate(campaigns.to_dict(orient="records")):
-        campaign, cell_problems = unflatten(record, f"campaigns row {position}")
+        name = record.get("name")
+        label = f' "{name}"' if isinstance(name, str) and name.strip() else ""
+        campaign, cell_problems, bad = unflatten(record, f"campaigns row {position}{label}")
         problems += cell_problems
+        if bad:
+            unreadable[position] = {column.rpartition(".")[2] for column in bad}
         rows.append(campaign)
     document = {**settings, "campaigns": rows}
     if constraints is not None:
         document["constraints"] = [_constraint(record) for record in constraints.to_dict(orient="records")]
-    if problems:
-        raise ScenarioError(problems, "campaigns DataFrame")
-    return parse_scenario(document, Locator(), "DataFrames")
+    return parse_scenario(document, Locator(), "DataFrames", problems, unreadable)
 
 
 def _constraint(record: dict[str, Any]) -> dict[str, Any]:

@@ -56,30 +56,38 @@ def scenario_from_document(
 ) -> Scenario:
     """Validate a parsed document whose relative file references are inside ``folder``."""
     try:
-        document, csv_name, rows = _expand_campaigns(document, folder)
-        document = _resolve_point_files(document, folder)
+        early: list[Problem] = []
+        document, csv_name, rows = _expand_campaigns(document, folder, early)
+        unreadable = {i: set(row.unreadable) for i, row in enumerate(rows) if row.unreadable}
+        document = _resolve_point_files(document, folder, early, unreadable)
         document = _apply(document, variant, overrides)
-        return parse_scenario(document, FileLocator(csv_name, rows), source)
+        return parse_scenario(document, FileLocator(csv_name, rows), source, early, unreadable)
     except ScenarioError as error:
         if error.source:
             raise
         raise ScenarioError(error.problems, source) from None
 
 
-def _expand_campaigns(document: Mapping[str, Any], folder: Path) -> tuple[dict[str, Any], str | None, list[Row]]:
+def _expand_campaigns(document: Mapping[str, Any], folder: Path,
+                      problems: list[Problem]) -> tuple[dict[str, Any], str | None, list[Row]]:
     campaigns = document.get("campaigns")
     if not isinstance(campaigns, str):
         return dict(document), None, []
     csv_path = resolve_inside(folder, campaigns, "campaigns")
-    rows = read_campaign_csv(csv_path)
+    rows, csv_problems = read_campaign_csv(csv_path)
+    problems += csv_problems
     return {**document, "campaigns": [row.campaign for row in rows]}, csv_path.name, rows
 
 
-def _resolve_point_files(document: dict[str, Any], folder: Path) -> dict[str, Any]:
+def _resolve_point_files(document: dict[str, Any], folder: Path, problems: list[Problem],
+                         unreadable: dict[int, set[str]]) -> dict[str, Any]:
+    """Tabular points given as a file name, read from the scenario's folder.
+
+    An unreadable points file is reported and its outcome left out, so validation goes on.
+    """
     campaigns = document.get("campaigns")
     if not isinstance(campaigns, list):
         return document
-    problems: list[Problem] = []
     resolved = []
     for index, campaign in enumerate(campaigns):
         if not isinstance(campaign, dict):
@@ -95,9 +103,9 @@ def _resolve_point_files(document: dict[str, Any], folder: Path) -> dict[str, An
                     campaign[outcome] = {**spec, "points": points}
                 except ScenarioError as error:
                     problems += error.problems
+                    del campaign[outcome]
+                    unreadable.setdefault(index, set()).add(outcome)
         resolved.append(campaign)
-    if problems:
-        raise ScenarioError(problems)
     return {**document, "campaigns": resolved}
 
 

@@ -13,26 +13,17 @@ is taken as text, so ``--set objective.maximize=mqls`` works.
 from __future__ import annotations
 
 import copy
+import datetime
+import re
 import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from optimizer.errors import Problem, ScenarioError
-from optimizer.glossary import OUTCOMES
 from optimizer.scenario.campaign_csv import OUTCOME_KEYS
 from optimizer.scenario.checks import suggest
-from optimizer.scenario.schema import (
-    BudgetSpec,
-    Campaign,
-    ConstraintSpec,
-    ObjectiveSpec,
-    Pool,
-    Scenario,
-    SolverSpec,
-    SpendSpec,
-    Where,
-)
+from optimizer.scenario.schema import Scenario, nesting
 
 Segment = str | int
 
@@ -51,44 +42,42 @@ class Override:
 
 
 def parse_key(key: str) -> tuple[Segment, ...]:
-    """``campaigns."Search: brand".spend.max`` -> ``("campaigns", "Search: brand", "spend", "max")``."""
+    """``campaigns."Search: brand".spend.max`` -> ``("campaigns", "Search: brand", "spend", "max")``.
+
+    Parts are separated by dots; a part in double quotes may hold dots and spaces; ``[2]``
+    is a position in a list.
+    """
     segments: list[Segment] = []
-    current, quoted, k = "", False, 0
-    just_closed = False
+    k = 0
     while k < len(key):
-        char = key[k]
-        if quoted:
-            if char == '"':
-                quoted, just_closed = False, True
-            else:
-                current += char
-        elif char == '"' and not current:
-            quoted = True
-        elif char == ".":
-            _push(segments, current, just_closed, key)
-            current, just_closed = "", False
-        elif char == "[":
+        if key[k] == '"':
+            end = key.find('"', k + 1)
+            if end < 0:
+                raise ValueError(f'"{key}": a quote is not closed')
+            segments.append(key[k + 1:end])
+            k = end + 1
+        elif key[k] == "[":
             end = key.find("]", k)
             if end < 0 or not key[k + 1:end].strip().isdigit():
                 raise ValueError(f'"{key}": a position is written [0], [1], ...')
-            _push(segments, current, just_closed, key, allow_empty=True)
             segments.append(int(key[k + 1:end]))
-            current, just_closed = "", False
-            k = end
+            k = end + 1
         else:
-            current += char
-        k += 1
-    if quoted:
-        raise ValueError(f'"{key}": a quote is not closed')
-    _push(segments, current, just_closed, key, allow_empty=bool(segments) and isinstance(segments[-1], int))
+            text = re.match(r'[^.\["]*', key[k:]).group()  # type: ignore[union-attr]
+            if not text.strip():
+                raise ValueError(f'"{key}" has an empty part; write keys like budget.total')
+            segments.append(text.strip())
+            k += len(text)
+        if k < len(key):
+            if key[k] == ".":
+                k += 1
+                if k == len(key):
+                    raise ValueError(f'"{key}" ends with a dot')
+            elif key[k] != "[":
+                raise ValueError(f'"{key}": expected a dot after {format_key(segments[-1:])}')
+    if not segments:
+        raise ValueError("the key is empty")
     return tuple(segments)
-
-
-def _push(segments: list[Segment], text: str, was_quoted: bool, key: str, allow_empty: bool = False) -> None:
-    if text.strip() or was_quoted:
-        segments.append(text if was_quoted else text.strip())
-    elif not allow_empty:
-        raise ValueError(f'"{key}" has an empty part; write keys like budget.total')
 
 
 def format_key(path: Sequence[Segment]) -> str:
@@ -106,9 +95,10 @@ def format_key(path: Sequence[Segment]) -> str:
 def parse_value(text: str) -> Any:
     """A ``--set`` value: a TOML value when it parses as one, else the text itself."""
     try:
-        return tomllib.loads(f"value = {text}")["value"]
+        value = tomllib.loads(f"value = {text}")["value"]
     except tomllib.TOMLDecodeError:
         return text.strip()
+    return text.strip() if isinstance(value, datetime.date | datetime.time) else value
 
 
 def parse_assignment(text: str) -> Override:
@@ -136,12 +126,25 @@ def variant_overrides(variants: Mapping[str, Any], name: str) -> list[Override]:
     overrides, problems = [], []
     for key, value in settings.items():
         try:
-            overrides.append(Override(parse_key(key), value, f'variant "{name}": {key}'))
+            path = parse_key(key)
         except ValueError as error:
             problems.append(Problem(f"variants.{name}", str(error), ""))
+            continue
+        for leaf, leaf_value in _leaves(path, value):
+            overrides.append(Override(leaf, leaf_value, f'variant "{name}": {format_key(leaf)}'))
     if problems:
         raise ScenarioError(problems)
     return overrides
+
+
+def _leaves(path: tuple[Segment, ...], value: Any) -> list[tuple[tuple[Segment, ...], Any]]:
+    """A nested table as dotted keys: TOML reads ``budget.total = 1`` as ``{budget: {total: 1}}``.
+
+    A curve or rate (a table with ``curve`` or ``rate``) stays whole: it replaces the outcome.
+    """
+    if not isinstance(value, Mapping) or "curve" in value or "rate" in value or not value:
+        return [(path, value)]
+    return [leaf for key, sub in value.items() for leaf in _leaves((*path, key), sub)]
 
 
 def apply_overrides(document: Mapping[str, Any], layers: Sequence[Sequence[Override]]) -> dict[str, Any]:
@@ -173,34 +176,23 @@ def _layer_conflicts(layer: Sequence[Override]) -> list[Problem]:
     return problems
 
 
-_NESTED: dict[str, type] = {
-    "budget": BudgetSpec, "objective": ObjectiveSpec, "solver": SolverSpec,
-}
-
-
 def check_key(override: Override) -> Problem | None:
     """A problem when the key names no setting of the scenario schema."""
     path = override.path
-    fields: Mapping[str, Any] | set[str] = Scenario.model_fields
+    model: type | None = Scenario
+    fields: Any = Scenario.model_fields
     depth = 0
     while depth < len(path):
         segment = path[depth]
         if not isinstance(segment, str) or segment not in fields:
             return _unknown(override, segment, fields, depth)
-        if depth == 0 and segment in _NESTED:
-            fields, depth = _NESTED[segment].model_fields, depth + 1
-        elif depth == 0 and segment == "pools":
-            fields, depth = Pool.model_fields, depth + 2
-        elif depth == 0 and segment == "campaigns":
-            fields, depth = Campaign.model_fields, depth + 2
-        elif depth == 0 and segment == "constraints":
-            fields, depth = ConstraintSpec.model_fields, depth + 2
-        elif fields is Campaign.model_fields and segment == "spend":
-            fields, depth = SpendSpec.model_fields, depth + 1
-        elif fields is Campaign.model_fields and segment in OUTCOMES:
-            fields, depth = OUTCOME_KEYS, depth + 1
-        elif fields is ConstraintSpec.model_fields and segment == "where":
-            fields, depth = Where.model_fields, depth + 1
+        kind, child = nesting(model, segment) if model is not None else ("value", None)
+        if kind == "model":
+            model, fields, depth = child, child.model_fields, depth + 1
+        elif kind in ("map", "list"):
+            model, fields, depth = child, child.model_fields, depth + 2
+        elif kind == "outcome":
+            model, fields, depth = None, OUTCOME_KEYS, depth + 1
         else:
             depth += 1
             if depth < len(path):

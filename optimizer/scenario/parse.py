@@ -1,22 +1,26 @@
 """Turn a raw scenario document (a dict from TOML, JSON or CSV) into a validated ``Scenario``.
 
 Campaigns and constraints are validated one by one, so that a broken campaign does not
-hide the problems of the others; every problem found is raised together in one
-``ScenarioError``, worded for a strategist: where, what, and the fix.
+hide the problems of the others. Parts that fail are reported, then set aside so that the
+checks across the scenario still run on the rest: every problem is raised together in one
+``ScenarioError``, worded for a strategist (where, what, and the fix).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+import copy
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
 from optimizer.curves import FAMILIES
 from optimizer.errors import Problem, ScenarioError
 from optimizer.glossary import OUTCOMES
-from optimizer.scenario.checks import Locator, check_outcomes, check_scenario, check_unique_names, suggest
+from optimizer.scenario.checks import Locator, check_scenario, suggest
 from optimizer.scenario.schema import (
+    CURVE_SPECS,
     BudgetSpec,
     Campaign,
     ConstraintSpec,
@@ -33,6 +37,7 @@ from optimizer.scenario.schema import (
     SpendSpec,
     TabularSpec,
     Where,
+    nesting,
 )
 
 _MODELS: tuple[type[BaseModel], ...] = (
@@ -40,69 +45,201 @@ _MODELS: tuple[type[BaseModel], ...] = (
     LinearSpec, ExponentialSpec, HillSpec, PowerSpec, LogSpec, TabularSpec, RateSpec,
 )
 KNOWN_KEYS = frozenset(name for model in _MODELS for name in model.model_fields)
+M = TypeVar("M", bound=BaseModel)
+_SALVAGE_ROUNDS = 12
 
 
-def parse_scenario(raw: Mapping[str, Any], locator: Locator | None = None, source: str = "") -> Scenario:
-    """Validate ``raw`` completely; raise ``ScenarioError`` listing every problem found."""
+def parse_scenario(raw: Mapping[str, Any], locator: Locator | None = None, source: str = "",
+                   prior: Sequence[Problem] = (), unreadable: Mapping[int, set[str]] | None = None) -> Scenario:
+    """Validate ``raw`` completely; raise ``ScenarioError`` listing every problem found.
+
+    ``prior`` are problems found while reading (bad CSV cells, missing points files);
+    ``unreadable`` names, per campaign position, the keys those problems left out.
+    """
     locator = locator or Locator()
     if not isinstance(raw, Mapping):
         raise ScenarioError([Problem("", "the scenario must be a table of keys", "start the file with name = ...")],
                             source)
-    campaigns, campaign_problems = _validate_items(raw.get("campaigns"), Campaign, locator.campaign)
-    constraints, constraint_problems = _validate_items(raw.get("constraints", ()), ConstraintSpec,
-                                                       locator.constraint)
-    problems = campaign_problems + constraint_problems
-    head = {**raw}
-    if campaigns is not None:
-        head["campaigns"] = tuple(campaigns) if campaigns else raw.get("campaigns")
-    if constraints is not None:
-        head["constraints"] = tuple(constraints)
+    problems: list[Problem] = list(prior)
+    hidden = Hidden()
+    head = dict(raw)
+    if isinstance(raw.get("campaigns"), list):
+        head["campaigns"] = _items(raw["campaigns"], Campaign, locator.campaign, problems, hidden, unreadable or {})
+    if isinstance(raw.get("constraints"), list):
+        head["constraints"] = _items(raw["constraints"], ConstraintSpec, locator.constraint, problems, hidden, {})
+    scenario: Scenario | None
     try:
         scenario = Scenario.model_validate(head)
     except ValidationError as error:
-        skip = {"campaigns"} if campaign_problems else set()
-        skip |= {"constraints"} if constraint_problems else set()
-        problems += [p for p in translate(error, "", skip_top=skip)]
-        partial = Scenario.model_construct(name="", campaigns=tuple(campaigns or ()))
-        problems += list(check_unique_names(partial, locator)) + list(check_outcomes(partial, locator))
-        raise ScenarioError(problems, source) from None
-    if problems:
-        problems += list(check_unique_names(scenario, locator)) + list(check_outcomes(scenario, locator))
-        raise ScenarioError(problems, source)
-    problems = check_scenario(scenario, locator)
-    if problems:
-        raise ScenarioError(problems, source)
+        problems += translate(error, "")
+        scenario, dropped = salvage(Scenario, head, {"name": "(unnamed)"})
+        hidden.words |= dropped
+    if scenario is not None:
+        local = tuple(locator.campaign(i, c) for i, c in enumerate(scenario.campaigns))
+        problems += [p for p in check_scenario(scenario, locator) if not hidden.hides(p, local)]
+    if problems or scenario is None:
+        raise ScenarioError(sorted(problems, key=_natural), source)
     return scenario
 
 
-def _validate_items(items: Any, model: type[BaseModel], locate) -> tuple[list | None, list[Problem]]:
-    """Validate each item of a list on its own; ``None`` when ``items`` is not a list."""
-    if not isinstance(items, list | tuple):
-        return None, []
-    valid, problems = [], []
+def _natural(problem: Problem) -> list[Any]:
+    """Sort key that puts campaigns[2] before campaigns[10] and line 9 before line 10."""
+    return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", problem.location)]
+
+
+class Hidden:
+    """What validation set aside, so that cross-check problems do not repeat it."""
+
+    def __init__(self) -> None:
+        self.words: set[str] = set()
+        self.places: dict[str, set[str] | None] = {}
+
+    def hides(self, problem: Problem, campaign_places: Sequence[str] = ()) -> bool:
+        """True when ``problem`` may stem from a set-aside part.
+
+        A problem about one campaign is hidden by what was set aside from that campaign; a
+        problem about the whole scenario (``no campaign defines leads``) by anything set aside.
+        """
+        text = str(problem)
+        for place, words in self.places.items():
+            if problem.location.startswith(place) and (words is None or _mentions(text, words)):
+                return True
+        if not problem.location.startswith(tuple(campaign_places)):
+            set_aside = set().union(*(w for w in self.places.values() if w))
+            if _mentions(text, set_aside):
+                return True
+        return _mentions(text, self.words)
+
+
+def _mentions(text: str, words: Iterable[str]) -> bool:
+    return any(re.search(rf"(?<![\w.]){re.escape(word)}(?!\w)", text) for word in words)
+
+
+_PLACEHOLDERS: dict[type[BaseModel], Callable[[int], dict[str, Any]]] = {
+    Campaign: lambda i: {"name": f"(campaign {i})", "channel": "(unknown)", "stage": "conversion",
+                         "leads": {"curve": "linear", "unit_cost": 1.0}, "spend": {"max": 0.0}},
+    ConstraintSpec: lambda i: {"kpi": "spend", "min": 0.0},
+}
+
+
+def _items(items: list, model: type[BaseModel], locate: Callable, problems: list[Problem], hidden: Hidden,
+           unreadable: Mapping[int, set[str]]) -> list:
+    """Validate each item on its own; failed ones are reported, then salvaged or replaced."""
+    valid = []
     for index, item in enumerate(items):
         try:
             valid.append(model.model_validate(item))
+            if index in unreadable:
+                hidden.places[locate(index, valid[-1])] = set(unreadable[index])
+            continue
         except ValidationError as error:
             name = item.get("name") if isinstance(item, Mapping) else None
             label = model.model_construct(name=name) if isinstance(name, str) else None
             problems += translate(error, locate(index, label))
-    return valid, problems
+        placeholder = _PLACEHOLDERS[model](index)
+        fallbacks = {k: placeholder[k] for k in ("name", "channel", "stage", "kpi") if k in placeholder}
+        salvaged, dropped = salvage(model, item, fallbacks)
+        words: set[str] | None = dropped
+        if salvaged is None:
+            salvaged, words = model.model_validate(placeholder), None
+        elif index in unreadable:
+            words = set(words or ()) | unreadable[index]
+        valid.append(salvaged)
+        hidden.places[locate(index, salvaged)] = words
+    return valid
 
 
-def translate(error: ValidationError, prefix: str, skip_top: Iterable[str] = ()) -> list[Problem]:
+def salvage(model: type[M], raw: Any, fallbacks: Mapping[str, Any]) -> tuple[M | None, set[str]]:
+    """``raw`` validated after dropping (or defaulting) each part that fails, and the dropped keys.
+
+    Returns ``(None, ...)`` when nothing valid remains.
+    """
+    if not isinstance(raw, Mapping):
+        return None, set()
+    data = copy.deepcopy(dict(raw))
+    dropped: set[str] = set()
+    for _ in range(_SALVAGE_ROUNDS):
+        try:
+            return model.model_validate(data), dropped
+        except ValidationError as error:
+            changed = False
+            for detail in error.errors():
+                path = _salvage_path(detail)
+                if not path:
+                    return None, dropped
+                leaf = [p for p in path if isinstance(p, str)][-1:]
+                dropped.update(leaf)
+                if len(path) == 1 and path[0] in fallbacks:
+                    changed |= data.get(path[0]) != fallbacks[path[0]]
+                    data[path[0]] = fallbacks[path[0]]
+                else:
+                    changed |= _delete(data, path)
+            if not changed:
+                return None, dropped
+    return None, dropped
+
+
+def _salvage_path(detail: Mapping[str, Any]) -> list[str | int]:
+    path = list(_clean_location(detail["loc"]))
+    if detail["type"] == "missing" and len(path) > 1:
+        path = path[:-1]
+    if path and path[0] in OUTCOMES:
+        path = path[:1]
+    return path
+
+
+def _delete(data: Any, path: Sequence[str | int]) -> bool:
+    node = data
+    for segment in path[:-1]:
+        try:
+            node = node[segment]
+        except (KeyError, IndexError, TypeError):
+            return False
+    try:
+        del node[path[-1]]
+    except (KeyError, IndexError, TypeError):
+        return False
+    return True
+
+
+def translate(error: ValidationError, prefix: str) -> list[Problem]:
     """Pydantic errors as ``Problem`` s located under ``prefix`` (``campaigns[2] "Search"``)."""
     problems = []
-    skip = set(skip_top)
+    root = _root_model(error.title)
     for detail in error.errors(include_url=False):
         loc = _clean_location(detail["loc"])
-        if loc and loc[0] in skip:
-            continue
+        if detail["type"] == "extra_forbidden" and root is not None:
+            detail = {**detail, "allowed": _allowed_keys(root, detail["loc"][:-1])}
         path = _dotted(loc)
         location = f"{prefix}: {path}" if prefix and path else prefix or path
         message, fix = _wording(detail, loc)
         problems.append(Problem(location, message, fix))
     return problems
+
+
+def _root_model(title: str) -> type[BaseModel] | None:
+    return next((model for model in _MODELS if model.__name__ == title), None)
+
+
+def _allowed_keys(model: type[BaseModel], loc: Sequence[str | int]) -> set[str]:
+    """The keys accepted at ``loc`` (a raw pydantic location, union tags included)."""
+    current: type[BaseModel] | None = model
+    k = 0
+    while current is not None and k < len(loc):
+        kind, child = nesting(current, str(loc[k]))  # type: ignore[arg-type]
+        if kind == "model":
+            current, k = child, k + 1
+        elif kind in ("map", "list"):
+            current, k = child, k + 2
+        elif kind == "outcome":
+            tag = loc[k + 1] if k + 1 < len(loc) else None
+            if tag == "curve" and k + 2 < len(loc):
+                current, k = CURVE_SPECS.get(str(loc[k + 2])), k + 3
+            else:
+                current, k = (RateSpec if tag == "rate" else None), k + 2
+        else:
+            return set()
+    return set(current.model_fields) if current is not None else set()
 
 
 def _clean_location(loc: Sequence[str | int]) -> tuple[str | int, ...]:
@@ -136,7 +273,8 @@ def _wording(detail: Mapping[str, Any], loc: Sequence[str | int]) -> tuple[str, 
     ctx = detail.get("ctx") or {}
     key = str(loc[-1]) if loc else ""
     if kind == "extra_forbidden":
-        return f'unknown key "{key}"{suggest(key, KNOWN_KEYS)}', "remove it or correct its spelling"
+        allowed = detail.get("allowed") or KNOWN_KEYS
+        return f'unknown key "{key}"{suggest(key, allowed)}', "remove it or correct its spelling"
     if kind == "missing":
         return f'"{key}" is required', f"add {key} = ..."
     if kind in ("float_type", "int_type"):

@@ -311,3 +311,30 @@ class Scenario(Spec):
     def replace(self, **changes: Any) -> Scenario:
         """A copy with some top-level fields replaced (validated like the original)."""
         return Scenario.model_validate({**dict(self), **changes})
+
+
+CURVE_SPECS: dict[str, type[Spec]] = {
+    spec.model_fields["curve"].annotation.__args__[0]: spec  # type: ignore[union-attr]
+    for spec in (LinearSpec, ExponentialSpec, HillSpec, PowerSpec, LogSpec, TabularSpec)
+}
+
+_NESTING: dict[tuple[type[Spec], str], tuple[str, type[Spec]]] = {
+    (Scenario, "objective"): ("model", ObjectiveSpec),
+    (Scenario, "budget"): ("model", BudgetSpec),
+    (Scenario, "solver"): ("model", SolverSpec),
+    (Scenario, "pools"): ("map", Pool),
+    (Scenario, "campaigns"): ("list", Campaign),
+    (Scenario, "constraints"): ("list", ConstraintSpec),
+    (Campaign, "spend"): ("model", SpendSpec),
+    (ConstraintSpec, "where"): ("model", Where),
+}
+
+
+def nesting(model: type[Spec], field: str) -> tuple[str, type[Spec] | None]:
+    """How ``model.field`` nests: ``("model", M)``, ``("map", M)`` (keyed by name),
+    ``("list", M)``, ``("outcome", None)`` (a curve or a rate) or ``("value", None)``."""
+    if (model, field) in _NESTING:
+        return _NESTING[(model, field)]
+    if model is Campaign and field in OUTCOMES:
+        return "outcome", None
+    return "value", None

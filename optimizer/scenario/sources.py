@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import json
 import math
+import re
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -50,7 +51,11 @@ def parse_document(text: str, kind: str, source: str) -> dict[str, Any]:
         try:
             document = tomllib.loads(text)
         except tomllib.TOMLDecodeError as error:
-            raise ScenarioError([Problem("", f"invalid TOML: {error}", "fix the syntax at that place")],
+            message = str(error)
+            place = re.search(r"\(at line (\d+), column (\d+)\)", message)
+            location = f"line {place[1]}, column {place[2]}" if place else ""
+            message = message[: place.start()].strip() if place else message
+            raise ScenarioError([Problem(location, f"invalid TOML: {message}", "fix the syntax at that place")],
                                 source) from None
     if not isinstance(document, dict):
         raise ScenarioError([Problem("", "the document must be a table (a JSON object)", "wrap it in { }")], source)

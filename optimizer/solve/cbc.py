@@ -6,7 +6,10 @@ for CBC and for LP files a person can read, not for the hot path.
 
 from __future__ import annotations
 
+import os
 import re
+import shutil
+import stat
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -94,12 +97,42 @@ def write_lp(model: CompiledModel, path: Path, names: Names | None = None) -> No
     problem.writeLP(str(path))
 
 
+def cbc_path() -> str | None:
+    """The CBC binary: PuLP's bundled CBC 2.10, else cbcbox's build, else one on ``PATH``.
+
+    Found by path rather than through ``PATH``, so it works from a virtualenv that is not
+    activated (``.venv/bin/tradeoff``). The bundled 2.10 comes first: the cbcbox build reports
+    some infeasible programs as "status unknown".
+    """
+    candidates = [getattr(pulp.apis.coin_api, "pulp_cbc_path", None), _cbcbox_path(), shutil.which("cbc")]
+    for candidate in candidates:
+        if candidate and os.path.isfile(candidate):
+            if not os.access(candidate, os.X_OK):
+                try:
+                    os.chmod(candidate, os.stat(candidate).st_mode | stat.S_IXUSR)
+                except OSError:
+                    continue
+            return candidate
+    return None
+
+
+def _cbcbox_path() -> str | None:
+    try:
+        import cbcbox
+    except ImportError:
+        return None
+    return cbcbox.cbc_bin_path()
+
+
 def solve_cbc(model: CompiledModel, options: SolveOptions, names: Names | None = None) -> SolverRun:
     """Solve with CBC through PuLP; values are read only when a solution exists."""
     started = time.perf_counter()
-    solver = pulp.COIN_CMD(msg=False, timeLimit=options.time_limit, gapRel=options.mip_gap if model.is_mip else None)
-    if not solver.available():
-        raise SolverError("CBC is not installed: reinstall kpi-tradeoff (it depends on pulp[cbc]) or use --solver highs")
+    path = cbc_path()
+    if path is None:
+        raise SolverError("CBC is not installed: reinstall kpi-tradeoff (it depends on pulp[cbc]), "
+                          "or use --solver highs")
+    solver = pulp.COIN_CMD(path=path, msg=False, timeLimit=options.time_limit,
+                           gapRel=options.mip_gap if model.is_mip else None)
     problem, variables, row_names = pulp_problem(model, names)
     try:
         problem.solve(solver)

@@ -20,6 +20,8 @@ class SolveOptions:
     ``mip_gap``: relative gap at which a MILP (S-shaped curves) stops.
     ``write_lp``: also write the plan's program as an LP file there (through PuLP).
     ``feasibility``: relative slack allowed when the plan is re-checked on the exact curves.
+    ``refine``: how many times to re-solve on breakpoints refined around the plan (each
+    round brings the plan and its shadow prices about eight times closer to the exact ones).
     """
 
     solver: Literal["highs", "cbc"] = "highs"
@@ -28,6 +30,7 @@ class SolveOptions:
     mip_gap: float = 1e-4
     write_lp: Path | None = None
     feasibility: float = 1e-6
+    refine: int = 2
 
     def __post_init__(self) -> None:
         if self.solver not in SOLVERS:

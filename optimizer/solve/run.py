@@ -9,10 +9,11 @@ from typing import Any
 import numpy as np
 
 from optimizer.errors import ScenarioError
-from optimizer.formatting import kpi_value, percent
+from optimizer.formatting import kpi_value, within
 from optimizer.model.compile import CompiledModel, compile_model
 from optimizer.model.evaluate import Evaluation, evaluate
 from optimizer.model.formulation import ExtraRows, Formulation
+from optimizer.model.refine import refine_grids
 from optimizer.model.rows import formulate
 from optimizer.plan import Check, Plan, ShadowPrice, SolveInfo
 from optimizer.scenario.checks import check_scenario
@@ -20,6 +21,7 @@ from optimizer.scenario.schema import Scenario
 from optimizer.solve.cbc import lp_names, solve_cbc, write_lp
 from optimizer.solve.highs import solve_highs
 from optimizer.solve.options import SolveOptions
+from optimizer.solve.precheck import hard_conflicts
 from optimizer.solve.results import allocation, excess_sov
 from optimizer.solve.shadow import campaign_prices, constraint_prices, row_duals
 from optimizer.solve.status import SolverRun, Status
@@ -61,9 +63,9 @@ def solve_formulation(form: Formulation, options: SolveOptions, period: str | No
     """Solve an already formulated problem (the frontier re-solves with other bounds)."""
     current_spend = np.array([c.current for c in form.campaigns])
     context = _Context(form, options, period, time.perf_counter(), evaluate(form, current_spend))
-    conflict = _bound_conflicts(form)
-    if conflict:
-        return _no_plan(context, Status.INFEASIBLE, conflict, 0.0, 0, ())
+    conflicts = hard_conflicts(form)
+    if conflicts:
+        return _no_plan(context, Status.INFEASIBLE, "No plan exists: " + "; ".join(conflicts) + ".", 0.0, 0, ())
     grids = tuple(c.grid(options.tolerance) for c in form.campaigns)
     model = compile_model(form, "plan", grids)
     if options.write_lp is not None:
@@ -72,13 +74,15 @@ def solve_formulation(form: Formulation, options: SolveOptions, period: str | No
     milp_names = tuple(form.campaigns[i].name for i in model.milp)
     if not run.has_solution:
         return _no_plan(context, run.status, _no_plan_message(run), run.seconds, _segments(model), milp_names)
+    model, run, grids, refine_seconds = _refine(form, options, model, run, grids)
     spend = np.clip(run.x[: form.size], [c.lo for c in form.campaigns], [c.hi for c in form.campaigns])
     evaluation = evaluate(form, spend)
     checks = verify(form, evaluation, options.feasibility)
-    value = evaluation.value(form.goal.expr)
+    value = _reported(form, evaluation.value(form.goal.expr))
     duals = _duals(model, run, options, form)
     bound_run = _run(compile_model(form, "bound", grids), options, form)
-    bound = bound_run.bound if bound_run.bound is not None and np.isfinite(bound_run.bound) else None
+    finite = bound_run.bound is not None and np.isfinite(bound_run.bound)
+    bound = _reported(form, bound_run.bound) if finite else None
     gap = _gap(form, value, bound)
     status = run.status
     failed = [c for c in checks if not c.ok]
@@ -98,10 +102,30 @@ def solve_formulation(form: Formulation, options: SolveOptions, period: str | No
         current_kpis=context.current.kpis(), current_sov=context.current.sov,
         shadow_prices=tuple(sorted(prices, key=lambda p: (p.kind == "campaign", -p.price))),
         checks=checks,
-        info=_info(context, run.seconds + bound_run.seconds, _segments(model), milp_names),
-        warnings=_warnings(form, context.current, options, milp_names),
+        info=_info(context, run.seconds + bound_run.seconds + refine_seconds, _segments(model), milp_names),
+        warnings=_warnings(form, context.current, evaluation, options, milp_names),
         esov=excess_sov(form, evaluation),
     )
+
+
+def _refine(form: Formulation, options: SolveOptions, model: CompiledModel, run: SolverRun,
+            grids: tuple[np.ndarray, ...]) -> tuple[CompiledModel, SolverRun, tuple[np.ndarray, ...], float]:
+    """Re-solve on breakpoints refined around the plan, ``options.refine`` times."""
+    seconds = 0.0
+    for _ in range(options.refine):
+        if run.status is not Status.OPTIMAL:
+            break
+        finer = refine_grids(grids, run.x[: form.size])
+        if all(a.size == b.size for a, b in zip(finer, grids, strict=True)):
+            break
+        finer_model = compile_model(form, "plan", finer)
+        finer_run = _run(finer_model, options, form)
+        if finer_run.status is not Status.OPTIMAL:
+            seconds += finer_run.seconds
+            break
+        seconds += run.seconds
+        model, run, grids = finer_model, finer_run, finer
+    return model, run, grids, seconds
 
 
 def _run(model: CompiledModel, options: SolveOptions, form: Formulation) -> SolverRun:
@@ -130,23 +154,18 @@ def _duals(model: CompiledModel, run: SolverRun, options: SolveOptions, form: Fo
     return row_duals(model, row_dual, len(form.rows))
 
 
+def _reported(form: Formulation, value: float) -> float:
+    """The goal's value as reported: a pool's share of voice rather than its volume."""
+    if form.goal.pool is None:
+        return value
+    return form.pools[form.goal.pool].share(value)
+
+
 def _gap(form: Formulation, value: float, bound: float | None) -> float | None:
     if bound is None:
         return None
     distance = bound - value if form.goal.sense == "maximize" else value - bound
     return max(distance, 0.0) / max(abs(value), 1e-9)
-
-
-def _bound_conflicts(form: Formulation) -> str:
-    clashes = [c for c in form.campaigns if c.lo > c.hi + 1e-9 * max(1.0, c.hi)]
-    if not clashes:
-        return ""
-    lines = [
-        f'{c.name}: its lowest allowed spend ({kpi_value("spend", c.lo, form.currency)}, from {c.lo_reason}) is above '
-        f'its highest ({kpi_value("spend", c.hi, form.currency)}, from {c.hi_reason})'
-        for c in clashes
-    ]
-    return "No plan exists: " + "; ".join(lines) + "."
 
 
 def _no_plan_message(run: SolverRun) -> str:
@@ -160,7 +179,7 @@ def _no_plan_message(run: SolverRun) -> str:
 
 def _message(form: Formulation, status: Status, value: float, gap: float | None, failed: list[Check]) -> str:
     shown = f"{kpi_value(form.goal.kpi, value, form.currency)} {form.goal.kpi}"
-    certificate = f"within {percent(gap, 3)} of the true optimum" if gap is not None else "no optimality bound"
+    certificate = within(gap)
     if status is Status.OPTIMAL:
         return f"Optimal plan: {shown}, {certificate}."
     if status is Status.NUMERICAL:
@@ -191,7 +210,8 @@ def _info(context: _Context, solver_seconds: float, segments: int, milp: tuple[s
     )
 
 
-def _warnings(form: Formulation, current: Evaluation, options: SolveOptions, milp: tuple[str, ...]) -> tuple[str, ...]:
+def _warnings(form: Formulation, current: Evaluation, plan: Evaluation, options: SolveOptions,
+              milp: tuple[str, ...]) -> tuple[str, ...]:
     notes = [
         f"the current split breaks {spec.name} (it has {kpi_value(spec.kpi, check.value, form.currency)})"
         for spec, check in zip(form.rows, row_checks(form, current, options.feasibility), strict=True)
@@ -200,4 +220,7 @@ def _warnings(form: Formulation, current: Evaluation, options: SolveOptions, mil
     if milp:
         notes.append(f"{len(milp)} campaign(s) with S-shaped or non-concave curves were solved exactly as a MILP: "
                      + ", ".join(milp[:5]) + ("..." if len(milp) > 5 else ""))
+    if form.goal.sense == "maximize" and plan.totals["spend"] <= 0:
+        notes.append("the plan spends nothing: no campaign can meet every cap (a CPL or CPC cap below every "
+                     "campaign's cost, say); loosen the caps to buy anything")
     return tuple(notes)
