@@ -26,7 +26,7 @@ test-slow: $(VENV)/.installed-test  ## the slow checks only (large plans, high-r
 	$(BIN)/python -m pytest -q -m slow
 
 lint: $(VENV)/.installed-test
-	$(BIN)/ruff check optimizer tests benchmarks scenarios cli.py
+	$(BIN)/ruff check optimizer tests scenarios cli.py
 
 clean:
 	rm -rf $(VENV) *.egg-info .pytest_cache .hypothesis

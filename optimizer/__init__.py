@@ -10,7 +10,7 @@ from optimizer.glossary import GLOSSARY, KPI
 from optimizer.model import Expr, Formulation, RowSpec
 from optimizer.plan import Plan
 from optimizer.scenario import Scenario, load_scenario, scenario_from_frames
-from optimizer.solve import SolveOptions, Status, solve
+from optimizer.solver import SolveOptions, Status, solve
 
 __all__ = [
     "GLOSSARY",

@@ -116,6 +116,7 @@ def solve(file: str, variant: str | None, sets: tuple[str, ...], objective: str 
       tradeoff solve scenarios/b2b_saas.toml
       tradeoff solve scenarios/b2b_saas.toml --variant stretch
       tradeoff solve scenarios/b2b_saas.toml --budget 280000 --objective mqls
+      tradeoff solve scenarios/b2b_saas.toml --set 'constraints."CPL cap".max=100'
       tradeoff solve scenarios/b2b_saas.toml --format json -o plan.json
       tradeoff solve scenarios/b2b_saas.toml --solver cbc --write-lp plan.lp
     """

@@ -31,7 +31,7 @@ from reference import (
 )
 
 from optimizer import Scenario, Status, load_scenario, solve
-from optimizer.solve.cbc import cbc_path
+from optimizer.solver.cbc import cbc_path
 
 REPO = Path(__file__).resolve().parent.parent
 SCENARIO_FILES = sorted((REPO / "scenarios").glob("*.toml"))

@@ -18,14 +18,14 @@ from optimizer.model.rows import formulate
 from optimizer.plan import Check, Plan, ShadowPrice, SolveInfo
 from optimizer.scenario.checks import check_scenario
 from optimizer.scenario.schema import Scenario
-from optimizer.solve.cbc import lp_names, solve_cbc, write_lp
-from optimizer.solve.highs import solve_highs
-from optimizer.solve.options import SolveOptions
-from optimizer.solve.precheck import hard_conflicts
-from optimizer.solve.results import allocation, excess_sov
-from optimizer.solve.shadow import campaign_prices, constraint_prices, row_duals
-from optimizer.solve.status import SolverRun, Status
-from optimizer.solve.verify import row_checks, verify
+from optimizer.solver.cbc import lp_names, solve_cbc, write_lp
+from optimizer.solver.highs import solve_highs
+from optimizer.solver.options import SolveOptions
+from optimizer.solver.precheck import hard_conflicts
+from optimizer.solver.results import allocation, excess_sov
+from optimizer.solver.shadow import campaign_prices, constraint_prices, row_duals
+from optimizer.solver.status import SolverRun, Status
+from optimizer.solver.verify import row_checks, verify
 
 
 def solve(scenario: Scenario, options: SolveOptions | None = None, *, extra_rows: ExtraRows | None = None,
@@ -68,13 +68,13 @@ def solve_formulation(form: Formulation, options: SolveOptions, period: str | No
         return _no_plan(context, Status.INFEASIBLE, "No plan exists: " + "; ".join(conflicts) + ".", 0.0, 0, ())
     grids = tuple(c.grid(options.tolerance) for c in form.campaigns)
     model = compile_model(form, "plan", grids)
-    if options.write_lp is not None:
-        write_lp(model, options.write_lp, lp_names(form, model))
     run = _run(model, options, form)
     milp_names = tuple(form.campaigns[i].name for i in model.milp)
     if not run.has_solution:
         return _no_plan(context, run.status, _no_plan_message(run), run.seconds, _segments(model), milp_names)
     model, run, grids, refine_seconds = _refine(form, options, model, run, grids)
+    if options.write_lp is not None:
+        write_lp(model, options.write_lp, lp_names(form, model))
     spend = np.clip(run.x[: form.size], [c.lo for c in form.campaigns], [c.hi for c in form.campaigns])
     evaluation = evaluate(form, spend)
     checks = verify(form, evaluation, options.feasibility)

@@ -8,8 +8,8 @@ import highspy
 import numpy as np
 
 from optimizer.model.compile import CompiledModel
-from optimizer.solve.options import SolveOptions
-from optimizer.solve.status import SolverRun, Status
+from optimizer.solver.options import SolveOptions
+from optimizer.solver.status import SolverRun, Status
 
 _STATUS = {
     highspy.HighsModelStatus.kOptimal: Status.OPTIMAL,

@@ -20,8 +20,9 @@ import pulp
 from optimizer.errors import SolverError
 from optimizer.model.compile import CompiledModel
 from optimizer.model.formulation import Formulation
-from optimizer.solve.options import SolveOptions
-from optimizer.solve.status import SolverRun, Status
+from optimizer.output import atomic_path
+from optimizer.solver.options import SolveOptions
+from optimizer.solver.status import SolverRun, Status
 
 
 @dataclass(frozen=True)
@@ -92,9 +93,10 @@ def _finite(value: float) -> float | None:
 
 
 def write_lp(model: CompiledModel, path: Path, names: Names | None = None) -> None:
-    """Write the model as an LP file at ``path``."""
+    """Write the model as an LP file at ``path`` (atomically)."""
     problem, _, _ = pulp_problem(model, names)
-    problem.writeLP(str(path))
+    with atomic_path(path) as temporary:
+        problem.writeLP(str(temporary))
 
 
 def cbc_path() -> str | None:

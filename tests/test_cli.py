@@ -1,0 +1,177 @@
+"""The `tradeoff` command: output formats, files, exit codes, and errors without tracebacks."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from optimizer import GLOSSARY
+from optimizer.cli import EXIT_INFEASIBLE, EXIT_INPUT, EXIT_OK, EXIT_SOLVER, run
+from optimizer.plan import ALLOCATION_COLUMNS
+from optimizer.solver import cbc as cbc_adapter
+
+ROOT = Path(__file__).resolve().parents[1]
+B2B = str(ROOT / "scenarios" / "b2b_saas.toml")
+
+
+def tradeoff(capsys, *args: str) -> tuple[int, str, str]:
+    code = run(list(args))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_solve_prints_the_plan_beside_the_current_split(capsys):
+    code, out, _ = tradeoff(capsys, "solve", B2B)
+    assert code == EXIT_OK
+    assert "Optimal plan" in out and "of the true optimum" in out
+    header = next(line for line in out.splitlines() if line.startswith("Campaign"))
+    for column in ("Current", "Plan", "Change", "CPC", "CPL", "Marg. CPL"):
+        assert column in header
+    assert "Search: non-brand" in out and "Total" in out
+    assert "Binding constraint" in out
+
+
+def test_json_output_has_the_documented_shape_and_adds_up(capsys):
+    code, out, _ = tradeoff(capsys, "solve", B2B, "--format", "json")
+    assert code == EXIT_OK
+    plan = json.loads(out)
+    for key in ("schema_version", "status", "message", "objective", "gap", "bound", "kpis", "current",
+                "allocation", "shadow_prices", "checks", "solver", "warnings"):
+        assert key in plan
+    assert plan["status"] == "optimal"
+    assert set(plan["objective"]) == {"kpi", "sense", "value"}
+    kpis = plan["kpis"]
+    rows = plan["allocation"]
+    assert {"campaign", "stage", "channel", "current_spend", "spend", "impressions", "clicks", "leads"} <= set(rows[0])
+    for volume in ("spend", "impressions", "clicks", "leads"):
+        assert sum(row[volume] for row in rows) == pytest.approx(kpis[volume], rel=1e-9)
+    assert kpis["cpl"] == pytest.approx(kpis["spend"] / kpis["leads"], rel=1e-12)
+    assert kpis["cpc"] == pytest.approx(kpis["spend"] / kpis["clicks"], rel=1e-12)
+    assert set(kpis["sov"]) == {"search", "media"} and all(0 < v < 1 for v in kpis["sov"].values())
+    assert plan["objective"]["value"] == pytest.approx(kpis["leads"], rel=1e-12)
+    assert 0 <= plan["gap"] <= 1e-3
+    assert plan["bound"] >= plan["objective"]["value"]
+    assert all(check["ok"] for check in plan["checks"])
+    assert all(price["price"] > 0 for price in plan["shadow_prices"])
+
+
+def test_csv_output_is_the_allocation_table(capsys):
+    code, out, _ = tradeoff(capsys, "solve", B2B, "--format", "csv")
+    assert code == EXIT_OK
+    rows = list(csv.DictReader(io.StringIO(out)))
+    assert tuple(rows[0]) == ALLOCATION_COLUMNS
+    assert len(rows) == 9
+
+
+def test_output_file_format_follows_its_suffix(tmp_path, capsys):
+    target = tmp_path / "plan.json"
+    code, out, err = tradeoff(capsys, "solve", B2B, "-o", str(target))
+    assert code == EXIT_OK and out == ""
+    assert json.loads(target.read_text())["status"] == "optimal"
+    assert "wrote" in err
+
+
+def test_a_failed_run_leaves_an_existing_output_untouched(tmp_path, capsys):
+    target = tmp_path / "plan.json"
+    target.write_text("precious")
+    bad = tmp_path / "bad.toml"
+    bad.write_text('name = "x"\nbudjet = 1\n')
+    code, _, err = tradeoff(capsys, "solve", str(bad), "-o", str(target))
+    assert code == EXIT_INPUT
+    assert target.read_text() == "precious"
+    assert list(tmp_path.iterdir()) == sorted([bad, target]) or set(tmp_path.iterdir()) == {bad, target}
+    assert "Traceback" not in err
+
+
+def test_infeasible_exits_1_and_says_why(capsys):
+    code, out, _ = tradeoff(capsys, "solve", B2B, "--set", 'constraints."Search SOV floor".min=0.4')
+    assert code == EXIT_INFEASIBLE
+    assert "Search SOV floor" in out and "INFEASIBLE" in out
+
+
+def test_bad_input_exits_2_with_every_problem_located(tmp_path, capsys):
+    bad = tmp_path / "bad.toml"
+    bad.write_text('name = "x"\nbudjet = 1\n[[campaigns]]\nname = "A"\nchannel = "s"\nstage = "awarenes"\n'
+                   'leads = { curve = "linear", unit_cost = "20" }\n')
+    code, out, err = tradeoff(capsys, "solve", str(bad))
+    assert code == EXIT_INPUT and out == ""
+    assert "4 problems" in err  # the budget typo also leaves the campaign without any spend limit
+    assert 'did you mean "budget"' in err and 'did you mean "awareness"' in err
+    assert 'campaigns[0] "A": leads.unit_cost' in err
+    assert "Traceback" not in err
+
+
+def test_usage_errors_exit_2(capsys):
+    assert tradeoff(capsys, "frobnicate")[0] == EXIT_INPUT
+    assert tradeoff(capsys, "solve", B2B, "--format", "yaml")[0] == EXIT_INPUT
+    assert tradeoff(capsys, "solve", B2B, "--variant", "nope")[0] == EXIT_INPUT
+    assert tradeoff(capsys, "solve", B2B, "--set", "budget.totl=5")[0] == EXIT_INPUT
+
+
+def test_a_missing_solver_exits_3(monkeypatch, capsys):
+    monkeypatch.setattr(cbc_adapter, "cbc_path", lambda: None)
+    code, _, err = tradeoff(capsys, "solve", B2B, "--solver", "cbc")
+    assert code == EXIT_SOLVER
+    assert "CBC is not installed" in err and "Traceback" not in err
+
+
+def test_debug_shows_the_traceback(tmp_path):
+    bad = tmp_path / "bad.toml"
+    bad.write_text('name = "x"\n')
+    with pytest.raises(Exception, match="campaigns"):
+        run(["--debug", "solve", str(bad)], debug=True)
+
+
+def test_validate_checks_the_file_and_its_variants(tmp_path, capsys):
+    code, out, _ = tradeoff(capsys, "validate", B2B)
+    assert code == EXIT_OK and "valid" in out and "stretch" in out
+    broken = tmp_path / "plan.toml"
+    broken.write_text(Path(B2B).read_text() + '\n[variants.broken]\n"budget.totl" = 1\n')
+    code, _, err = tradeoff(capsys, "validate", str(broken))
+    assert code == EXIT_INPUT and 'variant "broken"' in err
+
+
+def test_kpis_lists_the_glossary(capsys):
+    code, out, _ = tradeoff(capsys, "kpis")
+    assert code == EXIT_OK
+    for name in GLOSSARY:
+        assert f"\n{name} " in out
+    code, out, _ = tradeoff(capsys, "kpis", "--format", "json")
+    assert {record["kpi"] for record in json.loads(out)} == set(GLOSSARY)
+
+
+def test_every_command_has_help_with_examples(capsys):
+    for command in ("solve", "validate", "kpis"):
+        code, out, _ = tradeoff(capsys, command, "--help")
+        assert code == EXIT_OK and "Examples:" in out
+
+
+@pytest.mark.parametrize("entry", [["-m", "optimizer"], [str(ROOT / "cli.py")]])
+def test_module_and_checkout_shim_run_the_command(entry):
+    result = subprocess.run([sys.executable, *entry, "validate", B2B], capture_output=True, text=True, cwd=ROOT)
+    assert result.returncode == 0, result.stderr
+    assert "valid" in result.stdout
+
+
+def test_errors_from_the_real_entry_point_have_no_traceback(tmp_path):
+    bad = tmp_path / "bad.toml"
+    bad.write_text("name = \n")
+    result = subprocess.run([sys.executable, "-m", "optimizer", "solve", str(bad)], capture_output=True, text=True)
+    assert result.returncode == EXIT_INPUT
+    assert "line 1" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_write_lp_writes_a_readable_program(tmp_path, capsys):
+    target = tmp_path / "plan.lp"
+    code, _, _ = tradeoff(capsys, "solve", B2B, "--write-lp", str(target), "--format", "json")
+    assert code == EXIT_OK
+    text = target.read_text()
+    assert text.startswith("\\* plan *\\") and "Maximize" in text and "Subject To" in text
+    assert "c0_budget" in text and "Search_SOV_floor" in text and "link_0" in text
+    assert "spend_1_Search_non_brand" in text
