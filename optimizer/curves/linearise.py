@@ -28,6 +28,8 @@ Estimate = Literal["chord", "upper", "lower"]
 DEFAULT_TOLERANCE = 1e-3
 _MAX_POINTS = 20_000
 _MIN_SPLIT_SHARE = 0.05
+_MIN_WIDTH = 1e-9
+"""No segment is split below this fraction of the spend range: the envelopes stay exact anyway."""
 
 
 class LinearisationError(ValueError):
@@ -77,12 +79,13 @@ def breakpoints(curve: Curve, lo: float, hi: float, tolerance: float = DEFAULT_T
     target = tolerance * abs(float(curve.value(hi) - curve.value(lo)))
     if target == 0:
         return grid
+    narrowest = _MIN_WIDTH * (hi - lo)
     while True:
         a, b = grid[:-1], grid[1:]
         gap, where = chord_gaps(curve, a, b)
-        too_far = np.abs(gap) > target
+        too_far = (np.abs(gap) > target) & (b - a > 2 * narrowest)
         if not too_far.any():
-            return grid
+            return _bound_vertical_start(curve, grid, target, narrowest)
         width = (b - a)[too_far]
         split = np.clip(where[too_far], a[too_far] + _MIN_SPLIT_SHARE * width, b[too_far] - _MIN_SPLIT_SHARE * width)
         grid = np.union1d(grid, split)
@@ -91,6 +94,23 @@ def breakpoints(curve: Curve, lo: float, hi: float, tolerance: float = DEFAULT_T
                 f"{curve.describe()} needs more than {_MAX_POINTS:,} segments on [{lo:,.2f}, {hi:,.2f}] "
                 f"to stay within {tolerance:.3g} of its range; loosen the tolerance or narrow the spend range"
             )
+
+
+def _bound_vertical_start(curve: Curve, grid: np.ndarray, target: float, narrowest: float) -> np.ndarray:
+    """Shrink the first segment until lifting the start onto the far end's tangent costs <= ``target``.
+
+    Where the slope at the start is vertical (power and Hill curves at zero spend), the upper
+    envelope starts at ``f(b) - f'(b) (b - lo)`` rather than ``f(lo)``; a short first segment
+    keeps that lift within the tolerance.
+    """
+    lo = grid[0]
+    while grid.size > 1 and np.isinf(curve.marginal(lo)) and grid[1] - lo > narrowest:
+        first = grid[1]
+        lift = float(curve.value(first) - curve.marginal(first) * (first - lo) - curve.value(lo))
+        if lift <= target:
+            break
+        grid = np.insert(grid, 1, lo + (first - lo) / 4)
+    return grid
 
 
 def chord(curve: Curve, grid: np.ndarray) -> Piecewise:

@@ -181,11 +181,9 @@ def _campaign_estimates(campaign: CampaignModel, base: np.ndarray,
     pieces: dict[tuple[int, str], Piecewise] = {
         (curve, kind): estimate(campaign.curves[curve], base, kind) for curve, kind in needed  # type: ignore[arg-type]
     }
+    # Every corner is kept, however close to another: scaling makes tiny segments harmless,
+    # and dropping a corner could push an envelope across the curve.
     grid = np.unique(np.concatenate([base, *(p.xs for p in pieces.values())]))
-    if grid.size > 1:
-        keep = np.concatenate([[True], np.diff(grid) > 1e-12 * max(1.0, abs(grid[-1]))])
-        grid = grid[keep]
-        grid[-1] = base[-1]
     return grid, {key: piece.at(grid) for key, piece in pieces.items()}
 
 

@@ -10,26 +10,37 @@ from __future__ import annotations
 
 import numpy as np
 
+_SNAP = 1e-6
+"""A spend this close to a breakpoint (as a share of the segment's width) is taken to be on it:
+solvers return values to limited precision (CBC to about eight digits)."""
 
-def refine_grids(grids: tuple[np.ndarray, ...], spend: np.ndarray, parts: int = 8) -> tuple[np.ndarray, ...]:
-    """Each grid with the segments either side of ``spend[i]`` split into ``parts`` equal parts.
 
-    Campaigns held at either end of their range keep their grid: their spend is decided by
-    the sign of the next dollar's value, not by where inside a segment they sit.
+def refine_grids(grids: tuple[np.ndarray, ...], spend: np.ndarray, parts: int = 8,
+                 keep_ends: bool = True) -> tuple[np.ndarray, ...]:
+    """Each grid with the segments around ``spend[i]`` split into ``parts`` equal parts.
+
+    A spend on a breakpoint refines the segments on both sides of it; a spend inside a
+    segment refines that segment. With ``keep_ends``, campaigns held at either end of their
+    range keep their grid: their spend is decided by the sign of the next dollar's value,
+    not by where inside a segment they sit.
     """
     refined = []
     for grid, value in zip(grids, spend, strict=True):
         if grid.size < 2:
             refined.append(grid)
             continue
-        span = grid[-1] - grid[0]
-        tol = 1e-9 * max(1.0, span)
-        if value <= grid[0] + tol or value >= grid[-1] - tol:
+        nearest = int(np.argmin(np.abs(grid - value)))
+        width = np.diff(grid)[min(nearest, grid.size - 2)]
+        on_breakpoint = abs(grid[nearest] - value) <= _SNAP * width
+        if keep_ends and on_breakpoint and nearest in (0, grid.size - 1):
             refined.append(grid)
             continue
-        left = int(np.searchsorted(grid, value - tol, side="left")) - 1
-        right = int(np.searchsorted(grid, value + tol, side="right"))
-        edges = grid[max(left, 0): min(right, grid.size - 1) + 1]
+        if on_breakpoint:
+            left, right = max(nearest - 1, 0), min(nearest + 1, grid.size - 1)
+        else:
+            left = min(max(int(np.searchsorted(grid, value, side="right")) - 1, 0), grid.size - 2)
+            right = left + 1
+        edges = grid[left: right + 1]
         steps = np.linspace(0, 1, parts + 1)[1:-1]
         inner = (edges[:-1, None] + np.diff(edges)[:, None] * steps[None, :]).ravel()
         refined.append(np.union1d(grid, inner))

@@ -9,23 +9,21 @@ from typing import Any
 import numpy as np
 
 from optimizer.errors import ScenarioError
-from optimizer.formatting import kpi_value, within
-from optimizer.model.compile import CompiledModel, compile_model
 from optimizer.model.evaluate import Evaluation, evaluate
 from optimizer.model.formulation import ExtraRows, Formulation
-from optimizer.model.refine import refine_grids
 from optimizer.model.rows import formulate
-from optimizer.plan import Check, Plan, ShadowPrice, SolveInfo
+from optimizer.plan import Plan, ShadowPrice, SolveInfo
 from optimizer.scenario.checks import check_scenario
 from optimizer.scenario.schema import Scenario
-from optimizer.solver.cbc import lp_names, solve_cbc, write_lp
-from optimizer.solver.highs import solve_highs
+from optimizer.solver.cbc import lp_names, write_lp
+from optimizer.solver.messages import no_plan_message, plan_message, plan_notes
 from optimizer.solver.options import SolveOptions
 from optimizer.solver.precheck import hard_conflicts
+from optimizer.solver.programs import Attempt, attempt, certified_bound, model_duals, refine, rescue
 from optimizer.solver.results import allocation, excess_sov
-from optimizer.solver.shadow import campaign_prices, constraint_prices, row_duals
-from optimizer.solver.status import SolverRun, Status
-from optimizer.solver.verify import row_checks, verify
+from optimizer.solver.shadow import campaign_prices, constraint_prices, spec_duals
+from optimizer.solver.verify import verify
+from optimizer.status import Status
 
 
 def solve(scenario: Scenario, options: SolveOptions | None = None, *, extra_rows: ExtraRows | None = None,
@@ -65,93 +63,70 @@ def solve_formulation(form: Formulation, options: SolveOptions, period: str | No
     context = _Context(form, options, period, time.perf_counter(), evaluate(form, current_spend))
     conflicts = hard_conflicts(form)
     if conflicts:
-        return _no_plan(context, Status.INFEASIBLE, "No plan exists: " + "; ".join(conflicts) + ".", 0.0, 0, ())
+        return _no_plan(context, Status.INFEASIBLE, "No plan exists: " + "; ".join(conflicts) + ".", None)
     grids = tuple(c.grid(options.tolerance) for c in form.campaigns)
-    model = compile_model(form, "plan", grids)
-    run = _run(model, options, form)
-    milp_names = tuple(form.campaigns[i].name for i in model.milp)
-    if not run.has_solution:
-        return _no_plan(context, run.status, _no_plan_message(run), run.seconds, _segments(model), milp_names)
-    model, run, grids, refine_seconds = _refine(form, options, model, run, grids)
+    plan = attempt(form, options, "plan", grids)
+    proven = True
+    if plan.run.status is Status.INFEASIBLE:
+        plan, proven = rescue(form, options, plan)
+    if not plan.run.has_solution:
+        return _no_plan(context, plan.run.status, no_plan_message(plan.run.status, proven, options), plan)
+    plan = refine(form, options, plan)
     if options.write_lp is not None:
-        write_lp(model, options.write_lp, lp_names(form, model))
-    spend = np.clip(run.x[: form.size], [c.lo for c in form.campaigns], [c.hi for c in form.campaigns])
-    evaluation = evaluate(form, spend)
+        write_lp(plan.model, options.write_lp, lp_names(form, plan.model))
+    return _certified_plan(context, plan)
+
+
+def _certified_plan(context: _Context, plan: Attempt) -> Plan:
+    """Evaluate the plan on the exact curves, re-check it, bound it, price its constraints."""
+    form, options = context.form, context.options
+    lo, hi = [c.lo for c in form.campaigns], [c.hi for c in form.campaigns]
+    evaluation = evaluate(form, np.clip(plan.run.x[: form.size], lo, hi))
     checks = verify(form, evaluation, options.feasibility)
-    value = _reported(form, evaluation.value(form.goal.expr))
-    duals = _duals(model, run, options, form)
-    bound_run = _run(compile_model(form, "bound", grids), options, form)
-    finite = bound_run.bound is not None and np.isfinite(bound_run.bound)
-    bound = _reported(form, bound_run.bound) if finite else None
+    raw_value = evaluation.value(form.goal.expr)
+    bound_attempt = attempt(form, options, "bound", plan.grids)
+    raw_bound = certified_bound(bound_attempt.model, bound_attempt.run)
+    value = _reported(form, raw_value)
+    bound = _reported(form, raw_bound) if raw_bound is not None else None
     gap = _gap(form, value, bound)
-    status = run.status
     failed = [c for c in checks if not c.ok]
-    if failed and status is Status.OPTIMAL:
+    status = plan.run.status
+    if status is Status.OPTIMAL and (failed or _bound_contradicts(form, raw_value, raw_bound)):
         status = Status.NUMERICAL
-    prices: list[ShadowPrice] = []
-    if duals is not None:
-        prices = constraint_prices(form, duals, evaluation, value) + campaign_prices(form, duals, evaluation, value)
+    milp = tuple(form.campaigns[i].name for i in plan.model.milp)
     return Plan(
         status=status,
-        message=_message(form, status, value, gap, failed),
-        scenario=form.name, currency=form.currency, period=period,
+        message=plan_message(form, status, value, gap, failed),
+        scenario=form.name, currency=form.currency, period=context.period,
         objective_kpi=form.goal.kpi, objective_sense=form.goal.sense, objective_value=value,
         bound=bound, gap=gap,
-        allocation=allocation(form, evaluation, context.current, model.milp),
+        allocation=allocation(form, evaluation, context.current, plan.model.milp),
         kpis=evaluation.kpis(), sov=evaluation.sov,
         current_kpis=context.current.kpis(), current_sov=context.current.sov,
-        shadow_prices=tuple(sorted(prices, key=lambda p: (p.kind == "campaign", -p.price))),
+        shadow_prices=_prices(context, plan, evaluation, raw_value),
         checks=checks,
-        info=_info(context, run.seconds + bound_run.seconds + refine_seconds, _segments(model), milp_names),
-        warnings=_warnings(form, context.current, evaluation, options, milp_names),
+        info=_info(context, plan.seconds + bound_attempt.run.seconds, plan),
+        warnings=plan_notes(form, context.current, evaluation, options, milp),
         esov=excess_sov(form, evaluation),
     )
 
 
-def _refine(form: Formulation, options: SolveOptions, model: CompiledModel, run: SolverRun,
-            grids: tuple[np.ndarray, ...]) -> tuple[CompiledModel, SolverRun, tuple[np.ndarray, ...], float]:
-    """Re-solve on breakpoints refined around the plan, ``options.refine`` times."""
-    seconds = 0.0
-    for _ in range(options.refine):
-        if run.status is not Status.OPTIMAL:
-            break
-        finer = refine_grids(grids, run.x[: form.size])
-        if all(a.size == b.size for a, b in zip(finer, grids, strict=True)):
-            break
-        finer_model = compile_model(form, "plan", finer)
-        finer_run = _run(finer_model, options, form)
-        if finer_run.status is not Status.OPTIMAL:
-            seconds += finer_run.seconds
-            break
-        seconds += run.seconds
-        model, run, grids = finer_model, finer_run, finer
-    return model, run, grids, seconds
+def _prices(context: _Context, plan: Attempt, evaluation: Evaluation, value: float) -> tuple[ShadowPrice, ...]:
+    duals = model_duals(plan.model, plan.run, context.options, context.form)
+    if duals is None:
+        return ()
+    per_spec = spec_duals(plan.model, duals, len(context.form.rows))
+    prices = constraint_prices(context.form, per_spec, evaluation, value)
+    prices += campaign_prices(context.form, per_spec, evaluation, value)
+    return tuple(sorted(prices, key=lambda p: (p.kind == "campaign", -p.price)))
 
 
-def _run(model: CompiledModel, options: SolveOptions, form: Formulation) -> SolverRun:
-    if options.solver == "cbc":
-        return solve_cbc(model, options, lp_names(form, model))
-    return solve_highs(model, options)
-
-
-def _duals(model: CompiledModel, run: SolverRun, options: SolveOptions, form: Formulation) -> np.ndarray | None:
-    """Row duals per RowSpec; for a MILP, from the LP with its binaries fixed at the plan."""
-    if run.status is not Status.OPTIMAL:
-        return None
-    row_dual = run.row_dual
-    if model.is_mip:
-        fixed = np.round(run.x) * model.integer
-        lp = replace(
-            model,
-            col_lower=np.where(model.integer, fixed, model.col_lower),
-            col_upper=np.where(model.integer, fixed, model.col_upper),
-            integer=np.zeros_like(model.integer),
-        )
-        fixed_run = _run(lp, options, form)
-        row_dual = fixed_run.row_dual if fixed_run.status is Status.OPTIMAL else None
-    if row_dual is None:
-        return None
-    return row_duals(model, row_dual, len(form.rows))
+def _bound_contradicts(form: Formulation, value: float, bound: float | None) -> bool:
+    """A proven bound on the wrong side of a verified plan means a solver's numbers are off."""
+    if bound is None:
+        return False
+    slack = 1e-6 * max(1.0, abs(value))
+    return bound < value - slack if form.goal.sense == "maximize" else bound > value + slack
 
 
 def _reported(form: Formulation, value: float) -> float:
@@ -168,59 +143,20 @@ def _gap(form: Formulation, value: float, bound: float | None) -> float | None:
     return max(distance, 0.0) / max(abs(value), 1e-9)
 
 
-def _no_plan_message(run: SolverRun) -> str:
-    return {
-        Status.INFEASIBLE: "No plan satisfies every constraint at once; relax a floor, a cap or the budget.",
-        Status.UNBOUNDED: "The objective has no limit: give every campaign a spend max or set a budget total.",
-        Status.TIME_LIMIT: "The solver stopped at the time limit before finding a plan; allow more time.",
-        Status.INTERRUPTED: "The solve was interrupted before a plan was found.",
-    }.get(run.status, f"The solver failed: {run.message}.")
-
-
-def _message(form: Formulation, status: Status, value: float, gap: float | None, failed: list[Check]) -> str:
-    shown = f"{kpi_value(form.goal.kpi, value, form.currency)} {form.goal.kpi}"
-    certificate = within(gap)
-    if status is Status.OPTIMAL:
-        return f"Optimal plan: {shown}, {certificate}."
-    if status is Status.NUMERICAL:
-        names = "; ".join(f"{c.constraint} (got {c.value:,.4g})" for c in failed[:5])
-        return f"The solver's plan failed the re-check on the exact curves: {names}."
-    return f"Stopped early ({status.value}); best plan found: {shown}, {certificate}."
-
-
-def _no_plan(context: _Context, status: Status, message: str, seconds: float, segments: int,
-             milp: tuple[str, ...]) -> Plan:
+def _no_plan(context: _Context, status: Status, message: str, plan: Attempt | None) -> Plan:
     form = context.form
     return Plan(
         status=status, message=message, scenario=form.name, currency=form.currency, period=context.period,
         objective_kpi=form.goal.kpi, objective_sense=form.goal.sense, objective_value=None, bound=None, gap=None,
         allocation=(), kpis={}, sov={}, current_kpis=context.current.kpis(), current_sov=context.current.sov,
-        shadow_prices=(), checks=(), info=_info(context, seconds, segments, milp),
+        shadow_prices=(), checks=(), info=_info(context, plan.seconds if plan else 0.0, plan),
     )
 
 
-def _segments(model: CompiledModel) -> int:
-    return int(model.segment_start[-1])
-
-
-def _info(context: _Context, solver_seconds: float, segments: int, milp: tuple[str, ...]) -> SolveInfo:
+def _info(context: _Context, solver_seconds: float, plan: Attempt | None) -> SolveInfo:
+    segments = int(plan.model.segment_start[-1]) if plan is not None else 0
+    milp = tuple(context.form.campaigns[i].name for i in plan.model.milp) if plan is not None else ()
     return SolveInfo(
         solver=context.options.solver, seconds=time.perf_counter() - context.started, solver_seconds=solver_seconds,
         tolerance=context.options.tolerance, segments=segments, milp_campaigns=milp,
     )
-
-
-def _warnings(form: Formulation, current: Evaluation, plan: Evaluation, options: SolveOptions,
-              milp: tuple[str, ...]) -> tuple[str, ...]:
-    notes = [
-        f"the current split breaks {spec.name} (it has {kpi_value(spec.kpi, check.value, form.currency)})"
-        for spec, check in zip(form.rows, row_checks(form, current, options.feasibility), strict=True)
-        if not check.ok
-    ]
-    if milp:
-        notes.append(f"{len(milp)} campaign(s) with S-shaped or non-concave curves were solved exactly as a MILP: "
-                     + ", ".join(milp[:5]) + ("..." if len(milp) > 5 else ""))
-    if form.goal.sense == "maximize" and plan.totals["spend"] <= 0:
-        notes.append("the plan spends nothing: no campaign can meet every cap (a CPL or CPC cap below every "
-                     "campaign's cost, say); loosen the caps to buy anything")
-    return tuple(notes)

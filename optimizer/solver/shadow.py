@@ -21,7 +21,7 @@ from optimizer.plan import ShadowPrice
 _RELATIVE_FLOOR = 1e-9
 
 
-def row_duals(model: CompiledModel, row_dual: np.ndarray, n_specs: int) -> np.ndarray:
+def spec_duals(model: CompiledModel, row_dual: np.ndarray, n_specs: int) -> np.ndarray:
     """Each RowSpec's dual (the sum over the model rows it became)."""
     duals = np.zeros(n_specs)
     specs = model.row_spec >= 0

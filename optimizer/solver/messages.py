@@ -1,0 +1,61 @@
+"""What a plan says to the strategist: its one-line message and its notes."""
+
+from __future__ import annotations
+
+from optimizer.formatting import kpi_value, percent, within
+from optimizer.model.evaluate import Evaluation
+from optimizer.model.formulation import Formulation
+from optimizer.plan import Check
+from optimizer.solver.options import SolveOptions
+from optimizer.solver.verify import row_checks
+from optimizer.status import Status
+
+
+def no_plan_message(status: Status, proven: bool, options: SolveOptions) -> str:
+    """Why there is no plan."""
+    if status is Status.INFEASIBLE and not proven:
+        edge = percent(options.tolerance, 2)
+        return ("No plan was found that meets every constraint on the exact curves, and none could be ruled out: "
+                f"a floor or cap sits at the very edge of what is reachable (within about {edge} of it). "
+                "Loosen it slightly, or lower --tolerance.")
+    return {
+        Status.INFEASIBLE: "No plan satisfies every constraint at once; relax a floor, a cap or the budget.",
+        Status.UNBOUNDED: "The objective has no limit: give every campaign a spend max or set a budget total.",
+        Status.TIME_LIMIT: "The solver stopped at the time limit before finding a plan; allow more time.",
+        Status.INTERRUPTED: "The solve was interrupted before a plan was found.",
+    }.get(status, "The solver failed to return a plan.")
+
+
+def plan_message(form: Formulation, status: Status, value: float, gap: float | None, failed: list[Check]) -> str:
+    """The plan's headline: its objective and certificate, or why it cannot be trusted."""
+    shown = f"{kpi_value(form.goal.kpi, value, form.currency)} {form.goal.kpi}"
+    if status is Status.OPTIMAL:
+        return f"Optimal plan: {shown}, {within(gap)}."
+    if status is Status.NUMERICAL and failed:
+        names = "; ".join(f"{c.constraint} (got {c.value:,.4g})" for c in failed[:5])
+        return f"The solver's plan failed the re-check on the exact curves: {names}."
+    if status is Status.NUMERICAL:
+        return (f"The solver's bound contradicts its own plan ({shown}); its numbers cannot be trusted: "
+                "try --solver cbc or another --tolerance.")
+    return f"Stopped early ({status.value}); best plan found: {shown}, {within(gap)}."
+
+
+def plan_notes(form: Formulation, current: Evaluation, plan: Evaluation, options: SolveOptions,
+               milp: tuple[str, ...]) -> tuple[str, ...]:
+    """What the strategist should know beyond the numbers."""
+    notes = [
+        f"the current split breaks {spec.name} (it has {kpi_value(spec.kpi, check.value, form.currency)})"
+        for spec, check in zip(form.rows, row_checks(form, current, options.feasibility), strict=True)
+        if not check.ok
+    ]
+    if milp:
+        notes.append(f"{len(milp)} campaign(s) with S-shaped or non-concave curves were solved exactly as a MILP: "
+                     + ", ".join(milp[:5]) + ("..." if len(milp) > 5 else ""))
+    if form.goal.sense == "maximize" and plan.totals["spend"] <= 0:
+        notes.append("the plan spends nothing: no campaign can meet every cap (a CPL or CPC cap below every "
+                     "campaign's cost, say); loosen the caps to buy anything")
+    for name, pool in form.pools.items():
+        if not pool.against_competitors and plan.pooled[name] > pool.reference:
+            notes.append(f"pool {name}: the plan's {pool.volume} ({plan.pooled[name]:,.0f}) exceed the pool's fixed "
+                         f"total ({pool.reference:,.0f}), so its SOV is above 100%; check the total or the curves")
+    return tuple(notes)

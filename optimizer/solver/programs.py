@@ -1,0 +1,123 @@
+"""Solving compiled programs: scaled solver runs, refinement rounds, infeasibility proofs, bounds.
+
+``solve_program`` is the one place a solver is called: it scales the program, runs the
+chosen adapter and maps the results back to the model's units.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from optimizer.model.compile import CompiledModel, Purpose, compile_model
+from optimizer.model.formulation import Formulation
+from optimizer.model.refine import refine_grids
+from optimizer.model.scaling import scale
+from optimizer.solver.cbc import lp_names, solve_cbc
+from optimizer.solver.certificate import dual_bound
+from optimizer.solver.highs import solve_highs
+from optimizer.solver.options import SolveOptions
+from optimizer.solver.status import SolverRun
+from optimizer.status import Status
+
+Grids = tuple[np.ndarray, ...]
+_RESCUE_ROUNDS = 3
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """A program, its solver run, the breakpoints it was built on, and the solver time spent so far."""
+
+    model: CompiledModel
+    run: SolverRun
+    grids: Grids
+    seconds: float
+
+
+def solve_program(model: CompiledModel, options: SolveOptions, form: Formulation) -> SolverRun:
+    """Solve the scaled program; results come back in the model's own units."""
+    scaled, scaling = scale(model)
+    if options.solver == "cbc":
+        run = solve_cbc(scaled, options, lp_names(form, model))
+    else:
+        run = solve_highs(scaled, options)
+    return replace(
+        run,
+        x=scaling.x(run.x) if run.x is not None else None,
+        objective=scaling.value(run.objective) if run.objective is not None else None,
+        bound=scaling.value(run.bound) if run.bound is not None else None,
+        row_dual=scaling.duals(run.row_dual) if run.row_dual is not None else None,
+    )
+
+
+def attempt(form: Formulation, options: SolveOptions, purpose: Purpose, grids: Grids, seconds: float = 0.0) -> Attempt:
+    """Compile and solve one program."""
+    model = compile_model(form, purpose, grids)
+    run = solve_program(model, options, form)
+    return Attempt(model, run, grids, seconds + run.seconds)
+
+
+def refine(form: Formulation, options: SolveOptions, plan: Attempt) -> Attempt:
+    """Re-solve on breakpoints refined around the plan, ``options.refine`` times (while optimal)."""
+    for _ in range(options.refine):
+        if plan.run.status is not Status.OPTIMAL:
+            break
+        finer = refine_grids(plan.grids, plan.run.x[: form.size])
+        if all(a.size == b.size for a, b in zip(finer, plan.grids, strict=True)):
+            break
+        finer_plan = attempt(form, options, "plan", finer, plan.seconds)
+        if finer_plan.run.status is not Status.OPTIMAL:
+            return replace(plan, seconds=finer_plan.seconds)
+        plan = finer_plan
+    return plan
+
+
+def rescue(form: Formulation, options: SolveOptions, plan: Attempt) -> tuple[Attempt, bool]:
+    """After an infeasible plan program: prove infeasibility, or find the plan it missed.
+
+    The plan program is an inner approximation, so it can be infeasible when a floor sits at
+    the edge of what is reachable. The outer (bound) program decides: infeasible there means
+    no plan exists; otherwise breakpoints are refined around its solution and the plan
+    program tried again. Returns the last attempt and whether infeasibility is proven.
+    """
+    seconds = plan.seconds
+    for _ in range(_RESCUE_ROUNDS):
+        outer = attempt(form, options, "bound", plan.grids, seconds)
+        seconds = outer.seconds
+        if outer.run.status is Status.INFEASIBLE:
+            return replace(plan, seconds=seconds), True
+        if not outer.run.has_solution:
+            break
+        finer = refine_grids(plan.grids, outer.run.x[: form.size], keep_ends=False)
+        plan = attempt(form, options, "plan", finer, seconds)
+        seconds = plan.seconds
+        if plan.run.has_solution:
+            return plan, False
+    return replace(plan, seconds=seconds), False
+
+
+def certified_bound(model: CompiledModel, run: SolverRun) -> float | None:
+    """The bound program's optimum as a proven bound (weak duality for an LP, the MILP's dual bound)."""
+    if run.row_dual is not None and not model.is_mip:
+        bound = dual_bound(model, run.row_dual)
+    else:
+        bound = run.bound
+    return bound if bound is not None and np.isfinite(bound) else None
+
+
+def model_duals(model: CompiledModel, run: SolverRun, options: SolveOptions, form: Formulation) -> np.ndarray | None:
+    """Each model row's dual; for a MILP, from the LP with its binaries fixed at the plan."""
+    if run.status is not Status.OPTIMAL:
+        return None
+    if not model.is_mip:
+        return run.row_dual
+    fixed = np.round(run.x) * model.integer
+    lp = replace(
+        model,
+        col_lower=np.where(model.integer, fixed, model.col_lower),
+        col_upper=np.where(model.integer, fixed, model.col_upper),
+        integer=np.zeros_like(model.integer),
+    )
+    fixed_run = solve_program(lp, options, form)
+    return fixed_run.row_dual if fixed_run.status is Status.OPTIMAL else None
