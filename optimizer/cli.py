@@ -24,6 +24,7 @@ from optimizer.plan import Plan
 from optimizer.render import glossary_records, glossary_table, plan_table
 from optimizer.scenario import Scenario, load_scenario
 from optimizer.scenario.overrides import Override
+from optimizer.solver import SolveOptions
 from optimizer.status import Status
 
 EXIT_OK, EXIT_INFEASIBLE, EXIT_INPUT, EXIT_SOLVER, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
@@ -124,7 +125,12 @@ def solve(file: str, variant: str | None, sets: tuple[str, ...], objective: str 
     if budget is not None:
         extra.append(Override(("budget", "total"), budget, "--budget"))
     scenario = _load(file, variant, sets, extra)
-    plan = optimizer.solve(scenario, solver=solver, tolerance=tolerance, time_limit=time_limit, write_lp=write_lp)
+    try:
+        options = SolveOptions.for_scenario(scenario, solver=solver, tolerance=tolerance, time_limit=time_limit,
+                                            write_lp=write_lp)
+    except ValueError as error:
+        raise click.UsageError(str(error)) from None
+    plan = optimizer.solve(scenario, options)
     _emit(_format_plan(plan, _resolve_format(fmt, output)), output)
     return exit_code(plan)
 

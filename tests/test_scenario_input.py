@@ -550,7 +550,7 @@ def test_a_points_csv_outside_the_scenario_folder_is_refused(tmp_path):
     campaign = one_campaign(leads={"curve": "tabular", "points": "../sim.csv"})
     scenario = json_scenario(tmp_path / "client", {"name": "x", "campaigns": [campaign]})
     problem = only(problems_loading(scenario))
-    assert problem.location == "campaigns[0].leads.points"
+    assert problem.location == 'campaigns[0] "A": leads.points'
     assert "outside" in problem.message
 
 

@@ -7,7 +7,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from optimizer.curves import Curve, Exponential, Hill, Linear, Log, Power, Tabular, breakpoints
+from optimizer.curves import Curve, Exponential, Hill, Linear, LinearisationError, Log, Power, Tabular, breakpoints
+from optimizer.errors import Problem, ScenarioError
 from optimizer.glossary import OUTCOMES
 from optimizer.scenario.schema import (
     BudgetSpec,
@@ -64,16 +65,14 @@ class CampaignModel:
             return term.multiplier * curve.left_marginal(spend)
         return term.multiplier * curve.marginal(spend)
 
-    @property
-    def is_concave(self) -> bool:
-        """True when no curve has a convex stretch within the spend range."""
-        return all(curve.is_concave_on(self.lo, self.hi) for curve in self.curves)
-
     def grid(self, tolerance: float) -> np.ndarray:
         """Breakpoints on ``[lo, hi]`` within ``tolerance`` for every curve of the campaign."""
         if self.hi <= self.lo:
             return np.array([self.lo])
-        grids = [breakpoints(curve, self.lo, self.hi, tolerance) for curve in self.curves]
+        try:
+            grids = [breakpoints(curve, self.lo, self.hi, tolerance) for curve in self.curves]
+        except LinearisationError as error:
+            raise ScenarioError([Problem(f'campaign "{self.name}"', str(error), "")]) from None
         return np.unique(np.concatenate(grids))
 
 
@@ -136,7 +135,10 @@ def spend_bounds(campaign: Campaign, budget: BudgetSpec | None,
     lo, lo_reason = spend.min, "min"
     hi, hi_reason = (spend.max, "max") if spend.max is not None else (np.inf, "")
     total = budget.total if budget is not None else None
-    if total is not None and total < hi:
+    if spend.max is None and total is not None:
+        # Without a max of its own a campaign can take the whole budget, but no more. A max
+        # above the budget is kept: the budget row already binds, and clipping would split
+        # the budget's shadow price between the row and the campaign.
         hi, hi_reason = total, "budget"
     domain = min(curve.domain_max for curve in curves)
     if domain < hi:

@@ -16,6 +16,7 @@ import numpy as np
 
 from optimizer.model.campaigns import CampaignModel
 from optimizer.model.expressions import Expr
+from optimizer.scenario.schema import Where
 
 Sense = Literal[">=", "<=", "=="]
 
@@ -112,18 +113,11 @@ class Formulation:
     def size(self) -> int:
         return len(self.campaigns)
 
-    def mask(self, stage: Iterable[str] | None = None, channel: Iterable[str] | None = None,
-             tag: Iterable[str] | None = None, name: Iterable[str] | None = None) -> np.ndarray:
-        """Campaigns matching every given key (a key's values are alternatives)."""
-        stages, channels = _set(stage), _set(channel)
-        tags, names = _set(tag), _set(name)
-        return np.array([
-            (stages is None or c.stage in stages)
-            and (channels is None or c.channel in channels)
-            and (tags is None or bool(tags.intersection(c.tags)))
-            and (names is None or c.name in names)
-            for c in self.campaigns
-        ], dtype=bool)
+    def mask(self, where: Where | None = None, **keys: str | list[str]) -> np.ndarray:
+        """Campaigns in a selection, given as a ``Where`` or as its keys (``stage="awareness"``)."""
+        if where is None:
+            where = Where.model_validate(keys)
+        return np.array([where.matches(c.stage, c.channel, c.tags, c.name) for c in self.campaigns], dtype=bool)
 
     def volume(self, kpi: str, mask: np.ndarray | None = None) -> Expr:
         """A volume KPI summed over ``mask`` (every campaign by default)."""
@@ -139,10 +133,6 @@ class Formulation:
             replace(c, lo=float(a), hi=float(b)) for c, a, b in zip(self.campaigns, lo, hi, strict=True)
         )
         return replace(self, campaigns=campaigns)
-
-
-def _set(values: Iterable[str] | None) -> set[str] | None:
-    return None if values is None else set(values)
 
 
 ExtraRows = Callable[[Formulation], Iterable[RowSpec]]

@@ -88,7 +88,7 @@ def constraint_rows(form: Formulation, constraint: ConstraintSpec, index: int) -
 def _mask(form: Formulation, where: Where | None) -> np.ndarray:
     if where is None:
         return np.ones(form.size, dtype=bool)
-    return form.mask(where.stage, where.channel, where.tag, where.name)
+    return form.mask(where)
 
 
 def _label(constraint: ConstraintSpec, side: str, shown: str) -> str:
@@ -167,7 +167,7 @@ def esov_rows(form: Formulation, constraint: ConstraintSpec, index: int, pool: P
         excess = getattr(constraint, side)
         if excess is None:
             continue
-        share = min(max(excess + (pool.som or 0.0), 0.0), 0.999999)
+        share = excess + (pool.som or 0.0)
         yield _pool_row(constraint, index, pool, side, sense, share, f"{excess * 100:+.1f} pts")
 
 

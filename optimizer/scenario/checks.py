@@ -90,7 +90,8 @@ def check_outcomes(scenario: Scenario, locator: Locator) -> Iterator[Problem]:
     for index, campaign in enumerate(scenario.campaigns):
         where = locator.campaign(index, campaign)
         if not campaign.defined_outcomes():
-            yield Problem(where, "the campaign has no outcomes", "give it at least leads or impressions")
+            yield Problem(where, f"the campaign defines none of {', '.join(OUTCOMES)}",
+                          "give it at least leads or impressions")
             continue
         yield from _check_rates(campaign, where)
         yield from _check_tabular_range(campaign, where)
@@ -139,16 +140,21 @@ def _rate_cycle(campaign: Campaign) -> list[str]:
 
 
 def _check_tabular_range(campaign: Campaign, where: str) -> Iterator[Problem]:
+    """Spend the plan may use must lie within the simulator's points."""
+    spend = campaign.spend
+    limits = {"max": spend.max, "min": spend.min, "current": spend.current if spend.locked else None}
     for outcome in campaign.defined_outcomes():
         spec = campaign.outcome(outcome)
-        if isinstance(spec, TabularSpec) and campaign.spend.max is not None:
-            last = spec.points[-1][0]
-            if campaign.spend.max > last:
+        if not isinstance(spec, TabularSpec):
+            continue
+        last = spec.points[-1][0]
+        for key, value in limits.items():
+            if value is not None and value > last:
                 yield Problem(
-                    f"{where}: spend.max",
-                    f"spend.max ({campaign.spend.max:,.2f}) is beyond the last point of the {outcome} "
-                    f"table ({last:,.2f}); the curve is not known there",
-                    "lower spend.max or add simulator points up to it",
+                    f"{where}: spend.{key}",
+                    f"spend.{key} ({value:,.2f}) is beyond the last point of the {outcome} table ({last:,.2f}); "
+                    "the curve is not known there",
+                    f"lower spend.{key} or add simulator points up to it",
                 )
 
 
@@ -287,12 +293,8 @@ def _check_constraint(scenario: Scenario, constraint: ConstraintSpec, where: str
         yield from _check_fraction(constraint, where, "share of spend")
     if definition.kind == "ratio":
         yield from _check_ratio_bounds(constraint, definition.unit, where)
-    if kpi not in ("spend", "share") and constraint.min is not None and constraint.min == constraint.max:
-        yield Problem(
-            where,
-            f"min and max are both {constraint.min:g}: an exact {kpi} target cannot be certified on a curve",
-            "give a range (min below max)",
-        )
+    if kpi not in ("spend", "share"):
+        yield from _check_exact_target(constraint, where)
     for volume in (definition.numerator, definition.denominator) if definition.kind == "ratio" else (kpi,):
         if volume in OUTCOMES and selected and not any(c.outcome(volume) is not None for c in selected):
             yield Problem(
@@ -313,13 +315,40 @@ def _check_pool_constraint(
             f"{kind} is measured over the pool's campaigns, so where does not apply",
             "remove where (change which campaigns count with each campaign's pools)",
         )
+    yield from _check_exact_target(constraint, where)
     pool = scenario.pools.get(pool_name)
     if pool is None:
         return
     if kind == "esov" and pool.som is None:
         yield Problem(where, f'esov needs the share of market of pool "{pool_name}"', f"set pools.{pool_name}.som")
+    elif kind == "esov":
+        yield from _check_excess_range(constraint, where, pool.som or 0.0, pool.against_competitors)
     if kind == "sov":
         yield from _check_fraction(constraint, where, "share of voice", open_top=pool.against_competitors)
+
+
+def _check_excess_range(constraint: ConstraintSpec, where: str, som: float, open_top: bool) -> Iterator[Problem]:
+    """ESOV = SOV - SOM, so a bound must lie between -SOM and 1 - SOM."""
+    for side in ("min", "max"):
+        bound = getattr(constraint, side)
+        if bound is None:
+            continue
+        if bound < -som or bound > 1 - som or (open_top and bound >= 1 - som):
+            yield Problem(
+                f"{where}: {side}",
+                f"ESOV {bound:+g} is out of reach: with a share of market of {som:g}, ESOV runs from {-som:+g} "
+                f"to {1 - som:+g}",
+                "give ESOV as a fraction (0.05 for +5 points) within that range",
+            )
+
+
+def _check_exact_target(constraint: ConstraintSpec, where: str) -> Iterator[Problem]:
+    if constraint.min is not None and constraint.min == constraint.max:
+        yield Problem(
+            where,
+            f"min and max are both {constraint.min:g}: an exact {constraint.kpi} target cannot be certified on a curve",
+            "give a range (min below max)",
+        )
 
 
 def _check_fraction(constraint: ConstraintSpec, where: str, what: str, open_top: bool = False) -> Iterator[Problem]:
@@ -377,14 +406,7 @@ def _where_typos(scenario: Scenario, where_spec: Where) -> Iterator[tuple[str, s
 
 def selects(where: Where | None, campaign: Campaign) -> bool:
     """Whether ``campaign`` is in the selection (``None`` selects every campaign)."""
-    if where is None:
-        return True
-    return (
-        (where.stage is None or campaign.stage in where.stage)
-        and (where.channel is None or campaign.channel in where.channel)
-        and (where.tag is None or any(t in where.tag for t in campaign.tags))
-        and (where.name is None or campaign.name in where.name)
-    )
+    return where is None or where.matches(campaign.stage, campaign.channel, campaign.tags, campaign.name)
 
 
 def _select(scenario: Scenario, where: Where | None) -> Iterator[Campaign]:

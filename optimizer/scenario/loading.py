@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 from optimizer.errors import Problem, ScenarioError
@@ -58,10 +59,11 @@ def scenario_from_document(
     try:
         early: list[Problem] = []
         document, csv_name, rows = _expand_campaigns(document, folder, early)
+        locator = FileLocator(csv_name, rows)
         unreadable = {i: set(row.unreadable) for i, row in enumerate(rows) if row.unreadable}
-        document = _resolve_point_files(document, folder, early, unreadable)
         document = _apply(document, variant, overrides)
-        return parse_scenario(document, FileLocator(csv_name, rows), source, early, unreadable)
+        document = _resolve_point_files(document, folder, locator, early, unreadable)
+        return parse_scenario(document, locator, source, early, unreadable)
     except ScenarioError as error:
         if error.source:
             raise
@@ -79,7 +81,7 @@ def _expand_campaigns(document: Mapping[str, Any], folder: Path,
     return {**document, "campaigns": [row.campaign for row in rows]}, csv_path.name, rows
 
 
-def _resolve_point_files(document: dict[str, Any], folder: Path, problems: list[Problem],
+def _resolve_point_files(document: dict[str, Any], folder: Path, locator: Locator, problems: list[Problem],
                          unreadable: dict[int, set[str]]) -> dict[str, Any]:
     """Tabular points given as a file name, read from the scenario's folder.
 
@@ -97,7 +99,9 @@ def _resolve_point_files(document: dict[str, Any], folder: Path, problems: list[
         for outcome in OUTCOMES:
             spec = campaign.get(outcome)
             if isinstance(spec, dict) and isinstance(spec.get("points"), str):
-                where = f"campaigns[{index}].{outcome}.points"
+                name = campaign.get("name")
+                label = SimpleNamespace(name=name) if isinstance(name, str) else None
+                where = f"{locator.campaign(index, label)}: {outcome}.points"  # type: ignore[arg-type]
                 try:
                     points = read_points(resolve_inside(folder, spec["points"], where), where)
                     campaign[outcome] = {**spec, "points": points}

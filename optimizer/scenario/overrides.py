@@ -152,7 +152,7 @@ def apply_overrides(document: Mapping[str, Any], layers: Sequence[Sequence[Overr
     result = copy.deepcopy(dict(document))
     problems: list[Problem] = []
     for layer in layers:
-        problems += _layer_conflicts(layer)
+        problems += _layer_conflicts(layer, result)
         for override in layer:
             problem = check_key(override) or _set(result, override)
             if problem is not None:
@@ -162,11 +162,14 @@ def apply_overrides(document: Mapping[str, Any], layers: Sequence[Sequence[Overr
     return result
 
 
-def _layer_conflicts(layer: Sequence[Override]) -> list[Problem]:
+def _layer_conflicts(layer: Sequence[Override], document: Mapping[str, Any]) -> list[Problem]:
+    """Keys set twice in one layer, with campaigns and constraints compared by position."""
     problems = []
+    paths = [_by_position(o.path, document) for o in layer]
     for k, first in enumerate(layer):
-        for second in layer[k + 1:]:
-            shorter, longer = sorted((first.path, second.path), key=len)
+        for m in range(k + 1, len(layer)):
+            second = layer[m]
+            shorter, longer = sorted((paths[k], paths[m]), key=len)
             if longer[: len(shorter)] == shorter:
                 problems.append(Problem(
                     second.source,
@@ -174,6 +177,18 @@ def _layer_conflicts(layer: Sequence[Override]) -> list[Problem]:
                     "set each key once",
                 ))
     return problems
+
+
+def _by_position(path: tuple[Segment, ...], document: Mapping[str, Any]) -> tuple[Segment, ...]:
+    """``campaigns."Search".spend`` as ``campaigns[3].spend`` when a campaign has that name."""
+    if len(path) < 2 or path[0] not in ("campaigns", "constraints") or not isinstance(path[1], str):
+        return path
+    items = document.get(str(path[0]))
+    if isinstance(items, list):
+        for index, item in enumerate(items):
+            if isinstance(item, Mapping) and item.get("name") == path[1]:
+                return (path[0], index, *path[2:])
+    return path
 
 
 def check_key(override: Override) -> Problem | None:

@@ -15,7 +15,6 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from optimizer.curves import FAMILIES
 from optimizer.errors import Problem, ScenarioError
 from optimizer.glossary import OUTCOMES
 from optimizer.scenario.checks import Locator, check_scenario, suggest
@@ -99,8 +98,9 @@ class Hidden:
 
         A problem about one campaign is hidden by what was set aside from that campaign; a
         problem about the whole scenario (``no campaign defines leads``) by anything set aside.
+        Only the message is searched: names, places and suggestions do not count.
         """
-        text = str(problem)
+        text = re.sub(r' \(did you mean "[^"]*"\?\)', "", problem.message)
         for place, words in self.places.items():
             if problem.location.startswith(place) and (words is None or _mentions(text, words)):
                 return True
@@ -249,7 +249,7 @@ def _clean_location(loc: Sequence[str | int]) -> tuple[str | int, ...]:
     while k < len(loc):
         item = loc[k]
         after_outcome = bool(out) and out[-1] in OUTCOMES
-        if after_outcome and item == "curve" and k + 1 < len(loc) and loc[k + 1] in FAMILIES:
+        if after_outcome and item == "curve" and k + 1 < len(loc) and loc[k + 1] in CURVE_SPECS:
             k += 2
             continue
         if after_outcome and item == "rate" and k + 1 < len(loc):
@@ -292,8 +292,8 @@ def _wording(detail: Mapping[str, Any], loc: Sequence[str | int]) -> tuple[str, 
         choices = [c.strip(" '") for c in expected.replace(" or ", ", ").split(",")]
         return f"{_show(given)} is not allowed{suggest(str(given), choices)}", f"use one of: {expected}"
     if kind == "union_tag_invalid":
-        return (f'unknown curve "{ctx.get("tag")}"{suggest(str(ctx.get("tag")), FAMILIES)}',
-                f"use one of: {', '.join(FAMILIES)}")
+        return (f'unknown curve "{ctx.get("tag")}"{suggest(str(ctx.get("tag")), CURVE_SPECS)}',
+                f"use one of: {', '.join(CURVE_SPECS)}")
     if kind == "union_tag_not_found":
         return (f"expected a curve or a rate, got {_show(given)}",
                 'write { curve = "exponential", max = ..., scale = ... } or { rate = 0.05, of = "clicks" }')

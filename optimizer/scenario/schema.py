@@ -223,6 +223,15 @@ class Where(Spec):
 
     _listify = field_validator("stage", "channel", "tag", "name", mode="before")(_as_tuple)
 
+    def matches(self, stage: str, channel: str, tags: tuple[str, ...], name: str) -> bool:
+        """Whether a campaign with these attributes is in the selection."""
+        return (
+            (self.stage is None or stage in self.stage)
+            and (self.channel is None or channel in self.channel)
+            and (self.tag is None or any(t in self.tag for t in tags))
+            and (self.name is None or name in self.name)
+        )
+
     def describe(self) -> str:
         """``stage=awareness, channel=search|video``."""
         parts = [f"{k}={'|'.join(v)}" for k, v in self.model_dump(exclude_none=True).items()]

@@ -9,6 +9,8 @@ the solver used. Campaign bounds are priced from the marginal value of the next 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from optimizer.formatting import money
@@ -19,6 +21,25 @@ from optimizer.model.formulation import Formulation
 from optimizer.plan import ShadowPrice
 
 _RELATIVE_FLOOR = 1e-9
+_LEVERS = ("max", "max_change", "locked")
+"""Campaign bounds a strategist can move; a max from the budget or the last simulator point is not one."""
+
+
+@dataclass(frozen=True)
+class GoalUnits:
+    """How to quote the goal in a price: leads as they are, a pool's volume as SOV points."""
+
+    factor: float
+    unit: str
+
+
+def goal_units(form: Formulation, evaluation: Evaluation) -> GoalUnits:
+    """The units shadow prices are quoted in, for this plan."""
+    if form.goal.pool is None:
+        return GoalUnits(1.0, form.goal.unit)
+    pool = form.pools[form.goal.pool]
+    share = min(pool.share(evaluation.pooled[pool.name]), 0.999999)
+    return GoalUnits(1.0 / pool.volume_per_point(share), f"SOV points of {pool.name}")
 
 
 def spec_duals(model: CompiledModel, row_dual: np.ndarray, n_specs: int) -> np.ndarray:
@@ -33,15 +54,16 @@ def constraint_prices(form: Formulation, duals: np.ndarray, evaluation: Evaluati
                       objective: float) -> list[ShadowPrice]:
     """Shadow prices of the binding constraint rows."""
     floor = _RELATIVE_FLOOR * max(1.0, abs(objective))
+    goal = goal_units(form, evaluation)
     prices = []
     for spec, dual in zip(form.rows, duals, strict=True):
         per_step = spec.step * (abs(evaluation.value(spec.step_expr)) if spec.step_expr is not None else 1.0)
-        price = abs(float(dual)) * per_step
+        price = abs(float(dual)) * per_step * goal.factor
         if price <= floor:
             continue
         prices.append(ShadowPrice(
             constraint=spec.name, kind=spec.family, kpi=spec.kpi, where=spec.where, bound=spec.bound,
-            value=constraint_value(form, spec, evaluation), price=price, unit=f"{form.goal.unit} {spec.step_label}",
+            value=constraint_value(form, spec, evaluation), price=price, unit=f"{goal.unit} {spec.step_label}",
         ))
     return prices
 
@@ -50,19 +72,20 @@ def campaign_prices(form: Formulation, duals: np.ndarray, evaluation: Evaluation
                     objective: float) -> list[ShadowPrice]:
     """What moving each campaign past the bound it sits on would gain, per dollar."""
     sense = 1.0 if form.goal.sense == "maximize" else -1.0
+    goal = goal_units(form, evaluation)
     floor = _RELATIVE_FLOOR * max(1.0, abs(objective)) / max(1.0, evaluation.totals["spend"])
     prices = []
     for i, campaign in enumerate(form.campaigns):
         spend = evaluation.spend[i]
         tol = 1e-7 * max(1.0, campaign.hi)
-        if campaign.hi - spend <= tol and campaign.hi_reason:
-            gain = sense * _next_dollar(form, duals, i, spend, "right")
+        if campaign.hi - spend <= tol and campaign.hi_reason in _LEVERS:
+            gain = sense * _next_dollar(form, duals, i, spend, "right") * goal.factor
             if gain > floor and np.isfinite(gain):
-                prices.append(_campaign_price(form, campaign, "max", campaign.hi, spend, gain))
+                prices.append(_campaign_price(form, goal, campaign, "max", campaign.hi, spend, gain))
         if spend - campaign.lo <= tol and campaign.lo > 0:
-            gain = -sense * _next_dollar(form, duals, i, spend, "left")
+            gain = -sense * _next_dollar(form, duals, i, spend, "left") * goal.factor
             if gain > floor and np.isfinite(gain):
-                prices.append(_campaign_price(form, campaign, "min", campaign.lo, spend, gain))
+                prices.append(_campaign_price(form, goal, campaign, "min", campaign.lo, spend, gain))
     return prices
 
 
@@ -84,11 +107,12 @@ def _next_dollar(form: Formulation, duals: np.ndarray, i: int, spend: float, sid
     return value
 
 
-def _campaign_price(form: Formulation, campaign, side: str, bound: float, spend: float, gain: float) -> ShadowPrice:
+def _campaign_price(form: Formulation, goal: GoalUnits, campaign, side: str, bound: float, spend: float,
+                    gain: float) -> ShadowPrice:
     reason = campaign.hi_reason if side == "max" else campaign.lo_reason
     direction = "raising" if side == "max" else "lowering"
     return ShadowPrice(
         constraint=f"{campaign.name}: spend {side} ({reason})", kind="campaign", kpi="spend",
         where=campaign.name, bound=bound, value=float(spend), price=float(gain),
-        unit=f"{form.goal.unit} per {money(1, form.currency, 0)} of {direction} its {side}",
+        unit=f"{goal.unit} per {money(1, form.currency, 0)} of {direction} its {side}",
     )
