@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass, field
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
+from optimizer.plan_text import plan_summary
 from optimizer.status import Status
 
 if TYPE_CHECKING:
@@ -170,8 +171,6 @@ class Plan:
 
     def summary(self) -> str:
         """A few lines a strategist can read: status, objective, gap, KPIs and the binding constraints."""
-        from optimizer.render import plan_summary  # render formats Plans, so it imports this module
-
         return plan_summary(self)
 
 

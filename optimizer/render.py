@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from optimizer.formatting import count, kpi_value, money, percent, signed_percent
 from optimizer.glossary import GLOSSARY, KPI
 from optimizer.plan import Plan
+from optimizer.plan_text import plan_header, readable_price
 
 _NAME_WIDTH = 32
 _CAMPAIGN_PRICES = 8
@@ -30,29 +31,6 @@ def text_table(headers: Sequence[str], rows: Sequence[Sequence[str]], left: int 
 
 def _short(name: str) -> str:
     return name if len(name) <= _NAME_WIDTH else name[: _NAME_WIDTH - 1] + "…"
-
-
-def plan_header(plan: Plan) -> str:
-    """Scenario, status, objective against the current split, certificate, solver."""
-    period = f" · {plan.period}" if plan.period else ""
-    status = "" if plan.status.value == "optimal" else f"{plan.status.value.upper()}: "
-    lines = [f"{plan.scenario}{period} · {plan.currency}", f"{status}{plan.message}"]
-    if plan.objective_value is not None:
-        pool = plan.objective_kpi.removeprefix("sov.")
-        pooled = pool != plan.objective_kpi
-        current = plan.current_sov.get(pool) if pooled else plan.current_kpis.get(plan.objective_kpi)
-        shown = kpi_value(plan.objective_kpi, plan.objective_value, plan.currency)
-        versus = ""
-        if current is not None and current > 0:
-            versus = (f" (current split: {kpi_value(plan.objective_kpi, current, plan.currency)}, "
-                      f"{signed_percent(plan.objective_value / current - 1)})")
-        lines.append(f"{plan.objective_sense} {plan.objective_kpi}: {shown}{versus}")
-    info = plan.info
-    milp = f"; {len(info.milp_campaigns)} campaign(s) solved exactly as a MILP" if info.milp_campaigns else ""
-    if info.segments:
-        lines.append(f"solver {info.solver}, {info.seconds:.2f} s, {info.segments:,} segments at "
-                     f"{percent(info.tolerance, 2)} chord tolerance{milp}")
-    return "\n".join(lines)
 
 
 def allocation_table(plan: Plan) -> str:
@@ -102,18 +80,6 @@ def prices_table(plan: Plan, campaign_rows: int = _CAMPAIGN_PRICES) -> str:
     return text_table(["Binding constraint", "Relaxing it is worth"], rows, left=2) if rows else ""
 
 
-def readable_price(price: float, unit: str, currency: str) -> str:
-    """Prices per dollar quoted per thousand: ``8.6 leads per extra $1,000 of budget``."""
-    one = money(1, currency, 0)
-    if f"per {one} " in unit or f"per extra {one} " in unit:
-        price, unit = price * 1000, unit.replace(f" {one} ", f" {money(1000, currency)} ")
-    return f"{_number(price)} {unit}"
-
-
-def _number(value: float) -> str:
-    return f"{value:,.0f}" if value >= 100 else f"{value:,.3g}"
-
-
 def plan_table(plan: Plan) -> str:
     """The full terminal view of a plan."""
     parts = [plan_header(plan)]
@@ -125,20 +91,6 @@ def plan_table(plan: Plan) -> str:
     if plan.warnings:
         parts.append("Notes:\n" + "\n".join(f"  - {w}" for w in plan.warnings))
     return "\n\n".join(parts) + "\n"
-
-
-def plan_summary(plan: Plan) -> str:
-    """A few lines: header, headline KPIs, and the binding constraints."""
-    lines = [plan_header(plan)]
-    if plan.allocation:
-        c = plan.currency
-        k = plan.kpis
-        sov = ", ".join(f"{pool} {percent(share)}" for pool, share in plan.sov.items())
-        lines.append(f"spend {money(k['spend'], c)}, leads {count(k['leads'])}, CPL {money(k['cpl'], c)}, "
-                     f"CPC {money(k['cpc'], c)}" + (f", SOV {sov}" if sov else ""))
-        for price in plan.shadow_prices[:5]:
-            lines.append(f"binding: {price.constraint}: {readable_price(price.price, price.unit, c)}")
-    return "\n".join(lines)
 
 
 def glossary_table() -> str:

@@ -175,3 +175,10 @@ def test_write_lp_writes_a_readable_program(tmp_path, capsys):
     assert text.startswith("\\* plan *\\") and "Maximize" in text and "Subject To" in text
     assert "c0_budget" in text and "Search_SOV_floor" in text and "link_0" in text
     assert "spend_1_Search_non_brand" in text
+
+
+@pytest.mark.parametrize("option", [["--tolerance", "0.5"], ["--time-limit", "0"], ["--tolerance", "1e-9"]])
+def test_impossible_solve_options_exit_2(option, capsys):
+    code, _, err = tradeoff(capsys, "solve", B2B, *option)
+    assert code == EXIT_INPUT
+    assert "Traceback" not in err and "internal error" not in err

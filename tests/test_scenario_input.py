@@ -800,3 +800,86 @@ def test_bad_cells_in_a_frame_are_located_by_row_and_column():
     problems = problems_from(lambda: scenario_from_frames(frame, name="x"))
     places = {p.location for p in problems}
     assert places == {"campaigns column spend.maxx", 'campaigns row 1 "B": spend.max'}
+
+
+# --- problems that depend on the rest of the file ------------------------------------------
+
+
+def test_an_exact_share_of_voice_target_is_refused(tmp_path):
+    pools = {"search": {"total_impressions": 200_000}}
+    campaign = one_campaign(pools=["search"], impressions={"curve": "exponential", "max": 1e5, "scale": 5000},
+                            leads={"rate": 0.01, "of": "impressions"})
+    path = json_scenario(tmp_path, {"name": "x", "pools": pools, "campaigns": [campaign],
+                                    "constraints": [{"kpi": "sov.search", "min": 0.3, "max": 0.3}]})
+    assert "exact" in only(problems_loading(path)).message
+
+
+@pytest.mark.parametrize("bound", [{"max": -0.3}, {"min": 0.9}])
+def test_an_excess_share_of_voice_out_of_reach_is_refused(tmp_path, bound):
+    """ESOV = SOV - SOM lies between -SOM and 1 - SOM: with SOM 0.2, -0.3 and +0.9 cannot be met."""
+    pools = {"search": {"competitor_impressions": 100_000, "som": 0.2}}
+    campaign = one_campaign(pools=["search"], impressions={"curve": "exponential", "max": 1e5, "scale": 5000},
+                            leads={"rate": 0.01, "of": "impressions"})
+    path = json_scenario(tmp_path, {"name": "x", "pools": pools, "campaigns": [campaign],
+                                    "constraints": [{"kpi": "esov.search", **bound}]})
+    problem = only(problems_loading(path))
+    assert "ESOV" in problem.message and problem.location.endswith(next(iter(bound)))
+
+
+def test_a_locked_spend_beyond_the_simulator_points_is_refused(tmp_path):
+    campaign = one_campaign(spend={"current": 50_000, "locked": True},
+                            leads={"curve": "tabular", "points": [[0, 0], [20_000, 150]]})
+    problem = only(problems_loading(json_scenario(tmp_path, {"name": "x", "campaigns": [campaign]})))
+    assert problem.location.endswith("spend.current") and "last point" in problem.message
+
+
+def test_set_aside_parts_do_not_hide_unrelated_problems(tmp_path):
+    """A bad pool value, a bad spend value and a bad curve each hide only what depends on them."""
+    path = write(tmp_path, "plan.toml", """\
+        name = "x"
+        [budget]
+        total = 100_000
+        [pools.search]
+        competitor_impressions = "9M"
+        [[campaigns]]
+        name = "Paid search"
+        channel = "search"
+        stage = "conversion"
+        spend = { min = 5000, max = 1000 }
+        leads = { curve = "linear", unit_cost = 50 }
+        [[campaigns]]
+        name = "Video"
+        channel = "video"
+        stage = "awareness"
+        spend = { max = "40000" }
+        leads = { curve = "linera", unit_cost = 80 }
+        [[constraints]]
+        kpi = "share"
+        where = { stage = "awareness" }
+        max = 40
+        [[constraints]]
+        kpi = "leadz"
+        min = 10
+        """)
+    places = sorted(p.location for p in problems_loading(path))
+    assert places == [
+        'campaigns[0] "Paid search": spend',
+        'campaigns[1] "Video": leads.curve',
+        'campaigns[1] "Video": spend.max',
+        "constraints[0]: max",
+        "constraints[1]: kpi",
+        "pools.search.competitor_impressions",
+    ]
+
+
+def test_a_points_file_named_by_set_is_read(tmp_path):
+    write(tmp_path, "sim.csv", "spend,leads\n0,0\n1000,40\n2000,60\n")
+    path = json_scenario(tmp_path, {"name": "x", "campaigns": [one_campaign()]})
+    scenario = load_scenario(path, overrides=['campaigns.A.leads={curve="tabular", points="sim.csv"}'])
+    assert scenario.campaigns[0].leads.points == ((0, 0), (1000, 40), (2000, 60))
+
+
+def test_a_campaign_set_by_name_and_by_position_in_one_layer_is_an_error(variant_file):
+    problems = problems_loading(variant_file, overrides=['campaigns."Search: brand".spend.max=5000',
+                                                         "campaigns[0].spend.max=9000"])
+    assert "already set" in only(problems).message

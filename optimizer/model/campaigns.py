@@ -22,6 +22,9 @@ from optimizer.scenario.schema import (
     TabularSpec,
 )
 
+_AT_BOUND = 1e-7
+"""A spend this close to a bound (relative to the campaign's range) is at the bound."""
+
 
 @dataclass(frozen=True)
 class Term:
@@ -47,6 +50,14 @@ class CampaignModel:
     hi_reason: str
     curves: tuple[Curve, ...]
     terms: Mapping[str, Term]
+
+    def at_top(self, spend: float) -> bool:
+        """Whether ``spend`` is at the campaign's highest allowed spend."""
+        return bool(self.hi - spend <= _AT_BOUND * max(1.0, abs(self.hi)))
+
+    def at_bottom(self, spend: float) -> bool:
+        """Whether ``spend`` is at the campaign's lowest allowed spend."""
+        return bool(spend - self.lo <= _AT_BOUND * max(1.0, abs(self.hi)))
 
     def outcome(self, name: str, spend: np.ndarray | float) -> np.ndarray:
         """The outcome ``name`` at ``spend`` (zero when the campaign does not define it)."""

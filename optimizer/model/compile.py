@@ -25,6 +25,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from optimizer.curves import Piecewise, estimate
+from optimizer.curves.linearise import Estimate
 from optimizer.model.campaigns import CampaignModel
 from optimizer.model.expressions import Expr
 from optimizer.model.formulation import Formulation
@@ -57,10 +58,12 @@ class CompiledModel:
 
     @property
     def shape(self) -> tuple[int, int]:
+        """(rows, columns)."""
         return self.matrix.shape
 
     @property
     def is_mip(self) -> bool:
+        """True when some campaigns needed ordering binaries."""
         return bool(self.integer.any())
 
 
@@ -80,49 +83,35 @@ def compile_model(form: Formulation, purpose: Purpose, grids: tuple[np.ndarray, 
         grids = tuple(c.grid(form.tolerance) for c in form.campaigns)
     rows = _model_rows(form)
     row_weights = _curve_weights(form, [r.expr for r in rows])
-    goal_sign = 1.0 if form.goal.sense == "maximize" else -1.0
     goal_weights = _curve_weights(form, [form.goal.expr])
+    goal_prefers = 1.0 if form.goal.sense == "maximize" else -1.0
 
     triplets = _Triplets()
     for r, row in enumerate(rows):
         nz = np.flatnonzero(row.expr.spend)
         triplets.add(np.full(nz.size, r), nz, row.expr.spend[nz])
     rhs_shift = np.zeros(len(rows))
-    cost_segments, milp, widths, final_grids = [], [], [], []
-    offset = 0.0
-    seg_count = 0
+    costs, widths, final_grids, milp = [], [], [], []
+    offset, first_column = 0.0, n
     for i, campaign in enumerate(form.campaigns):
-        touching = [(r, w) for r, w in row_weights[i] if w]
-        objective = goal_weights[i][0][1] if goal_weights[i] else {}
-        kinds = _estimate_kinds(purpose, touching, rows, objective, goal_sign)
-        grid, values = _campaign_estimates(campaign, grids[i], kinds)
-        width = np.diff(grid)
-        slopes = {key: np.diff(v) / width for key, v in values.items()} if width.size else {}
-        cols = n + seg_count + np.arange(width.size)
-        monotone = True
-        for r, weights in touching:
-            coefs = np.zeros(width.size)
-            for curve, w in weights.items():
-                kind = kinds[("row", r, curve)]
-                rhs_shift[r] -= w * values[(curve, kind)][0]
-                if width.size:
-                    coefs += w * slopes[(curve, kind)]
-            triplets.add(np.full(width.size, r), cols, coefs)
-            monotone &= _non_increasing(rows[r].sign * coefs)
-        seg_cost = np.zeros(width.size)
-        for curve, w in objective.items():
-            kind = kinds[("goal", curve)]
-            offset += w * values[(curve, kind)][0]
-            if width.size:
-                seg_cost += w * slopes[(curve, kind)]
-        monotone &= _non_increasing(goal_sign * seg_cost)
-        if not monotone and width.size > 1:
+        uses = [_Use(r, rows[r].sign, w) for r, w in row_weights[i] if w]
+        uses += [_Use(None, goal_prefers, w) for _, w in goal_weights[i] if w]
+        segments = _campaign_segments(campaign, grids[i], uses, purpose)
+        cols = first_column + np.arange(segments.width.size)
+        first_column += segments.width.size
+        cost = np.zeros(segments.width.size)
+        for use, coefs, constant in zip(uses, segments.coefs, segments.constants, strict=True):
+            if use.row is None:
+                cost, offset = coefs, offset + constant
+            else:
+                triplets.add(np.full(cols.size, use.row), cols, coefs)
+                rhs_shift[use.row] -= constant
+        if segments.needs_order:
             milp.append(i)
-        cost_segments.append(seg_cost)
-        widths.append(width)
-        final_grids.append(grid)
-        seg_count += width.size
-    return _assemble(form, purpose, rows, rhs_shift, triplets, cost_segments, widths, final_grids, milp, offset)
+        costs.append(cost)
+        widths.append(segments.width)
+        final_grids.append(segments.grid)
+    return _assemble(form, purpose, rows, rhs_shift, triplets, costs, widths, final_grids, milp, offset)
 
 
 def _model_rows(form: Formulation) -> list[_Row]:
@@ -153,33 +142,63 @@ def _curve_weights(form: Formulation, exprs: list[Expr]) -> list[list[tuple[int,
     return [[(e, dict(w)) for e, w in sorted(d.items())] for d in per_campaign]
 
 
-def _estimate_kinds(purpose: Purpose, touching, rows: list[_Row], objective: dict[int, float],
-                    goal_sign: float) -> dict[tuple, str]:
-    """Which estimate (chord, upper or lower envelope) each row and the goal use per curve."""
-    kinds: dict[tuple, str] = {}
-    for r, weights in touching:
-        for curve, w in weights.items():
-            wants_more = rows[r].sign * w > 0
-            if purpose == "plan":
-                kinds[("row", r, curve)] = "lower" if wants_more else "upper"
-            else:
-                kinds[("row", r, curve)] = "upper" if wants_more else "lower"
-    for curve, w in objective.items():
+@dataclass(frozen=True)
+class _Use:
+    """A row (or the goal, ``row=None``) that sees some of one campaign's curves."""
+
+    row: int | None
+    prefers: float
+    """+1 when the row (or goal) is easier to satisfy (or better) with more of the weighted sum."""
+    weights: dict[int, float]
+
+    def estimate(self, purpose: Purpose, curve: int) -> Estimate:
+        """The estimate of ``curve`` this use sees: the plan's side is the safe one, the bound's the generous one."""
+        if self.row is None and purpose == "plan":
+            return "chord"
+        wants_more = self.prefers * self.weights[curve] > 0
         if purpose == "plan":
-            kinds[("goal", curve)] = "chord"
-        else:
-            kinds[("goal", curve)] = "upper" if goal_sign * w > 0 else "lower"
-    return kinds
+            return "lower" if wants_more else "upper"
+        return "upper" if wants_more else "lower"
 
 
-def _campaign_estimates(campaign: CampaignModel, base: np.ndarray,
-                        kinds: dict[tuple, str]) -> tuple[np.ndarray, dict[tuple[int, str], np.ndarray]]:
+@dataclass(frozen=True)
+class _CampaignSegments:
+    """One campaign's segments and, per use, its coefficient on each segment and its constant."""
+
+    grid: np.ndarray
+    width: np.ndarray
+    coefs: list[np.ndarray]
+    constants: list[float]
+    needs_order: bool
+
+
+def _campaign_segments(campaign: CampaignModel, base: np.ndarray, uses: list[_Use],
+                       purpose: Purpose) -> _CampaignSegments:
+    """Segments of one campaign; ordering binaries are needed when a use values a later segment more."""
+    needed = {(curve, use.estimate(purpose, curve)) for use in uses for curve in use.weights}
+    grid, values = _estimates_on_grid(campaign, base, needed)
+    width = np.diff(grid)
+    coefs, constants = [], []
+    for use in uses:
+        coef, constant = np.zeros(width.size), 0.0
+        for curve, weight in use.weights.items():
+            curve_values = values[(curve, use.estimate(purpose, curve))]
+            constant += weight * curve_values[0]
+            if width.size:
+                coef += weight * np.diff(curve_values) / width
+        coefs.append(coef)
+        constants.append(constant)
+    in_order = all(_non_increasing(use.prefers * coef) for use, coef in zip(uses, coefs, strict=True))
+    return _CampaignSegments(grid, width, coefs, constants, needs_order=width.size > 1 and not in_order)
+
+
+def _estimates_on_grid(campaign: CampaignModel, base: np.ndarray,
+                       needed: set[tuple[int, Estimate]]) -> tuple[np.ndarray, dict[tuple[int, Estimate], np.ndarray]]:
     """The campaign's final grid and each needed estimate's values on it."""
-    needed = {(key[-1], kind) for key, kind in kinds.items()}
     if not needed:
         return base[[0, -1]] if base.size > 1 else base, {}
-    pieces: dict[tuple[int, str], Piecewise] = {
-        (curve, kind): estimate(campaign.curves[curve], base, kind) for curve, kind in needed  # type: ignore[arg-type]
+    pieces: dict[tuple[int, Estimate], Piecewise] = {
+        (curve, kind): estimate(campaign.curves[curve], base, kind) for curve, kind in needed
     }
     # Every corner is kept, however close to another: scaling makes tiny segments harmless,
     # and dropping a corner could push an envelope across the curve.

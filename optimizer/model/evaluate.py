@@ -43,11 +43,10 @@ def evaluate(form: Formulation, spend: np.ndarray) -> Evaluation:
     a campaign's upper bound, the next dollar's elsewhere.
     """
     spend = np.asarray(spend, dtype=float)
-    at_top = spend >= np.array([c.hi for c in form.campaigns]) - 1e-9
     outcomes = {name: np.zeros(form.size) for name in OUTCOMES}
     marginals = {name: np.zeros(form.size) for name in OUTCOMES}
     for i, campaign in enumerate(form.campaigns):
-        side = "left" if at_top[i] else "right"
+        side = "left" if campaign.at_top(spend[i]) else "right"
         for name in campaign.terms:
             outcomes[name][i] = campaign.outcome(name, spend[i])
             marginals[name][i] = campaign.marginal(name, spend[i], side)

@@ -27,6 +27,7 @@ class Expr:
 
     @classmethod
     def zero(cls, n: int) -> Expr:
+        """The expression 0 over ``n`` campaigns."""
         return cls(np.zeros(n))
 
     @classmethod
@@ -55,6 +56,7 @@ class Expr:
 
     @property
     def has_outcomes(self) -> bool:
+        """True when some outcome has a non-zero weight (the row is not linear in spend alone)."""
         return any(np.any(w != 0) for w in self.outcomes.values())
 
     def value(self, spend: np.ndarray, outcomes: Mapping[str, np.ndarray]) -> float:

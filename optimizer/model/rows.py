@@ -38,6 +38,7 @@ def formulate(scenario: Scenario, tolerance: float | None = None) -> Formulation
 
 
 def pool_model(form: Formulation, name: str, scenario: Scenario) -> PoolModel:
+    """The pool ``name`` with its member campaigns."""
     pool = scenario.pools[name]
     members = np.array([name in c.pools for c in form.campaigns], dtype=bool)
     return PoolModel(name, pool.label or name, pool.volume, pool.against_competitors, pool.reference, pool.som,

@@ -53,6 +53,7 @@ def check_scenario(scenario: Scenario, locator: Locator | None = None) -> list[P
 
 
 def check_unique_names(scenario: Scenario, locator: Locator) -> Iterator[Problem]:
+    """Every campaign name is used once."""
     counts = Counter(c.name for c in scenario.campaigns)
     seen: set[str] = set()
     for index, campaign in enumerate(scenario.campaigns):
@@ -66,6 +67,7 @@ def check_unique_names(scenario: Scenario, locator: Locator) -> Iterator[Problem
 
 
 def check_pool_membership(scenario: Scenario, locator: Locator) -> Iterator[Problem]:
+    """Campaigns count toward pools that exist, with the volume the pool is measured in."""
     for index, campaign in enumerate(scenario.campaigns):
         for pool_name in campaign.pools:
             pool = scenario.pools.get(pool_name)
@@ -87,6 +89,7 @@ def check_pool_membership(scenario: Scenario, locator: Locator) -> Iterator[Prob
 
 
 def check_outcomes(scenario: Scenario, locator: Locator) -> Iterator[Problem]:
+    """Each campaign defines an outcome; rates point to outcomes it has, without cycles; tables cover its spend."""
     for index, campaign in enumerate(scenario.campaigns):
         where = locator.campaign(index, campaign)
         if not campaign.defined_outcomes():
@@ -159,6 +162,7 @@ def _check_tabular_range(campaign: Campaign, where: str) -> Iterator[Problem]:
 
 
 def check_spend(scenario: Scenario, locator: Locator) -> Iterator[Problem]:
+    """Spend ranges fit together, locks respect them, and every campaign has an upper limit."""
     has_budget = scenario.budget is not None and scenario.budget.total is not None
     for index, campaign in enumerate(scenario.campaigns):
         spend = campaign.spend
@@ -189,6 +193,7 @@ def check_spend(scenario: Scenario, locator: Locator) -> Iterator[Problem]:
 
 
 def check_budget(scenario: Scenario, locator: Locator) -> Iterator[Problem]:
+    """spend_all has a total; max_change is a fraction, not a percentage."""
     budget = scenario.budget
     if budget is not None and budget.spend_all and budget.total is None:
         yield Problem("budget.spend_all", "spend_all = true needs a budget total", "set budget.total")
@@ -213,6 +218,7 @@ def _check_max_change(value: float, where: str) -> Iterator[Problem]:
 
 
 def check_objective(scenario: Scenario, locator: Locator) -> Iterator[Problem]:
+    """The goal is a volume KPI some campaign defines (or spend, minimised)."""
     objective = scenario.objective
     if objective.minimize is not None and objective.minimize != "spend":
         yield Problem(
@@ -262,6 +268,7 @@ def _check_pool_kpi(scenario: Scenario, pool_name: str, where: str) -> Iterator[
 
 
 def check_constraints(scenario: Scenario, locator: Locator) -> Iterator[Problem]:
+    """Each constraint names a known KPI, a selection that matches, and bounds in the KPI's units."""
     for index, constraint in enumerate(scenario.constraints):
         where = locator.constraint(index, constraint)
         yield from _check_constraint(scenario, constraint, where)

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
-
 from optimizer.glossary import GLOSSARY
 from optimizer.model.evaluate import Evaluation
 from optimizer.model.formulation import Formulation
@@ -39,10 +37,9 @@ def allocation(form: Formulation, plan: Evaluation, current: Evaluation,
 
 
 def _at_bound(campaign, spend: float) -> str | None:
-    tol = 1e-6 * max(1.0, campaign.hi if np.isfinite(campaign.hi) else spend)
-    if campaign.hi - spend <= tol:
+    if campaign.at_top(spend):
         return campaign.hi_reason or "max"
-    if spend - campaign.lo <= tol:
+    if campaign.at_bottom(spend):
         return campaign.lo_reason
     return None
 

@@ -77,12 +77,11 @@ def campaign_prices(form: Formulation, duals: np.ndarray, evaluation: Evaluation
     prices = []
     for i, campaign in enumerate(form.campaigns):
         spend = evaluation.spend[i]
-        tol = 1e-7 * max(1.0, campaign.hi)
-        if campaign.hi - spend <= tol and campaign.hi_reason in _LEVERS:
+        if campaign.at_top(spend) and campaign.hi_reason in _LEVERS:
             gain = sense * _next_dollar(form, duals, i, spend, "right") * goal.factor
             if gain > floor and np.isfinite(gain):
                 prices.append(_campaign_price(form, goal, campaign, "max", campaign.hi, spend, gain))
-        if spend - campaign.lo <= tol and campaign.lo > 0:
+        if campaign.at_bottom(spend) and campaign.lo > 0:
             gain = -sense * _next_dollar(form, duals, i, spend, "left") * goal.factor
             if gain > floor and np.isfinite(gain):
                 prices.append(_campaign_price(form, goal, campaign, "min", campaign.lo, spend, gain))
