@@ -155,8 +155,17 @@ def solve_cbc(model: CompiledModel, options: SolveOptions, names: Names | None =
         duals = np.array([by_name.get(name) or 0.0 for name in row_names], dtype=float)
     bound = objective if status is Status.OPTIMAL else None
     if model.is_mip and bound is not None:
-        bound = objective + options.mip_gap * abs(objective) * (1 if model.sense == "maximize" else -1)
+        bound = _mip_bound(objective, options.mip_gap, model.sense)
     return SolverRun(status, message, "cbc", seconds, x, objective, bound, duals)
+
+
+def _mip_bound(objective: float, gap: float, sense: str) -> float:
+    """The best bound CBC's stopping rule allows: it stops once |bound - incumbent| <= gap x the larger of the two.
+
+    PuLP does not read CBC's own bound, so the certificate uses the loosest one consistent with that rule.
+    """
+    slack = gap * abs(objective) / (1 - gap)
+    return objective + slack if sense == "maximize" else objective - slack
 
 
 def _status(problem: pulp.LpProblem) -> Status:
