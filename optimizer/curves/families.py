@@ -16,7 +16,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 CONCAVE, STRAIGHT, CONVEX = -1, 0, 1
-_BISECTION_STEPS = 80
+_BISECTION_STEPS = 60
 
 
 def _array(spend: ArrayLike) -> np.ndarray:
@@ -94,6 +94,13 @@ def _short(value: object) -> str:
     return str(value)
 
 
+def _slope_at_zero(exponent: float, unit_slope: float) -> float:
+    """The slope at zero spend of a curve that starts like ``s^exponent``: vertical below 1."""
+    if exponent < 1:
+        return np.inf
+    return unit_slope if exponent == 1 else 0.0
+
+
 def _clip_to(points: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
     return np.minimum(np.maximum(points, lo), hi)
 
@@ -162,8 +169,10 @@ class Hill(Curve):
 
     def marginal(self, spend: ArrayLike) -> np.ndarray:
         x = _array(spend) / self.half
-        with np.errstate(divide="ignore"):
-            return (self.max * self.shape / self.half) * x ** (self.shape - 1) / (1 + x**self.shape) ** 2
+        positive = x > 0
+        safe = np.where(positive, x, 1.0)
+        slope = (self.max * self.shape / self.half) * safe ** (self.shape - 1) / (1 + safe**self.shape) ** 2
+        return np.where(positive, slope, _slope_at_zero(self.shape, self.max / self.half))
 
     @property
     def inflection(self) -> float | None:
@@ -197,8 +206,10 @@ class Power(Curve):
         return self.coef * _array(spend) ** self.exponent
 
     def marginal(self, spend: ArrayLike) -> np.ndarray:
-        with np.errstate(divide="ignore"):
-            return self.coef * self.exponent * _array(spend) ** (self.exponent - 1)
+        s = _array(spend)
+        positive = s > 0
+        slope = self.coef * self.exponent * np.where(positive, s, 1.0) ** (self.exponent - 1)
+        return np.where(positive, slope, _slope_at_zero(self.exponent, self.coef))
 
     def curvature(self, spend: ArrayLike) -> np.ndarray:
         return np.full_like(_array(spend), float(np.sign(self.exponent - 1)))

@@ -106,8 +106,8 @@ def compile_model(form: Formulation, purpose: Purpose, grids: tuple[np.ndarray, 
             else:
                 triplets.add(np.full(cols.size, use.row), cols, coefs)
                 rhs_shift[use.row] -= constant
-        if segments.needs_order:
-            milp.append(i)
+        if segments.ordered:
+            milp.append((i, segments.ordered))
         costs.append(cost)
         widths.append(segments.width)
         final_grids.append(segments.grid)
@@ -169,7 +169,8 @@ class _CampaignSegments:
     width: np.ndarray
     coefs: list[np.ndarray]
     constants: list[float]
-    needs_order: bool
+    ordered: int
+    """How many leading segments need ordering binaries (0: the LP fills them in order by itself)."""
 
 
 def _campaign_segments(campaign: CampaignModel, base: np.ndarray, uses: list[_Use],
@@ -188,8 +189,19 @@ def _campaign_segments(campaign: CampaignModel, base: np.ndarray, uses: list[_Us
                 coef += weight * np.diff(curve_values) / width
         coefs.append(coef)
         constants.append(constant)
-    in_order = all(_non_increasing(use.prefers * coef) for use, coef in zip(uses, coefs, strict=True))
-    return _CampaignSegments(grid, width, coefs, constants, needs_order=width.size > 1 and not in_order)
+    return _CampaignSegments(grid, width, coefs, constants, _ordered(uses, coefs))
+
+
+def _ordered(uses: list[_Use], coefs: list[np.ndarray]) -> int:
+    """Segments up to the last place where some use values the next segment more: only those
+    need binaries; beyond it every use prefers earlier segments, so the LP fills them in order."""
+    rises = np.zeros(max(coefs[0].size - 1, 0) if coefs else 0, dtype=bool)
+    for use, coef in zip(uses, coefs, strict=True):
+        if coef.size > 1:
+            weighted = use.prefers * coef
+            scale = float(np.abs(weighted).max())
+            rises |= np.diff(weighted) > _MONOTONE_SLACK * max(scale, 1e-300)
+    return int(np.flatnonzero(rises)[-1]) + 1 if rises.any() else 0
 
 
 def _estimates_on_grid(campaign: CampaignModel, base: np.ndarray,
@@ -204,13 +216,6 @@ def _estimates_on_grid(campaign: CampaignModel, base: np.ndarray,
     # and dropping a corner could push an envelope across the curve.
     grid = np.unique(np.concatenate([base, *(p.xs for p in pieces.values())]))
     return grid, {key: piece.at(grid) for key, piece in pieces.items()}
-
-
-def _non_increasing(coefs: np.ndarray) -> bool:
-    if coefs.size < 2:
-        return True
-    scale = float(np.abs(coefs).max())
-    return bool(np.all(np.diff(coefs) <= _MONOTONE_SLACK * max(scale, 1e-300)))
 
 
 class _Triplets:
@@ -236,12 +241,12 @@ class _Triplets:
 
 def _assemble(form: Formulation, purpose: Purpose, rows: list[_Row], rhs_shift: np.ndarray, triplets: _Triplets,
               cost_segments: list[np.ndarray], widths: list[np.ndarray], grids: list[np.ndarray],
-              milp: list[int], offset: float) -> CompiledModel:
+              milp: list[tuple[int, int]], offset: float) -> CompiledModel:
     n = form.size
     counts = np.array([w.size for w in widths], dtype=np.int64)
     start = np.concatenate([[0], np.cumsum(counts)])
     n_seg = int(start[-1])
-    n_bin = int(sum(max(counts[i] - 1, 0) for i in milp))
+    n_bin = int(sum(ordered for _, ordered in milp))
     n_cols = n + n_seg + n_bin
     m = len(rows)
 
@@ -251,22 +256,25 @@ def _assemble(form: Formulation, purpose: Purpose, rows: list[_Row], rhs_shift: 
     seg_owner = np.repeat(np.arange(n), counts)
     triplets.add(m + seg_owner, n + np.arange(n_seg), -np.ones(n_seg))
 
-    # Ordering rows for MILP campaigns: x_k >= w_k z_k and x_{k+1} <= w_{k+1} z_k.
+    # Ordering rows for MILP campaigns, binaries z_k for the first `ordered` segments:
+    # x_k >= w_k z_k (z_k = 1: segment k is full), and every later segment j only when the one
+    # before is full: x_j <= w_j z_{j-1} for the ordered part, x_j <= w_j z_last for the rest.
     order_lower, order_upper = [], []
     next_row, next_bin = m + n, n + n_seg
-    for i in milp:
-        k = counts[i] - 1
+    for i, ordered in milp:
         seg = n + start[i] + np.arange(counts[i])
-        z = next_bin + np.arange(k)
-        fill, gate = next_row + np.arange(k), next_row + k + np.arange(k)
-        triplets.add(fill, seg[:-1], np.ones(k))
-        triplets.add(fill, z, -widths[i][:-1])
-        triplets.add(gate, seg[1:], np.ones(k))
-        triplets.add(gate, z, -widths[i][1:])
-        order_lower += [np.zeros(k), np.full(k, -np.inf)]
-        order_upper += [np.full(k, np.inf), np.zeros(k)]
-        next_row += 2 * k
-        next_bin += k
+        z = next_bin + np.arange(ordered)
+        gated = counts[i] - 1
+        fill, gate = next_row + np.arange(ordered), next_row + ordered + np.arange(gated)
+        gate_by = z[np.minimum(np.arange(gated), ordered - 1)]
+        triplets.add(fill, seg[:ordered], np.ones(ordered))
+        triplets.add(fill, z, -widths[i][:ordered])
+        triplets.add(gate, seg[1:], np.ones(gated))
+        triplets.add(gate, gate_by, -widths[i][1:])
+        order_lower += [np.zeros(ordered), np.full(gated, -np.inf)]
+        order_upper += [np.full(ordered, np.inf), np.zeros(gated)]
+        next_row += ordered + gated
+        next_bin += ordered
 
     lo = np.array([c.lo for c in form.campaigns])
     hi = np.array([c.hi for c in form.campaigns])
@@ -281,6 +289,6 @@ def _assemble(form: Formulation, purpose: Purpose, rows: list[_Row], rhs_shift: 
     return CompiledModel(
         sense=form.goal.sense, cost=cost, offset=offset, col_lower=col_lower, col_upper=col_upper,
         integer=integer, matrix=triplets.matrix((next_row, n_cols)), row_lower=row_lower, row_upper=row_upper,
-        row_spec=row_spec, n_campaigns=n, segment_start=start, grids=tuple(grids), milp=tuple(milp),
+        row_spec=row_spec, n_campaigns=n, segment_start=start, grids=tuple(grids), milp=tuple(i for i, _ in milp),
         purpose=purpose,
     )

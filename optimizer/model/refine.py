@@ -45,3 +45,30 @@ def refine_grids(grids: tuple[np.ndarray, ...], spend: np.ndarray, parts: int = 
         inner = (edges[:-1, None] + np.diff(edges)[:, None] * steps[None, :]).ravel()
         refined.append(np.union1d(grid, inner))
     return tuple(refined)
+
+
+def refine_span(grids: tuple[np.ndarray, ...], start: np.ndarray, stop: np.ndarray,
+                parts: int = 16) -> tuple[np.ndarray, ...]:
+    """Each grid with every segment between ``start[i]`` and ``stop[i]`` split into ``parts``.
+
+    For a sweep whose plans move each campaign from one spend to another: the segments the
+    sweep crosses, and the one on either side, get finer; the rest stay as they were. A
+    campaign held at the same end of its range at both ends of the sweep is left alone.
+    """
+    refined = []
+    for grid, a, b in zip(grids, start, stop, strict=True):
+        if grid.size < 2:
+            refined.append(grid)
+            continue
+        low, high = min(a, b), max(a, b)
+        snap = _SNAP * float(np.diff(grid).min())
+        if high - low <= snap and (low <= grid[0] + snap or high >= grid[-1] - snap):
+            refined.append(grid)
+            continue
+        left = max(int(np.searchsorted(grid, low + snap, side="right")) - 2, 0)
+        right = min(int(np.searchsorted(grid, high - snap, side="left")) + 1, grid.size - 1)
+        edges = grid[left: right + 1]
+        steps = np.linspace(0, 1, parts + 1)[1:-1]
+        inner = (edges[:-1, None] + np.diff(edges)[:, None] * steps[None, :]).ravel()
+        refined.append(np.union1d(grid, inner))
+    return tuple(refined)

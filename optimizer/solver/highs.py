@@ -46,9 +46,8 @@ def highs_lp(model: CompiledModel) -> highspy.HighsLp:
     return lp
 
 
-def solve_highs(model: CompiledModel, options: SolveOptions) -> SolverRun:
-    """Solve with HiGHS; values are read only when a solution exists."""
-    started = time.perf_counter()
+def load_highs(model: CompiledModel, options: SolveOptions) -> highspy.Highs:
+    """A HiGHS instance holding the model, ready to run (and to re-run after changes)."""
     highs = highspy.Highs()
     highs.setOptionValue("output_flag", False)
     highs.setOptionValue("threads", 1)
@@ -57,6 +56,17 @@ def solve_highs(model: CompiledModel, options: SolveOptions) -> SolverRun:
     if model.is_mip:
         highs.setOptionValue("mip_rel_gap", float(options.mip_gap))
     highs.passModel(highs_lp(model))
+    return highs
+
+
+def solve_highs(model: CompiledModel, options: SolveOptions) -> SolverRun:
+    """Solve with HiGHS; values are read only when a solution exists."""
+    return run_highs(load_highs(model, options), model.is_mip)
+
+
+def run_highs(highs: highspy.Highs, is_mip: bool) -> SolverRun:
+    """Run a loaded HiGHS instance (from its last basis, if any) and read what it found."""
+    started = time.perf_counter()
     highs.run()
     model_status = highs.getModelStatus()
     status = _STATUS.get(model_status, Status.ERROR)
@@ -71,7 +81,7 @@ def solve_highs(model: CompiledModel, options: SolveOptions) -> SolverRun:
     solution = highs.getSolution()
     x = np.asarray(solution.col_value, dtype=float)
     objective = float(info.objective_function_value)
-    if model.is_mip:
+    if is_mip:
         bound = float(info.mip_dual_bound)
         duals = None
     else:

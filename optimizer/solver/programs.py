@@ -18,6 +18,7 @@ from optimizer.solver.cbc import lp_names, solve_cbc
 from optimizer.solver.certificate import dual_bound
 from optimizer.solver.highs import solve_highs
 from optimizer.solver.options import SolveOptions
+from optimizer.solver.persistent import unscaled
 from optimizer.solver.status import SolverRun
 from optimizer.status import Status
 
@@ -42,13 +43,7 @@ def solve_program(model: CompiledModel, options: SolveOptions, form: Formulation
         run = solve_cbc(scaled, options, lp_names(form, model))
     else:
         run = solve_highs(scaled, options)
-    return replace(
-        run,
-        x=scaling.x(run.x) if run.x is not None else None,
-        objective=scaling.value(run.objective) if run.objective is not None else None,
-        bound=scaling.value(run.bound) if run.bound is not None else None,
-        row_dual=scaling.duals(run.row_dual) if run.row_dual is not None else None,
-    )
+    return unscaled(run, scaling)
 
 
 def attempt(form: Formulation, options: SolveOptions, purpose: Purpose, grids: Grids, seconds: float = 0.0) -> Attempt:

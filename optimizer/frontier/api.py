@@ -1,0 +1,68 @@
+"""``frontier()`` and ``frontier_sweep()``: the public entry points."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+from typing import Any
+
+from optimizer.errors import Problem, ScenarioError
+from optimizer.frontier.axis import axis_for
+from optimizer.frontier.result import Frontier
+from optimizer.frontier.sweep import Progress, trace
+from optimizer.model.rows import formulate
+from optimizer.scenario.checks import check_scenario
+from optimizer.scenario.schema import BudgetSpec, Scenario
+from optimizer.solver.options import SolveOptions
+
+
+def frontier(scenario: Scenario, against: str | None = None, points: int = 21, options: SolveOptions | None = None,
+             *, progress: Progress | None = None, **option_overrides: Any) -> Frontier:
+    """The frontier of the scenario's primary KPI against ``against`` (default: ``objective.secondary``).
+
+    ``against`` is ``sov.<pool>`` or another volume KPI (``clicks``, ``impressions``, ...).
+    The scenario's own floors on that KPI are what the frontier moves; every other constraint
+    holds at every point. ``points`` counts the points, both ends included; ``progress(done,
+    total)`` is called as points are solved.
+    """
+    problems = check_scenario(scenario)
+    if problems:
+        raise ScenarioError(problems, scenario.name)
+    if options is None:
+        options = SolveOptions.for_scenario(scenario, **option_overrides)
+    elif option_overrides:
+        options = replace(options, **option_overrides)
+    against = against or scenario.objective.secondary
+    if against is None:
+        raise ScenarioError([Problem("objective.secondary", "the scenario names no KPI to trade against",
+                                     'set objective.secondary = "sov.search", say, or pass --against')])
+    form = formulate(scenario, options.tolerance)
+    try:
+        axis = axis_for(form, against)
+    except ValueError as error:
+        raise ScenarioError([Problem("--against", str(error), "")], scenario.name) from None
+    if points < 2:
+        raise ScenarioError([Problem("--points", f"a frontier needs at least 2 points (got {points})", "")])
+    return trace(form, axis, options, points, scenario.period, progress, _own_floor(scenario, against))
+
+
+def frontier_sweep(scenario: Scenario, budgets: Sequence[float], against: str | None = None, points: int = 21,
+                   options: SolveOptions | None = None, *, progress: Progress | None = None,
+                   **option_overrides: Any) -> tuple[Frontier, ...]:
+    """The same frontier at several budgets: what a bigger budget buys in the traded KPI."""
+    return tuple(
+        frontier(with_budget(scenario, budget), against, points, options, progress=progress, **option_overrides)
+        for budget in budgets
+    )
+
+
+def with_budget(scenario: Scenario, total: float) -> Scenario:
+    """The scenario with another budget total (other budget settings kept)."""
+    budget = scenario.budget or BudgetSpec()
+    return scenario.replace(budget=budget.model_copy(update={"total": float(total)}))
+
+
+def _own_floor(scenario: Scenario, against: str) -> float | None:
+    """The scenario's own floor on the traded KPI, if any (the recommended point sits there)."""
+    floors = [c.min for c in scenario.constraints if c.kpi == against and c.min is not None]
+    return max(floors) if floors else None

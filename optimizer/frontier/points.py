@@ -1,0 +1,128 @@
+"""A frontier point from a solve: exact KPIs, the price of the traded KPI in three views, spend by stage.
+
+The three views of the price of a step of the traded KPI (an SOV point):
+1. at a fixed budget, the primary KPI lost (the dual of the traded floor);
+2. at fixed primary (the lead-max level), the extra budget (the dual of the traded floor when
+   spend is minimised with the budget set aside);
+3. inside the pool, the average and marginal CPC of the pool's campaigns.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from optimizer.frontier.axis import Axis
+from optimizer.frontier.program import FrontierProgram, Solution, held
+from optimizer.frontier.result import CampaignCurve, FrontierPoint
+from optimizer.glossary import GLOSSARY
+from optimizer.model.evaluate import Evaluation, evaluate
+from optimizer.model.formulation import Formulation
+from optimizer.scenario.schema import STAGES
+
+_CURVE_SAMPLES = 48
+
+
+@dataclass(frozen=True)
+class Pricing:
+    """What every point is priced against: the program, and the lead-max end's primary level."""
+
+    form: Formulation
+    axis: Axis
+    program: FrontierProgram
+    lead_max: Solution
+
+    @property
+    def contributors(self) -> np.ndarray:
+        """Campaigns that add to the traded KPI (a pool's members)."""
+        if self.axis.pool is not None:
+            return self.axis.pool.members
+        return np.any([w != 0 for w in self.axis.expr.outcomes.values()], axis=0)
+
+
+def make_point(pricing: Pricing, solution: Solution, kind: str, target: float, bounded: bool = True) -> FrontierPoint:
+    """The frontier point of ``solution``, evaluated on the exact curves and priced.
+
+    For a MILP the constant-leads view keeps the point's S-curve campaigns on or off as they
+    are, and ``bounded=False`` skips the point's certified bound (a MILP of its own).
+    """
+    form, axis, program = pricing.form, pricing.axis, pricing.program
+    evaluation = evaluate(form, solution.spend)
+    primary = evaluation.value(form.goal.expr)
+    traded = axis.value(evaluation.value(axis.expr))
+    per_step = axis.volume_per_step(traded)
+    floor = held(solution.traded)
+    fixed = program.min_spend(held(pricing.lead_max.primary), floor, solution)
+    bound = program.outer_bound(floor) if bounded else None
+    totals = evaluation.totals
+    pool_cpc, pool_marginal = pool_costs(evaluation, pricing.contributors)
+    return FrontierPoint(
+        traded=traded,
+        primary=primary,
+        target=target,
+        kind=kind,
+        spend=totals["spend"],
+        impressions=totals["impressions"],
+        clicks=totals["clicks"],
+        leads=totals["leads"],
+        cpl=GLOSSARY["cpl"].ratio(totals["spend"], totals["leads"]),
+        cpc=GLOSSARY["cpc"].ratio(totals["spend"], totals["clicks"]),
+        pool_cpc=pool_cpc,
+        pool_marginal_cpc=pool_marginal,
+        primary_lost_per_point=_lost(solution.traded_dual, per_step),
+        budget_per_point=_extra(fixed, per_step),
+        extra_budget=float(fixed.spend.sum()) - (form.budget_total or totals["spend"]) if fixed.ok else float("nan"),
+        gap=max(bound - primary, 0.0) / max(abs(primary), 1e-12) if bound is not None else None,
+        spend_by_stage=_by_stage(form, evaluation),
+        allocation={c.name: float(s) for c, s in zip(form.campaigns, evaluation.spend, strict=True)},
+        kpis={**evaluation.kpis(), **{f"sov.{name}": share for name, share in evaluation.sov.items()}},
+    )
+
+
+def _lost(dual: float | None, per_step: float) -> float:
+    """Primary lost per step: the traded floor's dual (d primary / d volume <= 0) times volume per step."""
+    if dual is None:
+        return float("nan")
+    return max(-dual, 0.0) * per_step
+
+
+def _extra(fixed: Solution, per_step: float) -> float:
+    """Extra spend per step at constant primary: the dual of the traded floor when spend is minimised."""
+    if not fixed.ok or fixed.traded_dual is None:
+        return float("nan")
+    return max(fixed.traded_dual, 0.0) * per_step
+
+
+def pool_costs(evaluation: Evaluation, members: np.ndarray) -> tuple[float, float]:
+    """The pool's average CPC, and its marginal CPC: the cost of the next click if every member's
+    spend grew in proportion (for one campaign, simply 1 / clicks'(spend))."""
+    spend = evaluation.spend[members]
+    clicks = evaluation.outcomes["clicks"][members]
+    slope = evaluation.marginals["clicks"][members]
+    average = GLOSSARY["cpc"].ratio(float(spend.sum()), float(clicks.sum()))
+    growth = float(spend @ slope)
+    marginal = float(spend.sum()) / growth if growth > 0 else float("nan")
+    return average, marginal
+
+
+def _by_stage(form: Formulation, evaluation: Evaluation) -> dict[str, float]:
+    stages = [c.stage for c in form.campaigns]
+    return {stage: float(sum(s for s, st in zip(evaluation.spend, stages, strict=True) if st == stage))
+            for stage in STAGES if stage in stages}
+
+
+def sample_curves(form: Formulation, recommended: dict[str, float] | None) -> tuple[CampaignCurve, ...]:
+    """Each campaign's primary-KPI response over its allowed spend, for the response-curve chart."""
+    curves = []
+    for i, campaign in enumerate(form.campaigns):
+        top = campaign.hi if np.isfinite(campaign.hi) else max(campaign.current, campaign.lo) * 2 or 1.0
+        spend = np.linspace(0.0, max(top, campaign.current), _CURVE_SAMPLES)
+        primary = np.zeros_like(spend)
+        for outcome, weights in form.goal.expr.outcomes.items():
+            if weights[i]:
+                primary += weights[i] * campaign.outcome(outcome, spend)
+        planned = (recommended or {}).get(campaign.name, campaign.current)
+        curves.append(CampaignCurve(campaign.name, campaign.stage, campaign.channel, campaign.current,
+                                    float(planned), tuple(spend.tolist()), tuple(primary.tolist())))
+    return tuple(curves)

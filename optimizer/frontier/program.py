@@ -1,0 +1,214 @@
+"""The frontier's programs, built once: only row bounds and the objective change between solves.
+
+Two rows are added to the scenario's own: a floor on the traded KPI (the "SOV row") and a
+floor on the primary KPI. The scenario's own floors on the traded KPI are dropped: they are
+what the frontier moves. Every solve is one of four kinds:
+
+* the most primary KPI with the traded KPI at or above a floor (a frontier point);
+* the most of the traded KPI with the primary KPI held (lexicographic cleaning, the far end);
+* the least spend for a primary floor and a traded floor, the budget set aside (the price of a
+  point in dollars at constant leads);
+* the outer program's optimum at a traded floor (the point's certified bound).
+
+When S-curves make the plan program a MILP, an LP twin with the same rows is kept beside it:
+with its binaries fixed at a MILP solution it gives that solution's duals, and the least spend
+for the same mix of S-curve campaigns, each re-solve starting from its previous basis.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from optimizer.frontier.axis import Axis
+from optimizer.model.compile import CompiledModel, compile_model
+from optimizer.model.formulation import Formulation, RowSpec
+from optimizer.solver.options import SolveOptions
+from optimizer.solver.persistent import Program
+from optimizer.solver.programs import certified_bound
+from optimizer.solver.status import SolverRun
+from optimizer.status import Status
+
+_HOLD = 1e-9
+"""Relative slack when a solved value is held as a floor for the next solve."""
+
+
+def held(value: float) -> float:
+    """A solved value, loosened by a hair so that holding it as a floor stays feasible."""
+    return value - _HOLD * max(1.0, abs(value))
+
+
+@dataclass(frozen=True)
+class Solution:
+    """One solve: the run, the spend split and the rows' values (in the program's units)."""
+
+    run: SolverRun
+    spend: np.ndarray | None
+    primary: float
+    traded: float
+    traded_dual: float | None
+    """d(objective)/d(traded floor), in the objective's own sense (None without a dual)."""
+
+    @property
+    def ok(self) -> bool:
+        return self.spend is not None and self.run.status is Status.OPTIMAL
+
+
+@dataclass(frozen=True)
+class _Row:
+    """An added frontier row: its position, coefficients and constant (value = coefficients . x + constant)."""
+
+    index: int
+    coefficients: np.ndarray
+    constant: float
+
+    def value(self, x: np.ndarray) -> float:
+        return float(self.coefficients @ x + self.constant)
+
+
+class FrontierProgram:
+    """The frontier's programs, each kept loaded with its own basis between solves.
+
+    ``plan`` answers the primary and traded questions (a MILP when S-curves need it);
+    ``spend`` minimises spend for the constant-leads view (budget set aside); for a MILP,
+    ``prices`` is the plan's LP twin whose binaries are fixed at each solution to read its
+    duals; ``bound`` is the outer program for certificates.
+    """
+
+    def __init__(self, form: Formulation, axis: Axis, options: SolveOptions, grids: tuple[np.ndarray, ...]):
+        if form.goal.sense != "maximize":
+            raise ValueError("a frontier trades a maximised KPI against another; this scenario minimises spend "
+                             "(set objective.maximize, e.g. --objective leads)")
+        kept = tuple(row for row in form.rows if not _floors(row, axis))
+        extra = (
+            RowSpec(f"{axis.kpi} floor (frontier)", "frontier", axis.kpi, "", ">=", 0.0, 0.0, axis.expr),
+            RowSpec(f"{form.goal.kpi} floor (frontier)", "frontier", form.goal.kpi, "", ">=", 0.0, 0.0, form.goal.expr),
+        )
+        self.form = replace(form, rows=kept + extra)
+        self.axis = axis
+        self.dropped = tuple(row.name for row in form.rows if _floors(row, axis))
+        model = compile_model(self.form, "plan", grids)
+        relaxed = replace(model, integer=np.zeros_like(model.integer))
+        self.is_mip = model.is_mip
+        self.plan = Program(model, options)
+        self.prices = Program(relaxed, options) if model.is_mip else None
+        self.spend = Program(relaxed, options)
+        self.bound = Program(compile_model(self.form, "bound", grids), options)
+        self._traded = _row(model, len(kept))
+        self._primary = _row(model, len(kept) + 1)
+        self._traded_outer = _row(self.bound.model, len(kept))
+        self._goal = (model.cost.copy(), model.offset)
+        self._binaries = np.flatnonzero(model.integer)
+        for program in (self.plan, self.prices, self.spend):
+            if program is not None:
+                _set_floor(program, self._traded, None)
+                _set_floor(program, self._primary, None)
+        _set_floor(self.bound, self._traded_outer, None)
+        self.spend.set_objective(np.where(np.arange(model.cost.size) < form.size, 1.0, 0.0), 0.0, "minimize")
+        budget = [i for i, row in enumerate(self.form.rows) if row.family == "budget"]
+        if budget:
+            rows = np.flatnonzero(model.row_spec == budget[0])
+            self.spend.set_row_bounds(rows, np.full(rows.size, -np.inf), np.full(rows.size, np.inf))
+        self._starts: dict[str, list[tuple[float, np.ndarray]]] = {"primary": [], "outer": []}
+
+    @property
+    def solves(self) -> int:
+        programs = (self.plan, self.prices, self.spend, self.bound)
+        return sum(program.runs for program in programs if program is not None)
+
+    def max_primary(self, traded_floor: float | None) -> Solution:
+        """The most primary KPI with the traded KPI's volume at or above ``traded_floor``."""
+        _set_floor(self.plan, self._traded, traded_floor)
+        _set_floor(self.plan, self._primary, None)
+        self.plan.set_objective(*self._goal, "maximize")
+        run = self.plan.solve(self._start("primary", traded_floor))
+        if run.x is None or run.status is not Status.OPTIMAL:
+            return Solution(run, None, np.nan, np.nan, None)
+        self._record("primary", run.x)
+        if self.prices is None:
+            return self._solution(run, run.row_dual)
+        _set_floor(self.prices, self._traded, traded_floor)
+        return self._solution(run, self._fixed(self.prices, run.x).row_dual)
+
+    def max_traded(self, primary_floor: float | None, traded_floor: float | None = None) -> Solution:
+        """The most traded volume with the primary KPI (as the program counts it) at or above ``primary_floor``."""
+        _set_floor(self.plan, self._traded, traded_floor)
+        _set_floor(self.plan, self._primary, primary_floor)
+        self.plan.set_objective(self._traded.coefficients, self._traded.constant, "maximize")
+        run = self.plan.solve(self._start("primary", traded_floor))
+        if run.x is None or run.status is not Status.OPTIMAL:
+            return Solution(run, None, np.nan, np.nan, None)
+        self._record("primary", run.x)
+        return self._solution(run, None)
+
+    def hold(self, solution: Solution, traded_floor: float | None) -> Solution:
+        """Lexicographic cleaning: push the traded KPI up while holding ``solution``'s primary value."""
+        cleaned = self.max_traded(held(solution.primary), traded_floor)
+        return cleaned if cleaned.ok else solution
+
+    def min_spend(self, primary_floor: float, traded_floor: float, pattern: Solution) -> Solution:
+        """The least spend meeting both floors, with the budget set aside.
+
+        For a MILP, campaigns needing binaries stay on or off as in ``pattern``: the least spend
+        for that mix of S-curve campaigns.
+        """
+        _set_floor(self.spend, self._primary, primary_floor)
+        _set_floor(self.spend, self._traded, traded_floor)
+        run = self._fixed(self.spend, pattern.run.x) if self.is_mip else self.spend.solve()
+        if run.x is None or run.status is not Status.OPTIMAL:
+            return Solution(run, None, np.nan, np.nan, None)
+        return self._solution(run, run.row_dual)
+
+    def outer_bound(self, traded_floor: float) -> float | None:
+        """A proven upper bound on the primary KPI with the traded KPI at or above ``traded_floor``."""
+        _set_floor(self.bound, self._traded_outer, traded_floor)
+        run = self.bound.solve(self._start("outer", traded_floor))
+        if run.x is not None:
+            self._starts["outer"].append((self._traded_outer.value(run.x), run.x))
+        return certified_bound(self.bound.model, run) if run.status is Status.OPTIMAL else None
+
+    def _fixed(self, program: Program, pattern: np.ndarray) -> SolverRun:
+        """Solve an LP twin with the binaries fixed at ``pattern``."""
+        values = np.round(pattern[self._binaries])
+        program.set_column_bounds(self._binaries, values, values)
+        return program.solve()
+
+    def _solution(self, run: SolverRun, duals: np.ndarray | None) -> Solution:
+        assert run.x is not None
+        dual = float(duals[self._traded.index]) if duals is not None else None
+        return Solution(run, run.x[: self.form.size], self._primary.value(run.x), self._traded.value(run.x), dual)
+
+    def _record(self, kind: str, x: np.ndarray) -> None:
+        if self.is_mip:
+            self._starts[kind].append((self._traded.value(x), x))
+
+    def _start(self, kind: str, traded_floor: float | None) -> np.ndarray | None:
+        """A solution already found that meets ``traded_floor`` (a MILP may start its search there).
+
+        Every other row is the same for every solve of a kind, so an earlier solution with
+        enough of the traded KPI is feasible.
+        """
+        if not self.is_mip:
+            return None
+        floor = -np.inf if traded_floor is None else traded_floor
+        feasible = [(traded, x) for traded, x in self._starts[kind] if traded >= floor]
+        return min(feasible, key=lambda item: item[0])[1] if feasible else None
+
+
+def _set_floor(program: Program, row: _Row, floor: float | None) -> None:
+    lower = -np.inf if floor is None else floor - row.constant
+    program.set_row_bounds(np.array([row.index]), np.array([lower]), np.array([np.inf]))
+
+
+def _row(model: CompiledModel, spec: int) -> _Row:
+    index = int(np.flatnonzero(model.row_spec == spec)[0])
+    coefficients = model.matrix.tocsr()[[index], :].toarray().ravel()
+    # The row was compiled with a right-hand side of 0, so its lower bound is minus its constant.
+    return _Row(index, coefficients, float(-model.row_lower[index]))
+
+
+def _floors(row: RowSpec, axis: Axis) -> bool:
+    """Whether ``row`` is a floor on the traded KPI (moved by the frontier rather than kept)."""
+    traded = {axis.kpi} | ({f"esov.{axis.pool.name}"} if axis.pool is not None else set())
+    return row.kpi in traded and row.sense == ">="

@@ -1,0 +1,202 @@
+"""``Frontier``: the immutable result of a frontier sweep, its points, and their JSON form.
+
+A frontier's JSON holds everything its charts need (points, the current split, campaign
+response curves), so ``tradeoff chart`` can redraw them without solving again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field, fields
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any
+
+from optimizer.frontier.text import frontier_summary
+from optimizer.plan import SCHEMA_VERSION, json_safe
+from optimizer.status import Status
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+
+@dataclass(frozen=True)
+class FrontierPoint:
+    """One point of the frontier: the best plan at one level of the traded KPI, and its prices.
+
+    ``primary_lost_per_point`` is the dual price at the point: primary KPI lost per extra step of
+    the traded KPI (an SOV point, or one unit of a volume) with the budget fixed.
+    ``budget_per_point`` is the extra spend per step with the primary KPI held at the lead-max
+    level; ``extra_budget`` is that plan's spend above the budget.
+    """
+
+    traded: float
+    primary: float
+    target: float
+    kind: str
+    spend: float
+    impressions: float
+    clicks: float
+    leads: float
+    cpl: float
+    cpc: float
+    pool_cpc: float
+    pool_marginal_cpc: float
+    primary_lost_per_point: float
+    budget_per_point: float
+    extra_budget: float
+    gap: float | None
+    spend_by_stage: Mapping[str, float]
+    allocation: Mapping[str, float]
+    kpis: Mapping[str, float] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for name in ("spend_by_stage", "allocation", "kpis"):
+            object.__setattr__(self, name, MappingProxyType(dict(getattr(self, name))))
+
+
+@dataclass(frozen=True)
+class CurrentPosition:
+    """Where today's split sits, and how far the frontier is: same traded level, or same primary."""
+
+    primary: float
+    traded: float
+    primary_gain: float | None
+    """Primary KPI gained by moving to the frontier at the same traded level."""
+    traded_gain: float | None
+    """Traded KPI gained (SOV as a share) by moving to the frontier at the same primary level."""
+
+
+@dataclass(frozen=True)
+class CampaignCurve:
+    """A campaign's primary-KPI response curve, sampled for charts."""
+
+    name: str
+    stage: str
+    channel: str
+    current_spend: float
+    recommended_spend: float
+    spend: tuple[float, ...]
+    primary: tuple[float, ...]
+
+
+@dataclass(frozen=True)
+class Frontier:
+    """The frontier of the primary KPI against a traded one (usually a pool's share of voice).
+
+    ``points`` run from the primary KPI's maximum (the lead-max end) to the traded KPI's
+    maximum; ``knee`` and ``recommended`` index into them.
+    """
+
+    status: Status
+    message: str
+    scenario: str
+    currency: str
+    period: str | None
+    primary: str
+    secondary: str
+    secondary_label: str
+    is_share: bool
+    budget: float | None
+    points: tuple[FrontierPoint, ...]
+    knee: int | None
+    recommended: int | None
+    current: CurrentPosition | None
+    campaigns: tuple[CampaignCurve, ...] = ()
+    stages: tuple[str, ...] = ()
+    dropped: tuple[str, ...] = ()
+    solves: int = 0
+    seconds: float = 0.0
+    warnings: tuple[str, ...] = ()
+
+    def __repr__(self) -> str:
+        return (f"Frontier(status={self.status.value}, {self.primary} vs {self.secondary}, "
+                f"points={len(self.points)}, knee={self.knee})")
+
+    @property
+    def success(self) -> bool:
+        return self.status is Status.OPTIMAL
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per point: the traded and primary values, KPIs, prices and spend by stage."""
+        import pandas as pd
+
+        rows = []
+        for index, point in enumerate(self.points):
+            record = _point_record(self, point)
+            record.pop("allocation")
+            record.update({f"spend_{stage}": value for stage, value in point.spend_by_stage.items()})
+            record["knee"] = index == self.knee
+            record["recommended"] = index == self.recommended
+            rows.append(record)
+        return pd.DataFrame(rows)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The frontier as JSON-safe data (the documented contract)."""
+        data = {
+            "schema_version": SCHEMA_VERSION,
+            "kind": "frontier",
+            "scenario": {"name": self.scenario, "currency": self.currency, "period": self.period},
+            "status": self.status.value,
+            "message": self.message,
+            "primary": self.primary,
+            "secondary": self.secondary,
+            "secondary_label": self.secondary_label,
+            "is_share": self.is_share,
+            "budget": self.budget,
+            "points": [_point_record(self, p) for p in self.points],
+            "knee": self.knee,
+            "recommended": self.recommended,
+            "current": asdict(self.current) if self.current is not None else None,
+            "campaigns": [asdict(c) for c in self.campaigns],
+            "stages": list(self.stages),
+            "dropped": list(self.dropped),
+            "solves": self.solves,
+            "seconds": self.seconds,
+            "warnings": list(self.warnings),
+        }
+        return json_safe(data)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Frontier:
+        """A frontier read back from its JSON (to redraw charts without solving)."""
+        primary, secondary = data["primary"], data["secondary"]
+        points = tuple(_point_from_record(record, primary, secondary) for record in data["points"])
+        current = data.get("current")
+        return cls(
+            status=Status(data["status"]), message=data["message"], scenario=data["scenario"]["name"],
+            currency=data["scenario"]["currency"], period=data["scenario"].get("period"), primary=primary,
+            secondary=secondary, secondary_label=data.get("secondary_label", secondary),
+            is_share=bool(data.get("is_share", secondary.startswith("sov."))), budget=data.get("budget"),
+            points=points, knee=data.get("knee"), recommended=data.get("recommended"),
+            current=CurrentPosition(**current) if current else None,
+            campaigns=tuple(CampaignCurve(**{**c, "spend": tuple(c["spend"]), "primary": tuple(c["primary"])})
+                            for c in data.get("campaigns", [])),
+            stages=tuple(data.get("stages", ())), dropped=tuple(data.get("dropped", ())),
+            solves=int(data.get("solves", 0)), seconds=float(data.get("seconds", 0.0)),
+            warnings=tuple(data.get("warnings", ())),
+        )
+
+    def summary(self) -> str:
+        """A few lines: the frontier's ends, the knee and the price of the traded KPI there."""
+        return frontier_summary(self)
+
+
+_RENAMED = {"traded": None, "primary": None}
+
+
+def _point_record(frontier: Frontier, point: FrontierPoint) -> dict[str, Any]:
+    """A point as a JSON record: the traded and primary values under their KPI names."""
+    record = {frontier.secondary: point.traded, frontier.primary: point.primary}
+    for item in fields(point):
+        if item.name in _RENAMED:
+            continue
+        value = getattr(point, item.name)
+        record[item.name] = dict(value) if isinstance(value, Mapping) else value
+    return record
+
+
+def _point_from_record(record: Mapping[str, Any], primary: str, secondary: str) -> FrontierPoint:
+    known = {item.name for item in fields(FrontierPoint)}
+    values = {k: v for k, v in record.items() if k in known and k not in _RENAMED}
+    values = {k: (float("nan") if v is None and k != "gap" else v) for k, v in values.items()}
+    return FrontierPoint(traded=record[secondary], primary=record[primary], **values)

@@ -1,0 +1,225 @@
+"""Trace the frontier: ends found exactly, points refined where the slope turns, the knee marked.
+
+The sweep works in two builds. A first program on the scenario's breakpoints finds the two
+ends; the sweep program is then built once on breakpoints refined over the spend range the
+frontier crosses (so each point's dual price is accurate), and only row bounds and the
+objective change between its solves.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from optimizer.frontier.axis import Axis
+from optimizer.frontier.points import Pricing, make_point, sample_curves
+from optimizer.frontier.program import FrontierProgram, Solution, held
+from optimizer.frontier.result import CurrentPosition, Frontier, FrontierPoint
+from optimizer.model.evaluate import evaluate
+from optimizer.model.formulation import Formulation
+from optimizer.model.refine import refine_span
+from optimizer.solver.options import SolveOptions
+from optimizer.status import Status
+
+Progress = Callable[[int, int], None]
+_SPAN_PARTS = 16
+_FLAT = 1e-9
+
+
+@dataclass
+class _Sweep:
+    """The state of one sweep: its program and the points solved so far, keyed by traded target."""
+
+    form: Formulation
+    axis: Axis
+    program: FrontierProgram
+    pricing: Pricing
+    solved: dict[float, tuple[Solution, FrontierPoint]]
+
+
+def trace(form: Formulation, axis: Axis, options: SolveOptions, points: int = 21, period: str | None = None,
+          progress: Progress | None = None, recommend_at: float | None = None) -> Frontier:
+    """The frontier of ``form``'s goal against ``axis``, with ``points`` points."""
+    started = time.perf_counter()
+    grids = tuple(c.grid(options.tolerance) for c in form.campaigns)
+    scout = FrontierProgram(form, axis, options, grids)
+    low, high = _ends(scout)
+    if not (low.ok and high.ok):
+        return _empty(form, axis, period, scout, started, low if not low.ok else high)
+    spans = refine_span(grids, low.spend, high.spend, _SPAN_PARTS)
+    program = FrontierProgram(form, axis, options, spans)
+    low, high = _ends(program)
+    if not (low.ok and high.ok):
+        return _empty(form, axis, period, program, started, low if not low.ok else high)
+    pricing = Pricing(form, axis, program, lead_max=low)
+    sweep = _Sweep(form, axis, program, pricing, {})
+    total = max(points, 2)
+    _add(sweep, high, f"{axis.kpi}-max end")
+    priced_low = program.max_primary(held(low.traded))
+    _add(sweep, priced_low if priced_low.ok else low, "lead-max end")
+    targets = _uniform_targets(axis, low, high, max(3, math.ceil(total / 2)))
+    if recommend_at is not None and axis.value(low.traded) < recommend_at < axis.value(high.traded):
+        targets.append(recommend_at)
+    # From the far end down: each solution so far meets every lower floor, so a MILP can start from it.
+    for target in sorted(targets, reverse=True):
+        _solve_at(sweep, target)
+        _report(progress, len(sweep.solved), total)
+    while len(sweep.solved) < total and _refine_once(sweep):
+        _report(progress, len(sweep.solved), total)
+    return _frontier(sweep, scout.solves, period, started, recommend_at)
+
+
+def _ends(program: FrontierProgram) -> tuple[Solution, Solution]:
+    """The lead-max end (most primary, then most traded) and the far end (most traded, then most primary)."""
+    best = program.max_primary(None)
+    low = program.hold(best, None) if best.ok else best
+    most = program.max_traded(None)
+    high = program.max_primary(held(most.traded)) if most.ok else most
+    return low, high
+
+
+def _uniform_targets(axis: Axis, low: Solution, high: Solution, count: int) -> list[float]:
+    start, stop = axis.value(low.traded), axis.value(high.traded)
+    return [float(t) for t in np.linspace(start, stop, count)[1:-1]]
+
+
+def _solve_at(sweep: _Sweep, target: float) -> None:
+    """Solve the point whose traded KPI is at least ``target``."""
+    floor = sweep.axis.volume(target)
+    solution = sweep.program.max_primary(floor)
+    if not solution.ok:
+        return
+    if solution.traded_dual is None or abs(solution.traded_dual) <= _FLAT:
+        solution = sweep.program.hold(solution, floor)
+    _add(sweep, solution, "point", target)
+
+
+def _add(sweep: _Sweep, solution: Solution, kind: str, target: float | None = None) -> None:
+    value = sweep.axis.value(solution.traded)
+    bounded = not sweep.program.is_mip
+    point = make_point(sweep.pricing, solution, kind, value if target is None else target, bounded)
+    sweep.solved[round(point.traded, 12)] = (solution, point)
+
+
+def _refine_once(sweep: _Sweep) -> bool:
+    """Add a point in the interval where the frontier turns most (its chord strays furthest)."""
+    ordered = sorted(sweep.solved.values(), key=lambda item: item[1].traded)
+    best, where = 0.0, None
+    for (_, left), (_, right) in zip(ordered, ordered[1:], strict=False):
+        width = right.traded - left.traded
+        turn = abs(_slope(right) - _slope(left))
+        if width > 1e-9 * max(1.0, abs(right.traded)) and turn * width > best:
+            best, where = turn * width, (left.traded + right.traded) / 2
+    if where is None:
+        return False
+    before = len(sweep.solved)
+    _solve_at(sweep, where)
+    return len(sweep.solved) > before
+
+
+def _slope(point: FrontierPoint) -> float:
+    """The frontier's slope at a point (primary per traded step), from its dual price."""
+    return -point.primary_lost_per_point if math.isfinite(point.primary_lost_per_point) else 0.0
+
+
+def _frontier(sweep: _Sweep, scout_solves: int, period: str | None, started: float,
+              recommend_at: float | None) -> Frontier:
+    ordered = sorted(sweep.solved.values(), key=lambda item: item[1].traded)
+    points = tuple(point for _, point in ordered)
+    knee = knee_index(points, sweep.axis)
+    recommended = _recommended(points, knee, recommend_at)
+    if sweep.program.is_mip:
+        points = _certify(sweep, ordered, {0, len(points) - 1, knee, recommended})
+    current = _current(sweep)
+    form, axis = sweep.form, sweep.axis
+    return Frontier(
+        status=Status.OPTIMAL,
+        message=f"{len(points)} points from {axis.label} {_shown(axis, points[0].traded)} to "
+                f"{_shown(axis, points[-1].traded)}",
+        scenario=form.name, currency=form.currency, period=period, primary=form.goal.kpi, secondary=axis.kpi,
+        secondary_label=axis.label, is_share=axis.is_share, budget=form.budget_total, points=points, knee=knee,
+        recommended=recommended, current=current,
+        campaigns=sample_curves(form, points[recommended].allocation if recommended is not None else None),
+        stages=tuple(dict.fromkeys(c.stage for c in form.campaigns)), dropped=sweep.program.dropped,
+        solves=scout_solves + sweep.program.solves, seconds=time.perf_counter() - started,
+    )
+
+
+def _certify(sweep: _Sweep, ordered: list[tuple[Solution, FrontierPoint]], indices: set[int | None]) -> tuple:
+    """Certified bounds at the named points (for a MILP each bound is a MILP of its own)."""
+    points = []
+    for index, (solution, point) in enumerate(ordered):
+        if index in indices:
+            bound = sweep.program.outer_bound(held(solution.traded))
+            gap = max(bound - point.primary, 0.0) / max(abs(point.primary), 1e-12) if bound is not None else None
+            point = replace(point, gap=gap)
+        points.append(point)
+    return tuple(points)
+
+
+def _shown(axis: Axis, value: float) -> str:
+    return f"{value:.1%}" if axis.is_share else f"{value:,.0f}"
+
+
+def knee_index(points: tuple[FrontierPoint, ...], axis: Axis) -> int | None:
+    """Where the price per step accelerates most relative to the frontier's own scale.
+
+    On axes normalised to the frontier's ranges, the knee is the interior point of largest
+    curvature, measured from the dual slopes at the points.
+    """
+    if len(points) < 3:
+        return None
+    traded = np.array([p.traded for p in points])
+    primary = np.array([p.primary for p in points])
+    steps = 100.0 if axis.is_share else 1.0
+    span_x, span_y = traded[-1] - traded[0], primary.max() - primary.min()
+    if span_x <= 0 or span_y <= 0:
+        return None
+    slopes = np.array([_slope(p) for p in points]) * steps * span_x / span_y
+    curvature = np.zeros(len(points))
+    for k in range(1, len(points) - 1):
+        run = (traded[k + 1] - traded[k - 1]) / span_x
+        if run > 0:
+            curvature[k] = abs(slopes[k + 1] - slopes[k - 1]) / run / (1 + slopes[k] ** 2) ** 1.5
+    return int(np.argmax(curvature)) if curvature.max() > 0 else None
+
+
+def _recommended(points: tuple[FrontierPoint, ...], knee: int | None, recommend_at: float | None) -> int | None:
+    """The point at the scenario's own floor on the traded KPI, or the knee when it has none."""
+    if recommend_at is None:
+        return knee
+    above = [i for i, p in enumerate(points) if p.traded >= recommend_at - 1e-9]
+    return above[0] if above else len(points) - 1
+
+
+def _current(sweep: _Sweep) -> CurrentPosition | None:
+    """Today's split against the frontier: more primary at its traded level, or more traded at its primary."""
+    form, axis, program = sweep.form, sweep.axis, sweep.program
+    today = evaluate(form, np.array([c.current for c in form.campaigns]))
+    primary, traded = today.value(form.goal.expr), today.value(axis.expr)
+    same_traded = program.max_primary(traded)
+    same_primary = program.max_traded(primary)
+    gain = evaluate(form, same_traded.spend).value(form.goal.expr) - primary if same_traded.ok else None
+    more = (axis.value(evaluate(form, same_primary.spend).value(axis.expr)) - axis.value(traded)
+            if same_primary.ok else None)
+    return CurrentPosition(primary, axis.value(traded), gain, more)
+
+
+def _empty(form: Formulation, axis: Axis, period: str | None, program: FrontierProgram, started: float,
+           failed: Solution) -> Frontier:
+    status = failed.run.status if failed.run.status is not Status.OPTIMAL else Status.ERROR
+    return Frontier(
+        status=status, message=f"No frontier: the end point could not be solved ({failed.run.message}).",
+        scenario=form.name, currency=form.currency, period=period, primary=form.goal.kpi, secondary=axis.kpi,
+        secondary_label=axis.label, is_share=axis.is_share, budget=form.budget_total, points=(), knee=None,
+        recommended=None, current=None, solves=program.solves, seconds=time.perf_counter() - started,
+    )
+
+
+def _report(progress: Progress | None, done: int, total: int) -> None:
+    if progress is not None:
+        progress(min(done, total), total)
