@@ -11,24 +11,34 @@ import io
 import json
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import click
 
 import optimizer
+from optimizer.cli_frontier import chart_command, frontier_command
+from optimizer.cli_support import (
+    EXIT_INFEASIBLE,
+    EXIT_INPUT,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_SOLVER,
+    debug_option,
+    emit,
+    load,
+    options_for,
+    output_options,
+    resolve_format,
+    scenario_options,
+    solver_options,
+)
 from optimizer.errors import ScenarioError, SolverError
-from optimizer.output import write_text
 from optimizer.plan import Plan
 from optimizer.render import glossary_records, glossary_table, plan_table
-from optimizer.scenario import Scenario, load_scenario
 from optimizer.scenario.overrides import Override
-from optimizer.solver import SolveOptions
 from optimizer.status import Status
-
-EXIT_OK, EXIT_INFEASIBLE, EXIT_INPUT, EXIT_SOLVER, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
-FORMATS = ("table", "json", "csv")
 
 
 def exit_code(plan: Plan) -> int:
@@ -40,43 +50,6 @@ def exit_code(plan: Plan) -> int:
     if plan.status is Status.INTERRUPTED:
         return EXIT_INTERRUPTED
     return EXIT_SOLVER
-
-
-def _scenario_options(command: Callable) -> Callable:
-    command = click.option("--set", "sets", multiple=True, metavar="KEY=VALUE",
-                           help="Override one setting (repeatable); wins over --variant, which wins over the file.")(
-        command)
-    return click.option("--variant", metavar="NAME", help="Apply a named [variants.NAME] table of the file.")(command)
-
-
-def _output_options(command: Callable) -> Callable:
-    command = click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
-                           help="Write to this file (atomically) instead of the terminal.")(command)
-    return click.option("--format", "fmt", type=click.Choice(FORMATS),
-                        help="table (default), json or csv; inferred from -o's suffix when not given.")(command)
-
-
-def _debug_option(command: Callable) -> Callable:
-    return click.option("--debug", is_flag=True, hidden=True, expose_value=False, help="Show tracebacks.")(command)
-
-
-def _emit(text: str, output: Path | None) -> None:
-    if output is None:
-        click.echo(text, nl=not text.endswith("\n"))
-    else:
-        write_text(output, text)
-        click.echo(f"wrote {output}", err=True)
-
-
-def _resolve_format(fmt: str | None, output: Path | None) -> str:
-    if fmt is not None:
-        return fmt
-    suffix = output.suffix.lower().lstrip(".") if output is not None else ""
-    return suffix if suffix in ("json", "csv") else "table"
-
-
-def _load(file: str, variant: str | None, sets: Sequence[str], extra: Sequence[Override] = ()) -> Scenario:
-    return load_scenario(file, variant, [*sets, *extra])
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -95,17 +68,14 @@ def cli(debug: bool) -> None:
 
 @cli.command()
 @click.argument("file", type=click.Path(dir_okay=False))
-@_scenario_options
+@scenario_options
 @click.option("--objective", metavar="KPI", help="KPI to maximise (leads, mqls, sov.search, ...); spend to minimise.")
 @click.option("--budget", type=float, metavar="N", help="Total budget (same as --set budget.total=N).")
-@click.option("--solver", type=click.Choice(["highs", "cbc"]), help="highs (default) or cbc (through PuLP).")
-@click.option("--tolerance", type=float, metavar="FRACTION",
-              help="Chord error per segment as a fraction of each curve's range (default 0.001).")
-@click.option("--time-limit", type=float, metavar="SECONDS", help="Stop each solver run after this long.")
+@solver_options
 @click.option("--write-lp", type=click.Path(dir_okay=False, path_type=Path),
               help="Also write the program as an LP file.")
-@_output_options
-@_debug_option
+@output_options
+@debug_option
 def solve(file: str, variant: str | None, sets: tuple[str, ...], objective: str | None, budget: float | None,
           solver: str | None, tolerance: float | None, time_limit: float | None, write_lp: Path | None,
           fmt: str | None, output: Path | None) -> int:
@@ -124,14 +94,10 @@ def solve(file: str, variant: str | None, sets: tuple[str, ...], objective: str 
     extra = _objective_overrides(objective)
     if budget is not None:
         extra.append(Override(("budget", "total"), budget, "--budget"))
-    scenario = _load(file, variant, sets, extra)
-    try:
-        options = SolveOptions.for_scenario(scenario, solver=solver, tolerance=tolerance, time_limit=time_limit,
-                                            write_lp=write_lp)
-    except ValueError as error:
-        raise click.UsageError(str(error)) from None
+    scenario = load(file, variant, sets, extra)
+    options = options_for(scenario, solver=solver, tolerance=tolerance, time_limit=time_limit, write_lp=write_lp)
     plan = optimizer.solve(scenario, options)
-    _emit(_format_plan(plan, _resolve_format(fmt, output)), output)
+    emit(_format_plan(plan, resolve_format(fmt, output)), output)
     return exit_code(plan)
 
 
@@ -157,8 +123,8 @@ def _format_plan(plan: Plan, fmt: str) -> str:
 
 @cli.command()
 @click.argument("file", type=click.Path(dir_okay=False))
-@_scenario_options
-@_debug_option
+@scenario_options
+@debug_option
 def validate(file: str, variant: str | None, sets: tuple[str, ...]) -> int:
     """Check a scenario file (and every variant in it) without solving.
 
@@ -167,12 +133,12 @@ def validate(file: str, variant: str | None, sets: tuple[str, ...]) -> int:
       tradeoff validate scenarios/b2b_saas.toml
       tradeoff validate scenarios/b2b_saas.toml --variant stretch --set budget.total=320000
     """
-    scenario = _load(file, variant, sets)
+    scenario = load(file, variant, sets)
     problems = []
     if variant is None:
         for name in scenario.variants:
             try:
-                _load(file, name, sets)
+                load(file, name, sets)
             except ScenarioError as error:
                 problems += [f'variant "{name}": {p}' for p in error.problems]
     if problems:
@@ -185,8 +151,8 @@ def validate(file: str, variant: str | None, sets: tuple[str, ...]) -> int:
 
 
 @cli.command()
-@_output_options
-@_debug_option
+@output_options
+@debug_option
 def kpis(fmt: str | None, output: Path | None) -> int:
     """Print the KPI glossary: every KPI's formula, unit and direction.
 
@@ -195,7 +161,7 @@ def kpis(fmt: str | None, output: Path | None) -> int:
       tradeoff kpis
       tradeoff kpis --format json
     """
-    fmt = _resolve_format(fmt, output)
+    fmt = resolve_format(fmt, output)
     if fmt == "json":
         text = json.dumps(glossary_records(), indent=2) + "\n"
     elif fmt == "csv":
@@ -204,8 +170,12 @@ def kpis(fmt: str | None, output: Path | None) -> int:
         text = pd.DataFrame(glossary_records()).to_csv(index=False)
     else:
         text = glossary_table() + "\n"
-    _emit(text, output)
+    emit(text, output)
     return EXIT_OK
+
+
+cli.add_command(frontier_command)
+cli.add_command(chart_command)
 
 
 def main(argv: Sequence[str] | None = None) -> None:

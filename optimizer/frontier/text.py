@@ -24,7 +24,8 @@ def price_sentence(frontier: Frontier, point: FrontierPoint) -> str:
     parts = [f"each extra {step_text(frontier)} of {frontier.secondary_label} costs about "
              f"{_amount(point.primary_lost_per_point)} {frontier.primary}"]
     if math.isfinite(point.budget_per_point):
-        parts.append(f"or {money(point.budget_per_point, frontier.currency)} of budget at constant {frontier.primary}")
+        dollars = money(point.budget_per_point, frontier.currency, 0 if point.budget_per_point >= 100 else None)
+        parts.append(f"or {dollars} of budget at constant {frontier.primary}")
     return ", ".join(parts)
 
 

@@ -1,0 +1,116 @@
+"""One look for every chart: slide-sized figures, a palette by funnel stage, money and percent axes.
+
+Charts are built on ``matplotlib.figure.Figure`` directly (never pyplot), so they render
+headless and leave no global state behind.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+from collections.abc import Iterator
+from pathlib import Path
+
+import matplotlib as mpl
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter
+
+from optimizer.formatting import currency_symbol
+from optimizer.output import atomic_path
+
+SLIDE = (11.0, 6.2)
+"""Inches: a 16:9 slide at a size where 12-point text stays readable."""
+
+STAGE_COLORS = {
+    "awareness": "#4C78A8",
+    "consideration": "#F58518",
+    "conversion": "#54A24B",
+    "retention": "#B279A2",
+}
+INK, MUTED, ACCENT, CURRENT = "#222222", "#8C8C8C", "#D62728", "#444444"
+FORMATS = ("png", "svg", "pdf")
+
+_RC = {
+    "font.size": 12,
+    "axes.titlesize": 15,
+    "axes.titleweight": "bold",
+    "axes.labelsize": 12,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.grid": True,
+    "grid.color": "#E6E6E6",
+    "grid.linewidth": 0.8,
+    "legend.frameon": False,
+    "svg.fonttype": "none",
+}
+
+
+@contextlib.contextmanager
+def chart_style() -> Iterator[None]:
+    """The charts' settings, for the duration of one chart only."""
+    with mpl.rc_context(_RC):
+        yield
+
+
+def new_figure(size: tuple[float, float] = SLIDE) -> Figure:
+    """A blank figure (no pyplot, no global state)."""
+    return Figure(figsize=size, layout="constrained")
+
+
+def money_axis(axis, currency: str) -> None:
+    """Tick labels such as $250k or $1.2M."""
+    axis.set_major_formatter(FuncFormatter(lambda value, _: short_money(value, currency)))
+
+
+def percent_axis(axis, decimals: int = 0) -> None:
+    axis.set_major_formatter(FuncFormatter(lambda value, _: f"{value * 100:.{decimals}f}%"))
+
+
+def count_axis(axis) -> None:
+    axis.set_major_formatter(FuncFormatter(lambda value, _: short_count(value)))
+
+
+def short_money(value: float, currency: str) -> str:
+    """$250k, $1.2M, $85."""
+    return currency_symbol(currency) + short_count(value, money=True)
+
+
+def short_count(value: float, money: bool = False) -> str:
+    if not math.isfinite(value):
+        return "–"
+    size = abs(value)
+    if size >= 1e6:
+        return _trim(value / 1e6, 2) + "M"
+    if size >= 1e4:
+        return _trim(value / 1e3, 1) + "k"
+    if size >= 1e3:
+        return _trim(value / 1e3, 2) + "k"
+    return f"{value:,.0f}" if (money or size >= 10) else f"{value:.2g}"
+
+
+def _trim(value: float, decimals: int) -> str:
+    """``4.25`` -> ``4.25``, ``4.50`` -> ``4.5``, ``4.00`` -> ``4``."""
+    return f"{value:.{decimals}f}".rstrip("0").rstrip(".")
+
+
+def title(axes: Axes, text: str, subtitle: str = "") -> None:
+    """A bold title with a muted subtitle under it."""
+    axes.set_title(text, loc="left", pad=22 if subtitle else 10)
+    if subtitle:
+        axes.text(0, 1.015, subtitle, transform=axes.transAxes, fontsize=11, color=MUTED, va="bottom")
+
+
+def stage_color(stage: str, fallback: str = MUTED) -> str:
+    return STAGE_COLORS.get(stage, fallback)
+
+
+def save_figure(figure: Figure, path: str | Path) -> Path:
+    """Write ``figure`` to ``path`` (PNG, SVG or PDF by its suffix), atomically."""
+    target = Path(path)
+    kind = target.suffix.lower().lstrip(".")
+    if kind not in FORMATS:
+        raise ValueError(f'cannot write a chart as "{target.suffix or target.name}": use .png, .svg or .pdf')
+    with chart_style(), atomic_path(target) as temporary:
+        figure.savefig(temporary, format=kind, dpi=200 if kind == "png" else None)
+    return target

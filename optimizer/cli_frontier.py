@@ -1,0 +1,209 @@
+"""``tradeoff frontier`` and ``tradeoff chart``: the price of share of voice, in tables and charts."""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import click
+
+from optimizer.charts import CHARTS, allocation_chart, save_figure, sweep_chart
+from optimizer.cli_support import (
+    EXIT_INFEASIBLE,
+    EXIT_OK,
+    EXIT_SOLVER,
+    debug_option,
+    emit,
+    load,
+    options_for,
+    output_options,
+    progress_bar,
+    resolve_format,
+    scenario_options,
+    solver_options,
+)
+from optimizer.errors import Problem, ScenarioError
+from optimizer.frontier import Frontier, frontier, frontier_sweep
+from optimizer.frontier.text import frontier_table
+from optimizer.plan import SCHEMA_VERSION
+from optimizer.status import Status
+
+CHART_KINDS = (*CHARTS, "allocation-campaigns", "sweep")
+
+
+@click.command("frontier")
+@click.argument("file", type=click.Path(dir_okay=False))
+@scenario_options
+@click.option("--against", metavar="KPI", help="What to trade against (default: objective.secondary, e.g. sov.search).")
+@click.option("--points", type=click.IntRange(2, 201), default=21, show_default=True, help="Points on the frontier.")
+@click.option("--budgets", metavar="N,N,...", help="Trace the frontier at each of these budgets.")
+@solver_options
+@output_options
+@click.option("--chart", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the frontier chart (the budget family with --budgets): .png, .svg or .pdf.")
+@click.option("--charts", type=click.Path(file_okay=False, path_type=Path),
+              help="Write every chart (PNG) into this folder.")
+@debug_option
+def frontier_command(file: str, variant: str | None, sets: tuple[str, ...], against: str | None, points: int,
+                     budgets: str | None, solver: str | None, tolerance: float | None, time_limit: float | None,
+                     fmt: str | None, output: Path | None, chart: Path | None, charts: Path | None) -> int:
+    """Trace the frontier of the primary KPI against share of voice: what each point of SOV costs
+    in leads, CPL, CPC and budget.
+
+    \b
+    Examples:
+      tradeoff frontier scenarios/b2b_saas.toml
+      tradeoff frontier scenarios/b2b_saas.toml --chart frontier.png
+      tradeoff frontier scenarios/b2b_saas.toml --points 31 --format json -o frontier.json
+      tradeoff frontier scenarios/b2b_saas.toml --budgets 200000,250000,300000 --chart sweep.png
+      tradeoff frontier scenarios/b2b_saas.toml --against sov.media --charts charts/
+    """
+    scenario = load(file, variant, sets)
+    options = options_for(scenario, solver=solver, tolerance=tolerance, time_limit=time_limit)
+    levels = _budgets(budgets)
+    total = points * (len(levels) if levels else 1)
+    with progress_bar(total, "Tracing the frontier") as report:
+        if levels:
+            results = frontier_sweep(scenario, levels, against, points, options, progress=_offset(report, points))
+        else:
+            results = (frontier(scenario, against, points, options, progress=report),)
+    emit(_format(results, resolve_format(fmt, output)), output)
+    _write_charts(results, chart, charts)
+    return _exit_code(results)
+
+
+def _budgets(text: str | None) -> tuple[float, ...]:
+    if not text:
+        return ()
+    try:
+        values = tuple(float(part.replace("_", "")) for part in text.split(",") if part.strip())
+    except ValueError:
+        raise click.BadParameter(f'"{text}" is not a list of numbers', param_hint="--budgets") from None
+    if not values or any(v < 0 for v in values):
+        raise click.BadParameter("give budgets as positive numbers: 200000,250000", param_hint="--budgets")
+    return values
+
+
+def _offset(report, points: int):
+    """A progress callback for the k-th frontier of a sweep, counting on from the ones before."""
+    if report is None:
+        return None
+    state = {"base": 0, "last": 0}
+
+    def progress(done: int, total: int) -> None:
+        if done < state["last"]:
+            state["base"] += state["last"]
+        state["last"] = done
+        report(state["base"] + done, total)
+
+    return progress
+
+
+def _format(results: Sequence[Frontier], fmt: str) -> str:
+    if fmt == "json":
+        data: Any = results[0].to_dict() if len(results) == 1 else sweep_dict(results)
+        return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    if fmt == "csv":
+        buffer = io.StringIO()
+        for k, result in enumerate(results):
+            frame = result.to_frame()
+            frame.insert(0, "budget", result.budget)
+            frame.to_csv(buffer, index=False, header=k == 0)
+        return buffer.getvalue()
+    return "\n".join(frontier_table(result) for result in results)
+
+
+def sweep_dict(results: Sequence[Frontier]) -> dict[str, Any]:
+    """Several frontiers (a budget sweep) as one JSON document."""
+    return {"schema_version": SCHEMA_VERSION, "kind": "frontier_sweep", "frontiers": [r.to_dict() for r in results]}
+
+
+def _write_charts(results: Sequence[Frontier], chart: Path | None, folder: Path | None) -> None:
+    drawable = [r for r in results if r.points]
+    if not drawable:
+        return
+    if chart is not None:
+        figure = sweep_chart(drawable) if len(results) > 1 else CHARTS["frontier"](drawable[0])
+        click.echo(f"wrote {_save(figure, chart)}", err=True)
+    if folder is not None:
+        folder.mkdir(parents=True, exist_ok=True)
+        for kind in _kinds(len(drawable)):
+            click.echo(f"wrote {_save(draw(kind, drawable), folder / f'{kind}.png')}", err=True)
+
+
+def _kinds(count: int) -> tuple[str, ...]:
+    return CHART_KINDS if count > 1 else tuple(k for k in CHART_KINDS if k != "sweep")
+
+
+def draw(kind: str, results: Sequence[Frontier]):
+    """The chart ``kind`` of the first frontier (``sweep``: of them all)."""
+    if kind == "sweep":
+        return sweep_chart(results)
+    if kind == "allocation-campaigns":
+        return allocation_chart(results[0], by="campaign")
+    return CHARTS[kind](results[0])
+
+
+def _save(figure, path: Path) -> Path:
+    try:
+        return save_figure(figure, path)
+    except ValueError as error:
+        raise click.BadParameter(str(error), param_hint="--chart") from None
+
+
+def _exit_code(results: Sequence[Frontier]) -> int:
+    statuses = {r.status for r in results}
+    if statuses == {Status.OPTIMAL}:
+        return EXIT_OK
+    if Status.INFEASIBLE in statuses or Status.UNBOUNDED in statuses:
+        return EXIT_INFEASIBLE
+    return EXIT_SOLVER
+
+
+@click.command("chart")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--kind", type=click.Choice(CHART_KINDS), default="frontier", show_default=True,
+              help="Which chart to draw.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="The chart file (.png, .svg or .pdf); default: FILE's name with .png.")
+@click.option("--charts", type=click.Path(file_okay=False, path_type=Path), help="Write every chart into this folder.")
+@debug_option
+def chart_command(file: Path, kind: str, output: Path | None, charts: Path | None) -> int:
+    """Redraw charts from a saved frontier JSON (from `tradeoff frontier --format json`), without solving.
+
+    \b
+    Examples:
+      tradeoff chart frontier.json -o frontier.png
+      tradeoff chart frontier.json --kind costs -o costs.svg
+      tradeoff chart frontier.json --charts charts/
+    """
+    results = read_frontiers(file)
+    if charts is not None:
+        _write_charts(results, None, charts)
+    if output is not None or charts is None:
+        target = output or file.with_suffix(".png")
+        click.echo(f"wrote {_save(draw(kind, results), target)}", err=True)
+    return EXIT_OK
+
+
+def read_frontiers(path: Path) -> tuple[Frontier, ...]:
+    """The frontier (or budget sweep) saved as JSON at ``path``."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ScenarioError([Problem(str(path), "file not found", "check the path")]) from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise ScenarioError([Problem(str(path), f"not a JSON file ({error})",
+                                     "give the output of tradeoff frontier --format json")]) from None
+    documents = data.get("frontiers", [data]) if isinstance(data, dict) else []
+    try:
+        results = tuple(Frontier.from_dict(document) for document in documents)
+    except (KeyError, TypeError, ValueError) as error:
+        raise ScenarioError([Problem(str(path), f"not a frontier (missing or bad {error})",
+                                     "give the output of tradeoff frontier --format json")]) from None
+    if not results or not any(r.points for r in results):
+        raise ScenarioError([Problem(str(path), "the frontier has no points to draw", "")])
+    return results

@@ -1,0 +1,92 @@
+"""What every ``tradeoff`` command shares: exit codes, options, output, and loading a scenario."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+import click
+
+from optimizer.output import write_text
+from optimizer.scenario import Scenario, load_scenario
+from optimizer.scenario.overrides import Override
+from optimizer.solver import SolveOptions
+
+EXIT_OK, EXIT_INFEASIBLE, EXIT_INPUT, EXIT_SOLVER, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+FORMATS = ("table", "json", "csv")
+
+
+def scenario_options(command: Callable) -> Callable:
+    """``--variant`` and ``--set``."""
+    command = click.option("--set", "sets", multiple=True, metavar="KEY=VALUE",
+                           help="Override one setting (repeatable); wins over --variant, which wins over the file.")(
+        command)
+    return click.option("--variant", metavar="NAME", help="Apply a named [variants.NAME] table of the file.")(command)
+
+
+def solver_options(command: Callable) -> Callable:
+    """``--solver``, ``--tolerance`` and ``--time-limit``."""
+    command = click.option("--time-limit", type=float, metavar="SECONDS",
+                           help="Stop each solver run after this long.")(command)
+    command = click.option("--tolerance", type=float, metavar="FRACTION",
+                           help="Chord error per segment as a fraction of each curve's range (default 0.001).")(command)
+    return click.option("--solver", type=click.Choice(["highs", "cbc"]),
+                        help="highs (default) or cbc (through PuLP).")(command)
+
+
+def output_options(command: Callable) -> Callable:
+    """``--format`` and ``-o``."""
+    command = click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+                           help="Write to this file (atomically) instead of the terminal.")(command)
+    return click.option("--format", "fmt", type=click.Choice(FORMATS),
+                        help="table (default), json or csv; inferred from -o's suffix when not given.")(command)
+
+
+def debug_option(command: Callable) -> Callable:
+    """``--debug`` after the command name too (``main`` reads it)."""
+    return click.option("--debug", is_flag=True, hidden=True, expose_value=False, help="Show tracebacks.")(command)
+
+
+def emit(text: str, output: Path | None) -> None:
+    """Print ``text``, or write it atomically to ``output``."""
+    if output is None:
+        click.echo(text, nl=not text.endswith("\n"))
+    else:
+        write_text(output, text)
+        click.echo(f"wrote {output}", err=True)
+
+
+def resolve_format(fmt: str | None, output: Path | None) -> str:
+    """The format asked for, else the one ``output``'s suffix names, else a table."""
+    if fmt is not None:
+        return fmt
+    suffix = output.suffix.lower().lstrip(".") if output is not None else ""
+    return suffix if suffix in ("json", "csv") else "table"
+
+
+def load(file: str, variant: str | None, sets: Sequence[str], extra: Sequence[Override] = ()) -> Scenario:
+    """The scenario at ``file`` with the variant and overrides applied."""
+    return load_scenario(file, variant, [*sets, *extra])
+
+
+def options_for(scenario: Scenario, **settings: object) -> SolveOptions:
+    """Solve options from the command line (a usage error when they make no sense)."""
+    try:
+        return SolveOptions.for_scenario(scenario, **settings)
+    except ValueError as error:
+        raise click.UsageError(str(error)) from None
+
+
+@contextmanager
+def progress_bar(total: int, label: str) -> Iterator[Callable[[int, int], None] | None]:
+    """A progress callback drawing a bar on a terminal (stderr), or None when not on one."""
+    if not sys.stderr.isatty() or total <= 0:
+        yield None
+        return
+    with click.progressbar(length=total, label=label, file=sys.stderr) as bar:
+        def report(done: int, _total: int) -> None:
+            bar.update(max(done - bar.pos, 0))
+
+        yield report
