@@ -26,8 +26,8 @@ from optimizer.cli_support import (
     solver_options,
 )
 from optimizer.errors import Problem, ScenarioError
-from optimizer.frontier import Frontier, frontier, frontier_sweep
-from optimizer.frontier.text import frontier_table
+from optimizer.pareto import Frontier, frontier, frontier_sweep
+from optimizer.pareto.text import frontier_table
 from optimizer.plan import SCHEMA_VERSION
 from optimizer.status import Status
 

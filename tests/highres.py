@@ -99,6 +99,16 @@ class RandomPlan:
     def leads(self, spend: np.ndarray) -> float:
         return float(sum(c.leads(s) for c, s in zip(self.campaigns, spend, strict=True)))
 
+    def sov(self, spend: np.ndarray) -> float:
+        """Search SOV of a split on the exact curves."""
+        pooled = sum(c.impressions_at(s) for c, s in zip(self.campaigns, spend, strict=True) if c.in_pool)
+        return float(pooled / (pooled + self.competitors))
+
+    def with_sov_floor(self, floor: float) -> RandomPlan:
+        """The same plan with another SOV floor."""
+        return RandomPlan(self.campaigns, self.budget, self.share_stage, self.share_floor, self.cpl_cap,
+                          self.competitors, floor)
+
     def violations(self, spend: np.ndarray, rel: float = 1e-6) -> list[str]:
         """Constraints the split breaks on the exact curves (an independent check)."""
         spend = np.asarray(spend, dtype=float)
@@ -163,6 +173,8 @@ def random_plan(n: int, seed: int, s_share: float = 0.05) -> RandomPlan:
             cvr=float(rng.uniform(0.01, 0.1)), in_pool=bool(rng.random() < 0.3),
         ))
     campaigns[0].in_pool = True
+    if not any(c.stage == STAGES[0] for c in campaigns):
+        campaigns[-1].stage = STAGES[0]
     lo = np.array([c.lo for c in campaigns])
     hi = np.array([c.hi for c in campaigns])
     anchor = lo + (hi - lo) * rng.uniform(0.2, 0.8, n)

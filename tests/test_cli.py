@@ -182,3 +182,66 @@ def test_impossible_solve_options_exit_2(option, capsys):
     code, _, err = tradeoff(capsys, "solve", B2B, *option)
     assert code == EXIT_INPUT
     assert "Traceback" not in err and "internal error" not in err
+
+
+# --- tradeoff frontier and tradeoff chart -----------------------------------------------------
+
+
+def test_frontier_table_shows_every_point_with_its_prices(capsys):
+    code, out, _ = tradeoff(capsys, "frontier", B2B, "--points", "6")
+    assert code == EXIT_OK
+    header = next(line for line in out.splitlines() if line.startswith("Search SOV"))
+    for column in ("Leads", "CPL", "CPC", "Pool marg. CPC", "leads lost/point", "$/point"):
+        assert column in header
+    rows = [line for line in out.splitlines() if line[:1].isdigit() and "%" in line.split()[0]]
+    assert len(rows) == 6
+    assert "knee at" in out and "today's split" in out
+
+
+def test_frontier_json_is_redrawn_by_the_chart_command(tmp_path, capsys):
+    saved = tmp_path / "frontier.json"
+    code, _, _ = tradeoff(capsys, "frontier", B2B, "--points", "5", "-o", str(saved))
+    assert code == EXIT_OK
+    data = json.loads(saved.read_text())
+    assert data["primary"] == "leads" and data["secondary"] == "sov.search"
+    assert len(data["points"]) == 5 and isinstance(data["knee"], int)
+    for kind in ("frontier", "costs", "allocation", "allocation-campaigns", "curves"):
+        target = tmp_path / f"{kind}.svg"
+        code, _, err = tradeoff(capsys, "chart", str(saved), "--kind", kind, "-o", str(target))
+        assert code == EXIT_OK, err
+        assert target.read_text().startswith("<?xml")
+
+
+def test_frontier_writes_its_chart_and_a_folder_of_charts(tmp_path, capsys):
+    code, _, _ = tradeoff(capsys, "frontier", B2B, "--points", "4", "--chart", str(tmp_path / "f.pdf"),
+                          "--charts", str(tmp_path / "charts"), "--format", "csv")
+    assert code == EXIT_OK
+    assert (tmp_path / "f.pdf").read_bytes().startswith(b"%PDF")
+    assert {p.name for p in (tmp_path / "charts").iterdir()} == {
+        "frontier.png", "costs.png", "allocation.png", "allocation-campaigns.png", "curves.png"}
+
+
+def test_frontier_budget_sweep_as_json_and_chart(tmp_path, capsys):
+    code, out, _ = tradeoff(capsys, "frontier", B2B, "--budgets", "220000,280000", "--points", "4",
+                            "--format", "json", "--chart", str(tmp_path / "sweep.png"))
+    assert code == EXIT_OK
+    data = json.loads(out)
+    assert data["kind"] == "frontier_sweep" and [f["budget"] for f in data["frontiers"]] == [220000, 280000]
+    assert (tmp_path / "sweep.png").read_bytes().startswith(b"\x89PNG")
+
+
+@pytest.mark.parametrize("args", [["--against", "sov.nowhere"], ["--against", "leads"], ["--budgets", "lots"],
+                                  ["--chart", "frontier.gif"], ["--points", "1"]])
+def test_frontier_usage_errors_exit_2(args, capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    code, _, err = tradeoff(capsys, "frontier", B2B, "--points", "3", *args) if args[0] != "--points" else \
+        tradeoff(capsys, "frontier", B2B, *args)
+    assert code == EXIT_INPUT, err
+    assert "Traceback" not in err
+
+
+def test_chart_refuses_a_file_that_is_not_a_frontier(tmp_path, capsys):
+    plan = tmp_path / "plan.json"
+    assert tradeoff(capsys, "solve", B2B, "-o", str(plan))[0] == EXIT_OK
+    code, _, err = tradeoff(capsys, "chart", str(plan))
+    assert code == EXIT_INPUT and "not a frontier" in err

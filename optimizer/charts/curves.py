@@ -9,7 +9,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 from optimizer.charts.style import CURRENT, chart_style, count_axis, money_axis, new_figure, stage_color
-from optimizer.frontier.result import CampaignCurve, Frontier
+from optimizer.pareto.result import CampaignCurve, Frontier
 
 _MOST = 30
 

@@ -29,8 +29,8 @@ from optimizer.charts.style import (
     title,
 )
 from optimizer.formatting import kpi_value
-from optimizer.frontier.result import Frontier
-from optimizer.frontier.text import current_sentence, price_sentence, traded_text
+from optimizer.pareto.result import Frontier
+from optimizer.pareto.text import current_sentence, price_sentence, traded_text
 
 _TOP_CAMPAIGNS = 9
 _CAPTION_WIDTH = 125

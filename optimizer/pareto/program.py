@@ -21,9 +21,9 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from optimizer.frontier.axis import Axis
 from optimizer.model.compile import CompiledModel, compile_model
 from optimizer.model.formulation import Formulation, RowSpec
+from optimizer.pareto.axis import Axis
 from optimizer.solver.options import SolveOptions
 from optimizer.solver.persistent import Program
 from optimizer.solver.programs import certified_bound

@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass, field, fields
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
-from optimizer.frontier.text import frontier_summary
+from optimizer.pareto.text import frontier_summary
 from optimizer.plan import SCHEMA_VERSION, json_safe
 from optimizer.status import Status
 

@@ -13,12 +13,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from optimizer.frontier.axis import Axis
-from optimizer.frontier.program import FrontierProgram, Solution, held
-from optimizer.frontier.result import CampaignCurve, FrontierPoint
 from optimizer.glossary import GLOSSARY
 from optimizer.model.evaluate import Evaluation, evaluate
 from optimizer.model.formulation import Formulation
+from optimizer.pareto.axis import Axis
+from optimizer.pareto.program import FrontierProgram, Solution, held
+from optimizer.pareto.result import CampaignCurve, FrontierPoint
 from optimizer.scenario.schema import STAGES
 
 _CURVE_SAMPLES = 48

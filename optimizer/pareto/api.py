@@ -7,10 +7,10 @@ from dataclasses import replace
 from typing import Any
 
 from optimizer.errors import Problem, ScenarioError
-from optimizer.frontier.axis import axis_for
-from optimizer.frontier.result import Frontier
-from optimizer.frontier.sweep import Progress, trace
 from optimizer.model.rows import formulate
+from optimizer.pareto.axis import axis_for
+from optimizer.pareto.result import Frontier
+from optimizer.pareto.sweep import Progress, trace
 from optimizer.scenario.checks import check_scenario
 from optimizer.scenario.schema import BudgetSpec, Scenario
 from optimizer.solver.options import SolveOptions

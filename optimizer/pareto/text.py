@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from optimizer.formatting import count, kpi_value, money, percent
 
 if TYPE_CHECKING:
-    from optimizer.frontier.result import Frontier, FrontierPoint
+    from optimizer.pareto.result import Frontier, FrontierPoint
 
 
 def traded_text(frontier: Frontier, value: float) -> str:

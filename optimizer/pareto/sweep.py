@@ -15,13 +15,13 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from optimizer.frontier.axis import Axis
-from optimizer.frontier.points import Pricing, make_point, sample_curves
-from optimizer.frontier.program import FrontierProgram, Solution, held
-from optimizer.frontier.result import CurrentPosition, Frontier, FrontierPoint
 from optimizer.model.evaluate import evaluate
 from optimizer.model.formulation import Formulation
 from optimizer.model.refine import refine_span
+from optimizer.pareto.axis import Axis
+from optimizer.pareto.points import Pricing, make_point, sample_curves
+from optimizer.pareto.program import FrontierProgram, Solution, held
+from optimizer.pareto.result import CurrentPosition, Frontier, FrontierPoint
 from optimizer.solver.options import SolveOptions
 from optimizer.status import Status
 

@@ -1,0 +1,139 @@
+"""The frontier: feasible, non-dominated points; exact ends; prices that match finite differences.
+
+Random scenarios and their independent references come from ``highres.py``: curves evaluated
+from their formulas, constraints re-checked by hand, optima from a fine uniform grid solved by
+SciPy's own HiGHS interface.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from highres import random_plan, reference_optimum
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from optimizer import Scenario, Status, frontier, load_scenario, solve
+from optimizer.pareto import Frontier
+
+
+def traced(seed: int, n: int, points: int = 7, s_share: float = 0.0):
+    spec = random_plan(n, seed, s_share=s_share)
+    curve = frontier(Scenario.model_validate(spec.scenario()), "sov.search", points=points)
+    assert curve.status is Status.OPTIMAL, curve.message
+    return spec, curve
+
+
+def spends(point) -> np.ndarray:
+    return np.array(list(point.allocation.values()))
+
+
+@settings(max_examples=6, deadline=None)
+@given(seed=st.integers(0, 10_000), n=st.integers(4, 12))
+def test_points_are_feasible_non_dominated_and_priced_consistently(seed, n):
+    spec, curve = traced(seed, n)
+    unconstrained = spec.with_sov_floor(0.0)
+    traded = [p.traded for p in curve.points]
+    primary = [p.primary for p in curve.points]
+    assert traded == sorted(traded), "points run from the lead-max end to the SOV-max end"
+    for point in curve.points:
+        split = spends(point)
+        assert unconstrained.violations(split) == [], "every point meets every other constraint"
+        assert spec.leads(split) == pytest.approx(point.primary, rel=1e-9)
+        assert spec.sov(split) == pytest.approx(point.traded, rel=1e-9)
+        assert point.traded >= point.target - 1e-9
+    for left, right in zip(curve.points, curve.points[1:], strict=False):
+        assert right.primary <= left.primary * (1 + 1e-7), "the primary KPI never rises as SOV rises"
+        assert right.traded >= left.traded
+    for i, a in enumerate(curve.points):
+        for b in curve.points[i + 1:]:
+            assert not (b.traded >= a.traded and b.primary > a.primary * (1 + 1e-7)), "no point dominates another"
+    assert max(primary) == pytest.approx(primary[0], rel=1e-9)
+
+
+@pytest.mark.parametrize(("seed", "n"), [(11, 8), (23, 14)])
+def test_each_point_is_the_best_plan_at_its_level_and_its_price_is_a_finite_difference(seed, n):
+    spec, curve = traced(seed, n, points=9)
+    interior = [p for p in curve.points[1:-1] if p.primary_lost_per_point > 1e-3 * p.primary]
+    assert interior, "the floor binds somewhere"
+    step = 0.001
+    for point in interior[:: max(1, len(interior) // 3)]:
+        reference, _ = reference_optimum(spec.with_sov_floor(point.target), segments=400)
+        assert point.primary == pytest.approx(reference, rel=1e-3)
+        below, _ = reference_optimum(spec.with_sov_floor(point.target - step), segments=400)
+        above, _ = reference_optimum(spec.with_sov_floor(point.target + step), segments=400)
+        lost_per_point = (below - above) / (2 * step * 100)
+        assert point.primary_lost_per_point == pytest.approx(lost_per_point, rel=0.02)
+
+
+def test_frontier_with_s_curves_matches_the_reference_at_its_points():
+    spec, curve = traced(5, 10, points=5, s_share=0.3)
+    for point in curve.points:
+        reference, _ = reference_optimum(spec.with_sov_floor(point.target), segments=100, s_segments=40)
+        assert point.primary == pytest.approx(reference, rel=1e-3)
+
+
+def test_the_ends_match_separate_solves():
+    scenario = load_scenario("scenarios/b2b_saas.toml")
+    curve = frontier(scenario, points=5)
+    without_floor = scenario.replace(constraints=tuple(c for c in scenario.constraints if c.kpi != "sov.search"))
+    lead_max = solve(without_floor)
+    assert curve.points[0].primary == pytest.approx(lead_max.objective_value, rel=1e-4)
+    sov_max = solve(without_floor.replace(objective={"maximize": "sov.search"}))
+    assert curve.points[-1].traded == pytest.approx(sov_max.objective_value, rel=1e-4)
+    assert curve.points[-1].traded == pytest.approx(max(p.traded for p in curve.points), rel=1e-12)
+
+
+def test_the_recommended_point_sits_at_the_scenarios_own_floor_and_the_current_split_is_placed():
+    scenario = load_scenario("scenarios/b2b_saas.toml")
+    curve = frontier(scenario, points=7)
+    floor = next(c.min for c in scenario.constraints if c.kpi == "sov.search")
+    recommended = curve.points[curve.recommended]
+    assert recommended.traded >= floor - 1e-9
+    assert recommended.primary == pytest.approx(solve(scenario).objective_value, rel=1e-4)
+    today = solve(scenario.replace(constraints=()), refine=0)
+    assert curve.current.primary == pytest.approx(today.current_kpis["leads"], rel=1e-12)
+    assert curve.current.traded == pytest.approx(today.current_sov["search"], rel=1e-12)
+    assert curve.current.primary_gain > 0 and curve.current.traded_gain > 0
+
+
+def test_fixed_leads_view_is_the_least_spend_for_the_lead_max_level():
+    """Extra budget to keep the lead-max leads at more SOV: zero at the lead-max end, then growing.
+
+    Where no budget can keep those leads (the campaigns' maxima), the view is undefined (NaN).
+    """
+    spec, curve = traced(11, 8, points=7)
+    extra = [p.extra_budget for p in curve.points if np.isfinite(p.extra_budget)]
+    assert len(extra) >= 3
+    assert extra[0] == pytest.approx(0.0, abs=1e-6 * spec.budget)
+    assert all(b >= a - 1e-6 * spec.budget for a, b in zip(extra, extra[1:], strict=False))
+    for point in curve.points:
+        if not np.isfinite(point.extra_budget):
+            assert not np.isfinite(point.budget_per_point)
+
+
+def test_the_knee_is_where_the_price_per_point_accelerates():
+    _, curve = traced(11, 8, points=11)
+    prices = [p.primary_lost_per_point for p in curve.points]
+    assert curve.knee is not None and 0 < curve.knee < len(prices) - 1
+    assert prices[curve.knee + 1] >= prices[curve.knee - 1]
+
+
+def test_json_round_trip_keeps_every_point():
+    _, curve = traced(11, 8, points=5)
+    again = Frontier.from_dict(curve.to_dict())
+    assert again.to_dict() == curve.to_dict()
+    record = curve.to_dict()["points"][0]
+    for key in ("sov.search", "leads", "spend", "clicks", "cpl", "cpc", "pool_cpc", "pool_marginal_cpc",
+                "primary_lost_per_point", "budget_per_point", "allocation"):
+        assert key in record
+    assert curve.to_dict()["knee"] == curve.knee
+
+
+def test_a_budget_sweep_buys_more_share_of_voice_without_losing_leads():
+    scenario = load_scenario("scenarios/b2b_saas.toml")
+    from optimizer import frontier_sweep
+
+    small, large = frontier_sweep(scenario, [230_000, 270_000], points=5)
+    assert large.points[0].primary > small.points[0].primary
+    assert large.points[-1].traded >= small.points[-1].traded - 1e-9
