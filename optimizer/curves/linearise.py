@@ -29,6 +29,7 @@ DEFAULT_TOLERANCE = 1e-3
 _MAX_POINTS = 20_000
 _MIN_SPLIT_SHARE = 0.05
 _MIN_WIDTH = 1e-15
+_TINIEST = 1e-300
 """No segment is split below this fraction of the spend range: the envelopes stay exact anyway."""
 
 
@@ -85,7 +86,7 @@ def breakpoints(curve: Curve, lo: float, hi: float, tolerance: float = DEFAULT_T
         gap, where = chord_gaps(curve, a, b)
         too_far = (np.abs(gap) > target) & (b - a > 2 * narrowest)
         if not too_far.any():
-            return _bound_vertical_start(curve, grid, target, narrowest)
+            return tighten_start(curve, grid, target, narrowest)
         width = (b - a)[too_far]
         split = np.clip(where[too_far], a[too_far] + _MIN_SPLIT_SHARE * width, b[too_far] - _MIN_SPLIT_SHARE * width)
         grid = np.union1d(grid, split)
@@ -96,15 +97,15 @@ def breakpoints(curve: Curve, lo: float, hi: float, tolerance: float = DEFAULT_T
             )
 
 
-def _bound_vertical_start(curve: Curve, grid: np.ndarray, target: float, narrowest: float) -> np.ndarray:
+def tighten_start(curve: Curve, grid: np.ndarray, target: float, narrowest: float = 0.0) -> np.ndarray:
     """Shrink the first segment until lifting the start onto the far end's tangent costs <= ``target``.
 
     Where the slope at the start is vertical (power and Hill curves at zero spend), the upper
     envelope starts at ``f(b) - f'(b) (b - lo)`` rather than ``f(lo)``; a short first segment
-    keeps that lift within the tolerance.
+    keeps that lift small.
     """
     lo = grid[0]
-    while grid.size > 1 and np.isinf(curve.marginal(lo)) and grid[1] - lo > narrowest:
+    while grid.size > 1 and np.isinf(curve.marginal(lo)) and grid[1] - lo > max(narrowest, _TINIEST * grid[-1]):
         first = grid[1]
         lift = float(curve.value(first) - curve.marginal(first) * (first - lo) - curve.value(lo))
         if lift <= target:

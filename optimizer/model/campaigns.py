@@ -22,6 +22,7 @@ from optimizer.scenario.schema import (
     TabularSpec,
 )
 
+_BEYOND_BUDGET = 1e-3
 _AT_BOUND = 1e-7
 """A spend this close to a bound (relative to the campaign's range) is at the bound."""
 
@@ -147,10 +148,11 @@ def spend_bounds(campaign: Campaign, budget: BudgetSpec | None,
     hi, hi_reason = (spend.max, "max") if spend.max is not None else (np.inf, "")
     total = budget.total if budget is not None else None
     if spend.max is None and total is not None:
-        # Without a max of its own a campaign can take the whole budget, but no more. A max
-        # above the budget is kept: the budget row already binds, and clipping would split
-        # the budget's shadow price between the row and the campaign.
-        hi, hi_reason = total, "budget"
+        # Without a max of its own a campaign can take the whole budget, and the curve is
+        # linearised a hair beyond it: at the budget the budget row then binds on its own (its
+        # shadow price is the budget's), not the campaign's bound. A max above the budget is
+        # kept for the same reason.
+        hi, hi_reason = total * (1 + _BEYOND_BUDGET), "budget"
     domain = min(curve.domain_max for curve in curves)
     if domain < hi:
         hi, hi_reason = domain, "curve data"

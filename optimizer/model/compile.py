@@ -25,13 +25,15 @@ import numpy as np
 import scipy.sparse as sp
 
 from optimizer.curves import Piecewise, estimate
-from optimizer.curves.linearise import Estimate
+from optimizer.curves.linearise import Estimate, tighten_start
 from optimizer.model.campaigns import CampaignModel
 from optimizer.model.expressions import Expr
 from optimizer.model.formulation import Formulation
 
 Purpose = Literal["plan", "bound"]
 _MONOTONE_SLACK = 1e-9
+_NEGLIGIBLE_LIFT = 1e-9
+"""A lifted start below this share of the curve's range is within the re-check's tolerance."""
 
 
 @dataclass(frozen=True)
@@ -177,7 +179,11 @@ def _campaign_segments(campaign: CampaignModel, base: np.ndarray, uses: list[_Us
                        purpose: Purpose) -> _CampaignSegments:
     """Segments of one campaign; ordering binaries are needed when a use values a later segment more."""
     needed = {(curve, use.estimate(purpose, curve)) for use in uses for curve in use.weights}
+    if purpose == "plan":
+        base = _exact_start(campaign, base, needed)
     grid, values = _estimates_on_grid(campaign, base, needed)
+    if purpose == "plan":
+        _drop_negligible_lifts(campaign, grid, values)
     width = np.diff(grid)
     coefs, constants = [], []
     for use in uses:
@@ -202,6 +208,40 @@ def _ordered(uses: list[_Use], coefs: list[np.ndarray]) -> int:
             scale = float(np.abs(weighted).max())
             rises |= np.diff(weighted) > _MONOTONE_SLACK * max(scale, 1e-300)
     return int(np.flatnonzero(rises)[-1]) + 1 if rises.any() else 0
+
+
+def _exact_start(campaign: CampaignModel, base: np.ndarray, needed: set[tuple[int, Estimate]]) -> np.ndarray:
+    """Breakpoints closing in on a vertical start wherever the plan program uses an upper envelope.
+
+    The envelope is lifted at the start (see ``tighten_start``); in the plan program that lift
+    would make the campaign's lowest spend look worse than it is (a CTR floor, say, could not
+    be met at zero spend), so the first segment is shrunk until the lift is negligible.
+    """
+    for curve, kind in needed:
+        function = campaign.curves[curve]
+        if kind == "upper" and base.size > 1 and np.isinf(function.marginal(base[0])):
+            span = abs(float(function.value(base[-1]) - function.value(base[0])))
+            base = tighten_start(function, base, _NEGLIGIBLE_LIFT * span)
+    return base
+
+
+def _drop_negligible_lifts(campaign: CampaignModel, grid: np.ndarray,
+                           values: dict[tuple[int, Estimate], np.ndarray]) -> None:
+    """Start upper envelopes at the curve's own value where their lift is negligible.
+
+    No continuous line stays above a curve that starts vertically, so a lift is the price of
+    a safe envelope; once ``_exact_start`` has made it negligible, the campaign's lowest spend
+    is better shown exactly (spending nothing must meet a CTR floor that spending nothing meets).
+    """
+    if grid.size < 2:
+        return
+    for (curve, kind), estimate_values in values.items():
+        function = campaign.curves[curve]
+        if kind == "upper" and np.isinf(function.marginal(grid[0])):
+            exact = float(function.value(grid[0]))
+            span = abs(float(function.value(grid[-1])) - exact)
+            if estimate_values[0] - exact <= _NEGLIGIBLE_LIFT * span:
+                estimate_values[0] = exact
 
 
 def _estimates_on_grid(campaign: CampaignModel, base: np.ndarray,

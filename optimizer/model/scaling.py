@@ -40,13 +40,11 @@ class Scaling:
 def scale(model: CompiledModel) -> tuple[CompiledModel, Scaling]:
     """The equivalent well-scaled program, and how to map its results back."""
     columns = _column_scales(model)
-    matrix = model.matrix @ sp.diags_array(columns)
-    largest = np.asarray(abs(matrix).max(axis=1).todense()).ravel()
-    rows = np.where(largest > 0, 1.0 / np.where(largest > 0, largest, 1.0), 1.0)
+    matrix = sp.csr_array(model.matrix @ sp.diags_array(columns))
+    rows = 1.0 / _row_magnitudes(matrix)
     matrix = sp.diags_array(rows) @ matrix
     cost = model.cost * columns
-    top = float(np.abs(cost).max(initial=0.0))
-    objective = 1.0 / top if top > 0 else 1.0
+    objective = 1.0 / geometric_magnitude(cost)
     scaled = replace(
         model,
         cost=cost * objective,
@@ -58,6 +56,30 @@ def scale(model: CompiledModel) -> tuple[CompiledModel, Scaling]:
         row_upper=model.row_upper * rows,
     )
     return scaled, Scaling(columns, rows, objective)
+
+
+_SPREAD = 1e-12
+"""Coefficients below this fraction of a row's (or the objective's) largest are left out of its magnitude."""
+
+
+def geometric_magnitude(values: np.ndarray) -> float:
+    """The geometric mean of the largest and smallest meaningful absolute values (1 when all are zero).
+
+    Dividing by it puts both extremes equally far from 1, so that neither the largest values
+    overflow a solver's sense of scale nor the smallest fall under its tolerances.
+    """
+    magnitudes = np.abs(values[np.nonzero(values)])
+    if magnitudes.size == 0:
+        return 1.0
+    top = float(magnitudes.max())
+    bottom = float(magnitudes[magnitudes >= _SPREAD * top].min())
+    return float(np.sqrt(top * bottom))
+
+
+def _row_magnitudes(matrix: sp.csr_array) -> np.ndarray:
+    """Each row's geometric magnitude."""
+    return np.array([geometric_magnitude(matrix.data[matrix.indptr[r]:matrix.indptr[r + 1]])
+                     for r in range(matrix.shape[0])])
 
 
 def _column_scales(model: CompiledModel) -> np.ndarray:

@@ -26,7 +26,8 @@ class FrontierPoint:
     ``primary_lost_per_point`` is the dual price at the point: primary KPI lost per extra step of
     the traded KPI (an SOV point, or one unit of a volume) with the budget fixed.
     ``budget_per_point`` is the extra spend per step with the primary KPI held at the lead-max
-    level; ``extra_budget`` is that plan's spend above the budget.
+    level; ``extra_budget`` is that plan's spend above the budget (NaN where no budget can hold
+    that level). The ``*_since_previous`` fields price the step from the previous point.
     """
 
     traded: float
@@ -48,6 +49,14 @@ class FrontierPoint:
     spend_by_stage: Mapping[str, float]
     allocation: Mapping[str, float]
     kpis: Mapping[str, float] = field(default_factory=dict)
+    lost_since_previous: float = float("nan")
+    """Primary lost per step between the previous point and this one (a finite difference)."""
+    budget_since_previous: float = float("nan")
+    """Extra budget per step at constant primary between the previous point and this one."""
+    cpl_change: float = float("nan")
+    """CPL relative to the lead-max end (0.05 = 5% dearer)."""
+    cpc_change: float = float("nan")
+    """Blended CPC relative to the lead-max end."""
 
     def __post_init__(self) -> None:
         for name in ("spend_by_stage", "allocation", "kpis"):

@@ -128,7 +128,7 @@ def _slope(point: FrontierPoint) -> float:
 
 def _frontier(sweep: _Sweep, scout_solves: int, period: str | None, started: float,
               recommend_at: float | None) -> Frontier:
-    ordered = sorted(sweep.solved.values(), key=lambda item: item[1].traded)
+    ordered = _with_steps(sorted(sweep.solved.values(), key=lambda item: item[1].traded), sweep.axis)
     points = tuple(point for _, point in ordered)
     knee = knee_index(points, sweep.axis)
     recommended = _recommended(points, knee, recommend_at)
@@ -147,6 +147,23 @@ def _frontier(sweep: _Sweep, scout_solves: int, period: str | None, started: flo
         stages=tuple(dict.fromkeys(c.stage for c in form.campaigns)), dropped=sweep.program.dropped,
         solves=scout_solves + sweep.program.solves, seconds=time.perf_counter() - started,
     )
+
+
+def _with_steps(ordered: list[tuple[Solution, FrontierPoint]], axis: Axis) -> list[tuple[Solution, FrontierPoint]]:
+    """Each point priced against the previous one, and its CPL and CPC against the lead-max end."""
+    first = ordered[0][1]
+    steps = 100.0 if axis.is_share else 1.0
+    out = []
+    for index, (solution, point) in enumerate(ordered):
+        changes = {"cpl_change": point.cpl / first.cpl - 1, "cpc_change": point.cpc / first.cpc - 1}
+        if index:
+            before = ordered[index - 1][1]
+            width = (point.traded - before.traded) * steps
+            if width > 0:
+                changes["lost_since_previous"] = (before.primary - point.primary) / width
+                changes["budget_since_previous"] = (point.extra_budget - before.extra_budget) / width
+        out.append((solution, replace(point, **changes)))
+    return out
 
 
 def _certify(sweep: _Sweep, ordered: list[tuple[Solution, FrontierPoint]], indices: set[int | None]) -> tuple:

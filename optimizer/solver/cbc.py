@@ -133,8 +133,10 @@ def solve_cbc(model: CompiledModel, options: SolveOptions, names: Names | None =
     if path is None:
         raise SolverError("CBC is not installed: reinstall kpi-tradeoff (it depends on pulp[cbc]), "
                           "or use --solver highs")
+    # CBC 2.10's MIP preprocessing has wrongly declared feasible programs infeasible; it is off.
     solver = pulp.COIN_CMD(path=path, msg=False, timeLimit=options.time_limit,
-                           gapRel=options.mip_gap if model.is_mip else None)
+                           gapRel=options.mip_gap if model.is_mip else None,
+                           options=["preprocess off"] if model.is_mip else [])
     problem, variables, row_names = pulp_problem(model, names)
     try:
         problem.solve(solver)
@@ -148,7 +150,8 @@ def solve_cbc(model: CompiledModel, options: SolveOptions, names: Names | None =
     x = np.array([v.varValue if v.varValue is not None else np.nan for v in variables], dtype=float)
     if np.isnan(x).any():
         return SolverRun(Status.NUMERICAL, "CBC returned no value for some variables", "cbc", seconds)
-    objective = float(pulp.value(problem.objective))
+    value = pulp.value(problem.objective)
+    objective = float(value) if value is not None else float(model.offset)  # no variable terms: the constant
     duals = None
     if not model.is_mip and status is Status.OPTIMAL:
         by_name = {c.name: c.pi for c in problem.constraints()}

@@ -101,18 +101,26 @@ def certified_bound(model: CompiledModel, run: SolverRun) -> float | None:
     return bound if bound is not None and np.isfinite(bound) else None
 
 
-def model_duals(model: CompiledModel, run: SolverRun, options: SolveOptions, form: Formulation) -> np.ndarray | None:
-    """Each model row's dual; for a MILP, from the LP with its binaries fixed at the plan."""
-    if run.status is not Status.OPTIMAL:
-        return None
-    if not model.is_mip:
-        return run.row_dual
-    fixed = np.round(run.x) * model.integer
+def polish(form: Formulation, options: SolveOptions, plan: Attempt) -> Attempt:
+    """A MILP plan re-solved as an LP with its binaries fixed: the best plan for that mix of S-curve
+    campaigns (a MILP stops within its gap), and the duals that price it."""
+    run = plan.run
+    if not plan.model.is_mip or run.status is not Status.OPTIMAL or run.x is None:
+        return plan
+    pattern = np.round(run.x) * plan.model.integer
     lp = replace(
-        model,
-        col_lower=np.where(model.integer, fixed, model.col_lower),
-        col_upper=np.where(model.integer, fixed, model.col_upper),
-        integer=np.zeros_like(model.integer),
+        plan.model,
+        col_lower=np.where(plan.model.integer, pattern, plan.model.col_lower),
+        col_upper=np.where(plan.model.integer, pattern, plan.model.col_upper),
+        integer=np.zeros_like(plan.model.integer),
     )
-    fixed_run = solve_program(lp, options, form)
-    return fixed_run.row_dual if fixed_run.status is Status.OPTIMAL else None
+    fixed = solve_program(lp, options, form)
+    seconds = plan.seconds + fixed.seconds
+    slack = 1e-9 * max(1.0, abs(run.objective or 0.0))
+    better = fixed.objective is not None and run.objective is not None and (
+        fixed.objective >= run.objective - slack if plan.model.sense == "maximize"
+        else fixed.objective <= run.objective + slack)
+    if fixed.status is not Status.OPTIMAL or fixed.x is None or not better:
+        return replace(plan, seconds=seconds)
+    polished = replace(run, x=fixed.x, objective=fixed.objective, row_dual=fixed.row_dual)
+    return replace(plan, run=polished, seconds=seconds)

@@ -53,14 +53,13 @@ def spec_duals(model: CompiledModel, row_dual: np.ndarray, n_specs: int) -> np.n
 def constraint_prices(form: Formulation, duals: np.ndarray, evaluation: Evaluation,
                       objective: float) -> list[ShadowPrice]:
     """Shadow prices of the binding constraint rows."""
-    floor = _RELATIVE_FLOOR * max(1.0, abs(objective))
     goal = goal_units(form, evaluation)
     prices = []
     for spec, dual in zip(form.rows, duals, strict=True):
+        if not _matters(abs(float(dual)) * evaluation.magnitude(spec.expr), objective):
+            continue
         per_step = spec.step * (abs(evaluation.value(spec.step_expr)) if spec.step_expr is not None else 1.0)
         price = abs(float(dual)) * per_step * goal.factor
-        if price <= floor:
-            continue
         prices.append(ShadowPrice(
             constraint=spec.name, kind=spec.family, kpi=spec.kpi, where=spec.where, bound=spec.bound,
             value=constraint_value(form, spec, evaluation), price=price, unit=f"{goal.unit} {spec.step_label}",
@@ -73,19 +72,27 @@ def campaign_prices(form: Formulation, duals: np.ndarray, evaluation: Evaluation
     """What moving each campaign past the bound it sits on would gain, per dollar."""
     sense = 1.0 if form.goal.sense == "maximize" else -1.0
     goal = goal_units(form, evaluation)
-    floor = _RELATIVE_FLOOR * max(1.0, abs(objective)) / max(1.0, evaluation.totals["spend"])
     prices = []
     for i, campaign in enumerate(form.campaigns):
         spend = evaluation.spend[i]
         if campaign.at_top(spend) and campaign.hi_reason in _LEVERS:
-            gain = sense * _next_dollar(form, duals, i, spend, "right") * goal.factor
-            if gain > floor and np.isfinite(gain):
-                prices.append(_campaign_price(form, goal, campaign, "max", campaign.hi, spend, gain))
+            gain = sense * _next_dollar(form, duals, i, spend, "right")
+            if gain > 0 and np.isfinite(gain) and _matters(gain * max(spend, 1.0), objective):
+                prices.append(_campaign_price(form, goal, campaign, "max", campaign.hi, spend, gain * goal.factor))
         if campaign.at_bottom(spend) and campaign.lo > 0:
-            gain = -sense * _next_dollar(form, duals, i, spend, "left") * goal.factor
-            if gain > floor and np.isfinite(gain):
-                prices.append(_campaign_price(form, goal, campaign, "min", campaign.lo, spend, gain))
+            gain = -sense * _next_dollar(form, duals, i, spend, "left")
+            if gain > 0 and np.isfinite(gain) and _matters(gain * max(spend, 1.0), objective):
+                prices.append(_campaign_price(form, goal, campaign, "min", campaign.lo, spend, gain * goal.factor))
     return prices
+
+
+def _matters(effect: float, objective: float) -> bool:
+    """Whether relaxing a constraint by its own size would move the objective by more than round-off.
+
+    ``effect`` is the dual times the size of what it prices (a row's terms at the plan, a
+    campaign's spend); comparing it with the objective makes the test independent of units.
+    """
+    return effect > _RELATIVE_FLOOR * max(abs(objective), 1e-300)
 
 
 def _next_dollar(form: Formulation, duals: np.ndarray, i: int, spend: float, side: str) -> float:
