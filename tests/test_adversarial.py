@@ -135,7 +135,8 @@ def test_milp_prices_come_from_the_optimal_mix_not_a_near_optimal_one():
 
     plan = solve(scenario(122.84))
     step = 0.05
-    slope = (solve(scenario(122.84 + step)).objective_value - solve(scenario(122.84 - step)).objective_value) / (2 * step)
+    higher, lower = (solve(scenario(122.84 + sign * step)).objective_value for sign in (1, -1))
+    slope = (higher - lower) / (2 * step)
     assert price(plan, "budget") == pytest.approx(slope, rel=0.01)
 
 
@@ -156,7 +157,8 @@ def test_a_badly_scaled_roi_floor_solves():
 
 
 def test_cbc_solves_a_plan_with_nothing_to_decide():
-    locked = build([campaign("a", spend={"current": 100.0, "locked": True}, leads={"curve": "linear", "unit_cost": 10.0})])
+    locked = build([campaign("a", spend={"current": 100.0, "locked": True},
+                             leads={"curve": "linear", "unit_cost": 10.0})])
     for solver in ("highs", "cbc"):
         plan = solve(locked, solver=solver)
         assert plan.status is Status.OPTIMAL and plan.objective_value == pytest.approx(10.0)
