@@ -30,7 +30,7 @@ from optimizer.solver.programs import certified_bound
 from optimizer.solver.status import SolverRun
 from optimizer.status import Status
 
-_HOLD = 1e-9
+_HOLD = 1e-7
 """Relative slack when a solved value is held as a floor for the next solve."""
 
 

@@ -29,6 +29,11 @@ def price_sentence(frontier: Frontier, point: FrontierPoint) -> str:
     return ", ".join(parts)
 
 
+def _with_change(text: str, change: float) -> str:
+    """``$49.21 (+1.7%)`` against the lead-max end."""
+    return f"{text} ({change * 100:+.1f}%)" if math.isfinite(change) and abs(change) >= 5e-4 else text
+
+
 def _amount(value: float) -> str:
     if not math.isfinite(value):
         return "–"
@@ -86,7 +91,8 @@ def frontier_table(frontier: Frontier) -> str:
         marks = [m for m, i in (("knee", frontier.knee), ("recommended", frontier.recommended)) if i == index]
         rows.append([
             traded_text(frontier, p.traded), kpi_value(frontier.primary, p.primary, c),
-            f"{p.primary - first:+,.0f}", money(p.cpl, c), money(p.cpc, c), money(p.pool_cpc, c),
+            f"{p.primary - first:+,.0f}", _with_change(money(p.cpl, c), p.cpl_change),
+            _with_change(money(p.cpc, c), p.cpc_change), money(p.pool_cpc, c),
             money(p.pool_marginal_cpc, c), _amount(p.primary_lost_per_point), money(p.budget_per_point, c),
             percent(p.gap, 3) if p.gap is not None else "–", ", ".join(marks),
         ])
