@@ -25,8 +25,11 @@ test: $(VENV)/.installed-test  ## the default suite (under two minutes)
 test-slow: $(VENV)/.installed-test  ## the slow checks only (large plans, high-resolution references)
 	$(BIN)/python -m pytest -q -m slow
 
+bench: $(VENV)/.installed-base  ## frontier time against single solves on the examples
+	$(BIN)/python benchmarks/frontier_vs_solve.py
+
 lint: $(VENV)/.installed-test
-	$(BIN)/ruff check optimizer tests scenarios cli.py
+	$(BIN)/ruff check optimizer tests scenarios benchmarks cli.py
 
 clean:
 	rm -rf $(VENV) *.egg-info .pytest_cache .hypothesis

@@ -53,17 +53,24 @@ def test_points_are_feasible_non_dominated_and_priced_consistently(seed, n):
 
 @pytest.mark.parametrize(("seed", "n"), [(11, 8), (23, 14)])
 def test_each_point_is_the_best_plan_at_its_level_and_its_price_is_a_finite_difference(seed, n):
+    """Primary within 0.1% of an independent optimum at the same floor; price within 2% of d(primary)/d(SOV).
+
+    Where the frontier has a kink (a campaign reaching a bound), the price is a subgradient: it
+    must lie between the one-sided finite differences.
+    """
     spec, curve = traced(seed, n, points=9)
     interior = [p for p in curve.points[1:-1] if p.primary_lost_per_point > 1e-3 * p.primary]
     assert interior, "the floor binds somewhere"
-    step = 0.001
+    step = 0.0002
     for point in interior[:: max(1, len(interior) // 3)]:
-        reference, _ = reference_optimum(spec.with_sov_floor(point.target), segments=400)
-        assert point.primary == pytest.approx(reference, rel=1e-3)
-        below, _ = reference_optimum(spec.with_sov_floor(point.target - step), segments=400)
-        above, _ = reference_optimum(spec.with_sov_floor(point.target + step), segments=400)
-        lost_per_point = (below - above) / (2 * step * 100)
-        assert point.primary_lost_per_point == pytest.approx(lost_per_point, rel=0.02)
+        at, below, above = (reference_optimum(spec.with_sov_floor(point.target + offset), segments=2000)[0]
+                            for offset in (0.0, -step, step))
+        assert point.primary == pytest.approx(at, rel=1e-3)
+        left, right = (below - at) / (step * 100), (at - above) / (step * 100)
+        if abs(right - left) <= 0.02 * (left + right) / 2:
+            assert point.primary_lost_per_point == pytest.approx((left + right) / 2, rel=0.02)
+        else:
+            assert left * 0.98 <= point.primary_lost_per_point <= right * 1.02
 
 
 def test_frontier_with_s_curves_matches_the_reference_at_its_points():
