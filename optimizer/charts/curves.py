@@ -8,7 +8,7 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-from optimizer.charts.style import CURRENT, chart_style, count_axis, money_axis, new_figure, stage_color
+from optimizer.charts.style import CURRENT, chart_style, clip_middle, count_axis, money_axis, new_figure, stage_color
 from optimizer.pareto.result import CampaignCurve, Frontier
 
 _MOST = 30
@@ -40,8 +40,7 @@ def _panel(axes, curve: CampaignCurve, frontier: Frontier) -> None:
     axes.plot(spend, primary, color=color, linewidth=2)
     for value, marker, face in ((curve.current_spend, "D", CURRENT), (curve.recommended_spend, "o", color)):
         axes.scatter([value], [np.interp(value, spend, primary)], marker=marker, s=40, color=face, zorder=3)
-    name = curve.name if len(curve.name) <= 30 else curve.name[:29] + "…"
-    axes.set_title(name, fontsize=9, fontweight="normal", loc="left")
+    axes.set_title(clip_middle(curve.name, 30), fontsize=9, fontweight="normal", loc="left")
     axes.tick_params(labelsize=8)
     money_axis(axes.xaxis, frontier.currency)
     count_axis(axes.yaxis)

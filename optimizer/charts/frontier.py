@@ -20,6 +20,7 @@ from optimizer.charts.style import (
     INK,
     MUTED,
     chart_style,
+    clip_middle,
     count_axis,
     money_axis,
     new_figure,
@@ -217,10 +218,11 @@ def allocation_chart(frontier: Frontier, by: str = "stage") -> Figure:
 
 
 def _by_campaign(frontier: Frontier) -> tuple[dict[str, list[float]], list[str]]:
-    """The largest campaigns by spend along the frontier, the others together."""
+    """The campaigns whose spend moves most along the frontier (then the largest), the others together."""
     names = list(frontier.points[0].allocation) if frontier.points else []
-    totals = {name: sum(p.allocation[name] for p in frontier.points) for name in names}
-    top = sorted(names, key=lambda name: -totals[name])[:_TOP_CAMPAIGNS]
+    spend = {name: [p.allocation[name] for p in frontier.points] for name in names}
+    top = sorted(names, key=lambda name: (-(max(spend[name]) - min(spend[name])), -sum(spend[name])))
+    top = top[:_TOP_CAMPAIGNS]
     stage_of = {c.name: c.stage for c in frontier.campaigns}
     series = {_clip(name): [p.allocation[name] for p in frontier.points] for name in top}
     colors = [stage_color(stage_of.get(name, ""), MUTED) for name in top]
@@ -246,7 +248,7 @@ def _shade(colors: list[str]) -> list[str]:
 
 
 def _clip(name: str, width: int = 34) -> str:
-    return name if len(name) <= width else name[: width - 1] + "…"
+    return clip_middle(name, width)
 
 
 def sweep_chart(frontiers: Sequence[Frontier]) -> Figure:

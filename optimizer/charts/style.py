@@ -101,6 +101,25 @@ def title(axes: Axes, text: str, subtitle: str = "") -> None:
         axes.text(0, 1.015, subtitle, transform=axes.transAxes, fontsize=11, color=MUTED, va="bottom")
 
 
+def clip_middle(name: str, width: int) -> str:
+    """A name cut to ``width`` characters that keeps what tells campaigns apart.
+
+    ``Search non-brand | Phoenix | prospects`` becomes ``Search non-b… | Phoenix | prospects``:
+    the longest part is shortened first; a name without parts keeps its start and its end.
+    """
+    if len(name) <= width:
+        return name
+    parts = name.split(" | ")
+    if len(parts) > 1:
+        while len(" | ".join(parts)) > width and max(len(p) for p in parts) > 4:
+            longest = max(range(len(parts)), key=lambda k: len(parts[k]))
+            parts[longest] = parts[longest].rstrip("…")[:-1].rstrip() + "…"
+        if len(" | ".join(parts)) <= width:
+            return " | ".join(parts)
+    head = (width - 1) // 2
+    return name[:head].rstrip() + "…" + name[len(name) - (width - 1 - head):].lstrip()
+
+
 def stage_color(stage: str, fallback: str = MUTED) -> str:
     return STAGE_COLORS.get(stage, fallback)
 
