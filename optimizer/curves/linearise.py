@@ -28,7 +28,7 @@ Estimate = Literal["chord", "upper", "lower"]
 DEFAULT_TOLERANCE = 1e-3
 _MAX_POINTS = 20_000
 _MIN_SPLIT_SHARE = 0.05
-_MIN_WIDTH = 1e-15
+_MIN_WIDTH = 1e-200
 _TINIEST = 1e-300
 """No segment is split below this fraction of the spend range: the envelopes stay exact anyway."""
 
