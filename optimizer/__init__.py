@@ -19,7 +19,7 @@ from optimizer.model import Expr, Formulation, RowSpec
 from optimizer.pareto import Frontier, FrontierPoint, frontier, frontier_sweep
 from optimizer.plan import Plan
 from optimizer.scenario import Scenario, load_scenario, scenario_from_frames
-from optimizer.solver import SolveOptions, Status, solve
+from optimizer.solver import SolveOptions, Status, explain_infeasible, solve
 
 __all__ = [
     "GLOSSARY",
@@ -27,6 +27,7 @@ __all__ = [
     "FrontierPoint",
     "allocation_chart",
     "cost_chart",
+    "explain_infeasible",
     "frontier",
     "frontier_chart",
     "frontier_sweep",

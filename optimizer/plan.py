@@ -82,6 +82,34 @@ class Check:
 
 
 @dataclass(frozen=True)
+class Relaxation:
+    """One change that, made alone, lets a plan exist."""
+
+    constraint: str
+    kpi: str
+    side: str
+    """``min`` (lower a floor), ``max`` (raise a cap) or ``total`` (change the budget)."""
+    current: float
+    value: float
+    key: str | None
+    """The ``--set`` key that makes the change (``budget.total``, ``constraints[2].max``)."""
+    sentence: str
+
+
+@dataclass(frozen=True)
+class Explanation:
+    """Why no plan exists: the conflicting constraints, and relaxations that each resolve the conflict.
+
+    ``proven`` is False when the conflict sits at the very edge of what is reachable.
+    """
+
+    conflict: tuple[str, ...]
+    relaxations: tuple[Relaxation, ...]
+    message: str
+    proven: bool
+
+
+@dataclass(frozen=True)
 class SolveInfo:
     """How the plan was found."""
 
@@ -122,6 +150,8 @@ class Plan:
     info: SolveInfo
     warnings: tuple[str, ...] = ()
     esov: Mapping[str, float] = field(default_factory=dict)
+    explanation: Explanation | None = None
+    """Set when no plan exists: why, and what would make one possible."""
 
     def __post_init__(self) -> None:
         for name in ("kpis", "sov", "current_kpis", "current_sov", "esov"):
@@ -166,6 +196,7 @@ class Plan:
             "checks": [asdict(check) for check in self.checks],
             "solver": {**asdict(self.info), "milp_campaigns": list(self.info.milp_campaigns)},
             "warnings": list(self.warnings),
+            "explanation": asdict(self.explanation) if self.explanation is not None else None,
         }
         return json_safe(data)
 

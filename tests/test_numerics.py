@@ -60,7 +60,8 @@ def test_a_floor_just_inside_reach_is_met():
 def test_a_floor_out_of_reach_is_proven_infeasible():
     plan = solve(two_exponentials_minimising_spend(best_leads_within_the_budget() * 1.001))
     assert plan.status is Status.INFEASIBLE
-    assert plan.message.startswith("No plan satisfies every constraint")
+    assert plan.explanation is not None and plan.explanation.proven
+    assert set(plan.explanation.conflict) == {"budget <= $10,000", "leads >= 1,144"}
 
 
 def test_a_floor_just_out_of_reach_gets_no_plan():

@@ -14,6 +14,7 @@ from optimizer.pareto.sweep import Progress, trace
 from optimizer.scenario.checks import check_scenario
 from optimizer.scenario.schema import BudgetSpec, Scenario
 from optimizer.solver.options import SolveOptions
+from optimizer.solver.run import constraint_keys
 
 
 def frontier(scenario: Scenario, against: str | None = None, points: int = 21, options: SolveOptions | None = None,
@@ -43,7 +44,8 @@ def frontier(scenario: Scenario, against: str | None = None, points: int = 21, o
         raise ScenarioError([Problem("--against", str(error), "")], scenario.name) from None
     if points < 2:
         raise ScenarioError([Problem("--points", f"a frontier needs at least 2 points (got {points})", "")])
-    return trace(form, axis, options, points, scenario.period, progress, _own_floor(scenario, against))
+    return trace(form, axis, options, points, scenario.period, progress, _own_floor(scenario, against),
+                 constraint_keys(scenario))
 
 
 def frontier_sweep(scenario: Scenario, budgets: Sequence[float], against: str | None = None, points: int = 21,

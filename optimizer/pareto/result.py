@@ -12,7 +12,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from optimizer.pareto.text import frontier_summary
-from optimizer.plan import SCHEMA_VERSION, json_safe
+from optimizer.plan import SCHEMA_VERSION, Explanation, Relaxation, json_safe
 from optimizer.status import Status
 
 if TYPE_CHECKING:
@@ -116,6 +116,8 @@ class Frontier:
     solves: int = 0
     seconds: float = 0.0
     warnings: tuple[str, ...] = ()
+    explanation: Explanation | None = None
+    """Why no frontier exists, when its constraints conflict (see ``explain_infeasible``)."""
 
     def __repr__(self) -> str:
         return (f"Frontier(status={self.status.value}, {self.primary} vs {self.secondary}, "
@@ -162,6 +164,7 @@ class Frontier:
             "solves": self.solves,
             "seconds": self.seconds,
             "warnings": list(self.warnings),
+            "explanation": asdict(self.explanation) if self.explanation is not None else None,
         }
         return json_safe(data)
 
@@ -182,12 +185,19 @@ class Frontier:
                             for c in data.get("campaigns", [])),
             stages=tuple(data.get("stages", ())), dropped=tuple(data.get("dropped", ())),
             solves=int(data.get("solves", 0)), seconds=float(data.get("seconds", 0.0)),
-            warnings=tuple(data.get("warnings", ())),
+            warnings=tuple(data.get("warnings", ())), explanation=_explanation(data.get("explanation")),
         )
 
     def summary(self) -> str:
         """A few lines: the frontier's ends, the knee and the price of the traded KPI there."""
         return frontier_summary(self)
+
+
+def _explanation(record: Mapping[str, Any] | None) -> Explanation | None:
+    if record is None:
+        return None
+    relaxations = tuple(Relaxation(**r) for r in record["relaxations"])
+    return Explanation(tuple(record["conflict"]), relaxations, record["message"], bool(record["proven"]))
 
 
 _RENAMED = {"traded": None, "primary": None}

@@ -22,6 +22,7 @@ from optimizer.pareto.axis import Axis
 from optimizer.pareto.points import Pricing, make_point, sample_curves
 from optimizer.pareto.program import FrontierProgram, Solution, held
 from optimizer.pareto.result import CurrentPosition, Frontier, FrontierPoint
+from optimizer.solver.explain import explain
 from optimizer.solver.options import SolveOptions
 from optimizer.status import Status
 
@@ -42,19 +43,20 @@ class _Sweep:
 
 
 def trace(form: Formulation, axis: Axis, options: SolveOptions, points: int = 21, period: str | None = None,
-          progress: Progress | None = None, recommend_at: float | None = None) -> Frontier:
-    """The frontier of ``form``'s goal against ``axis``, with ``points`` points."""
+          progress: Progress | None = None, recommend_at: float | None = None,
+          keys: dict[int, str] | None = None) -> Frontier:
+    """The frontier of ``form``'s goal against ``axis``, with ``points`` points (``keys``: see ``constraint_keys``)."""
     started = time.perf_counter()
     grids = tuple(c.grid(options.tolerance) for c in form.campaigns)
     scout = FrontierProgram(form, axis, options, grids)
     low, high = _ends(scout)
     if not (low.ok and high.ok):
-        return _empty(form, axis, period, scout, started, low if not low.ok else high)
+        return _empty(form, axis, options, period, scout, started, low if not low.ok else high, keys)
     spans = refine_span(grids, low.spend, high.spend, _SPAN_PARTS)
     program = FrontierProgram(form, axis, options, spans)
     low, high = _ends(program)
     if not (low.ok and high.ok):
-        return _empty(form, axis, period, program, started, low if not low.ok else high)
+        return _empty(form, axis, options, period, program, started, low if not low.ok else high, keys)
     pricing = Pricing(form, axis, program, lead_max=low)
     sweep = _Sweep(form, axis, program, pricing, {})
     total = max(points, 2)
@@ -146,7 +148,15 @@ def _frontier(sweep: _Sweep, scout_solves: int, period: str | None, started: flo
         campaigns=sample_curves(form, points[recommended].allocation if recommended is not None else None),
         stages=tuple(dict.fromkeys(c.stage for c in form.campaigns)), dropped=sweep.program.dropped,
         solves=scout_solves + sweep.program.solves, seconds=time.perf_counter() - started,
+        warnings=_floor_out_of_reach(axis, points, recommend_at),
     )
+
+
+def _floor_out_of_reach(axis: Axis, points: tuple[FrontierPoint, ...], recommend_at: float | None) -> tuple[str, ...]:
+    if recommend_at is None or points[-1].traded >= recommend_at - 1e-9:
+        return ()
+    return (f"the scenario's floor of {_shown(axis, recommend_at)} {axis.label} is out of reach (no plan gets past "
+            f"{_shown(axis, points[-1].traded)}), so the recommended point is the frontier's far end",)
 
 
 def _with_steps(ordered: list[tuple[Solution, FrontierPoint]], axis: Axis) -> list[tuple[Solution, FrontierPoint]]:
@@ -226,11 +236,18 @@ def _current(sweep: _Sweep) -> CurrentPosition | None:
     return CurrentPosition(primary, axis.value(traded), gain, more)
 
 
-def _empty(form: Formulation, axis: Axis, period: str | None, program: FrontierProgram, started: float,
-           failed: Solution) -> Frontier:
+def _empty(form: Formulation, axis: Axis, options: SolveOptions, period: str | None, program: FrontierProgram,
+           started: float, failed: Solution, keys: dict[int, str] | None) -> Frontier:
     status = failed.run.status if failed.run.status is not Status.OPTIMAL else Status.ERROR
+    message = f"No frontier: the end point could not be solved ({failed.run.message})."
+    explanation = None
+    if status is Status.INFEASIBLE:
+        # The frontier moves the traded KPI's floors itself; the conflict lies among the rest.
+        kept = replace(form, rows=tuple(row for row in program.form.rows if row.family != "frontier"))
+        explanation = explain(kept, options, keys)
+        message = f"No frontier: {explanation.message}"
     return Frontier(
-        status=status, message=f"No frontier: the end point could not be solved ({failed.run.message}).",
+        status=status, message=message, explanation=explanation,
         scenario=form.name, currency=form.currency, period=period, primary=form.goal.kpi, secondary=axis.kpi,
         secondary_label=axis.label, is_share=axis.is_share, budget=form.budget_total, points=(), knee=None,
         recommended=None, current=None, solves=program.solves, seconds=time.perf_counter() - started,

@@ -100,6 +100,8 @@ def frontier_table(frontier: Frontier) -> str:
             f"{frontier.primary} against {label}: {frontier.message}"]
     if frontier.dropped:
         head.append(f"(the frontier moves: {', '.join(frontier.dropped)})")
+    if not frontier.points:
+        return "\n".join(head) + "\n"
     parts = ["\n".join(head), text_table(headers, rows, left=1)]
     notes = []
     if frontier.knee is not None:
@@ -107,6 +109,7 @@ def frontier_table(frontier: Frontier) -> str:
         notes.append(f"knee at {traded_text(frontier, knee.traded)}: {price_sentence(frontier, knee)}")
     if frontier.current is not None:
         notes.append(current_sentence(frontier))
+    notes.extend(f"note: {warning}" for warning in frontier.warnings)
     if notes:
         parts.append("\n".join(notes))
     return "\n\n".join(parts) + "\n"

@@ -81,11 +81,16 @@ def pulp_problem(model: CompiledModel, names: Names | None = None) -> tuple[pulp
         lower, upper = float(model.row_lower[r]), float(model.row_upper[r])
         if lower == upper:
             problem.addConstraint(expr == lower, row_names[r])
-        elif np.isfinite(lower):
+            continue
+        # A ranged row becomes two (the second named with _UPPER); a free row is left out (its dual is 0).
+        if np.isfinite(lower):
             problem.addConstraint(expr >= lower, row_names[r])
-        else:
-            problem.addConstraint(expr <= upper, row_names[r])
+        if np.isfinite(upper):
+            problem.addConstraint(expr <= upper, row_names[r] + _UPPER if np.isfinite(lower) else row_names[r])
     return problem, variables, list(row_names)
+
+
+_UPPER = "_upper"
 
 
 def _finite(value: float) -> float | None:
@@ -155,7 +160,8 @@ def solve_cbc(model: CompiledModel, options: SolveOptions, names: Names | None =
     duals = None
     if not model.is_mip and status is Status.OPTIMAL:
         by_name = {c.name: c.pi for c in problem.constraints()}
-        duals = np.array([by_name.get(name) or 0.0 for name in row_names], dtype=float)
+        duals = np.array([(by_name.get(name) or 0.0) + (by_name.get(name + _UPPER) or 0.0) for name in row_names],
+                         dtype=float)
     bound = objective if status is Status.OPTIMAL else None
     if model.is_mip and bound is not None:
         bound = _mip_bound(objective, options.mip_gap, model.sense)

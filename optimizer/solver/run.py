@@ -13,10 +13,11 @@ from optimizer.model.evaluate import Evaluation, evaluate
 from optimizer.model.formulation import ExtraRows, Formulation
 from optimizer.model.refine import refine_grids
 from optimizer.model.rows import formulate
-from optimizer.plan import Plan, ShadowPrice, SolveInfo
+from optimizer.plan import Explanation, Plan, ShadowPrice, SolveInfo
 from optimizer.scenario.checks import check_scenario
 from optimizer.scenario.schema import Scenario
 from optimizer.solver.cbc import lp_names, write_lp
+from optimizer.solver.explain import explain
 from optimizer.solver.messages import no_plan_message, plan_message, plan_notes
 from optimizer.solver.options import SolveOptions
 from optimizer.solver.precheck import hard_conflicts
@@ -46,7 +47,29 @@ def solve(scenario: Scenario, options: SolveOptions | None = None, *, extra_rows
     form = formulate(scenario, options.tolerance)
     if extra_rows is not None:
         form = form.with_rows(extra_rows(form))
-    return solve_formulation(form, options, period=scenario.period)
+    return solve_formulation(form, options, period=scenario.period, keys=constraint_keys(scenario))
+
+
+def constraint_keys(scenario: Scenario) -> dict[int, str]:
+    """Each constraint's ``--set`` prefix: ``constraints."CPL cap"`` when named, else ``constraints[2]``."""
+    return {index: f'constraints."{c.name}"' if c.name else f"constraints[{index}]"
+            for index, c in enumerate(scenario.constraints)}
+
+
+def explain_infeasible(scenario: Scenario, options: SolveOptions | None = None, **option_overrides: Any) -> Explanation:
+    """Why ``scenario`` has no plan, and the smallest change to each conflicting constraint that fixes it.
+
+    For a scenario that has a plan, the explanation's conflict is empty.
+    """
+    problems = check_scenario(scenario)
+    if problems:
+        raise ScenarioError(problems, scenario.name)
+    options = options or SolveOptions.for_scenario(scenario, **option_overrides)
+    form = formulate(scenario, options.tolerance)
+    conflicts = hard_conflicts(form)
+    if conflicts:
+        return Explanation((), (), "No plan exists: " + "; ".join(conflicts) + ".", True)
+    return explain(form, options, constraint_keys(scenario))
 
 
 @dataclass(frozen=True)
@@ -58,8 +81,9 @@ class _Context:
     current: Evaluation
 
 
-def solve_formulation(form: Formulation, options: SolveOptions, period: str | None = None) -> Plan:
-    """Solve an already formulated problem (the frontier re-solves with other bounds)."""
+def solve_formulation(form: Formulation, options: SolveOptions, period: str | None = None,
+                      keys: dict[int, str] | None = None) -> Plan:
+    """Solve an already formulated problem; ``keys`` name constraints in explanations (see ``constraint_keys``)."""
     current_spend = np.array([c.current for c in form.campaigns])
     context = _Context(form, options, period, time.perf_counter(), evaluate(form, current_spend))
     conflicts = hard_conflicts(form)
@@ -70,6 +94,9 @@ def solve_formulation(form: Formulation, options: SolveOptions, period: str | No
     proven = True
     if plan.run.status is Status.INFEASIBLE:
         plan, proven = rescue(form, options, plan)
+    if plan.run.status is Status.INFEASIBLE:
+        explanation = explain(form, options, keys)
+        return _no_plan(context, Status.INFEASIBLE, explanation.message, plan, explanation)
     if not plan.run.has_solution:
         return _no_plan(context, plan.run.status, no_plan_message(plan.run.status, proven, options), plan)
     plan = refine(form, options, plan)
@@ -197,13 +224,14 @@ def _gap(form: Formulation, value: float, bound: float | None) -> float | None:
     return max(distance, 0.0) / max(abs(value), 1e-9)
 
 
-def _no_plan(context: _Context, status: Status, message: str, plan: Attempt | None) -> Plan:
+def _no_plan(context: _Context, status: Status, message: str, plan: Attempt | None,
+             explanation: Explanation | None = None) -> Plan:
     form = context.form
     return Plan(
         status=status, message=message, scenario=form.name, currency=form.currency, period=context.period,
         objective_kpi=form.goal.kpi, objective_sense=form.goal.sense, objective_value=None, bound=None, gap=None,
         allocation=(), kpis={}, sov={}, current_kpis=context.current.kpis(), current_sov=context.current.sov,
-        shadow_prices=(), checks=(), info=_info(context, plan.seconds if plan else 0.0, plan),
+        shadow_prices=(), checks=(), info=_info(context, plan.seconds if plan else 0.0, plan), explanation=explanation,
     )
 
 

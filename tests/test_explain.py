@@ -1,0 +1,204 @@
+"""Explanations of scenarios with no plan.
+
+The conflicting set and each suggested relaxation are checked against hand computations (the
+Lagrangian closed form for exponential curves, exhaustive grids), and every relaxation is
+applied alone through its ``--set`` key: with it a plan exists, with 1% less of it none does.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+from reference import exponential_optimum
+
+from optimizer import Status, explain_infeasible, solve
+from optimizer.cli import EXIT_INFEASIBLE, run
+from optimizer.scenario.loading import scenario_from_document
+
+
+def exponential(name: str, top: float, scale: float, max_spend: float, **extra) -> dict:
+    return {"name": name, "channel": extra.pop("channel", "search"), "stage": "conversion",
+            "spend": {"max": max_spend}, "leads": {"curve": "exponential", "max": top, "scale": scale}, **extra}
+
+
+def scenario(document: dict, *overrides: str):
+    return scenario_from_document(document, Path("."), "test.toml", overrides=overrides)
+
+
+TOPS, SCALES = np.array([1000.0, 500.0]), np.array([5000.0, 2000.0])
+
+
+def best_leads(budget: float) -> float:
+    """The most leads two exponential campaigns give for ``budget`` (closed form)."""
+    return exponential_optimum(TOPS, SCALES, np.zeros(2), np.full(2, 1e6), budget).value
+
+
+def least_spend(leads: float) -> float:
+    """The least budget that reaches ``leads``: at multiplier m each campaign spends
+    scale ln(top / (scale m)) (or nothing), so bisection on log m meets ``leads`` exactly."""
+    low, high = math.log((TOPS / SCALES).max()) - 60, math.log((TOPS / SCALES).max())
+    for _ in range(100):
+        middle = (low + high) / 2
+        spend = np.maximum(SCALES * (np.log(TOPS / SCALES) - middle), 0.0)
+        reached = float((TOPS * (1 - np.exp(-spend / SCALES))).sum())
+        low, high = (middle, high) if reached > leads else (low, middle)
+    return float(np.maximum(SCALES * (np.log(TOPS / SCALES) - low), 0.0).sum())
+
+
+def two_campaigns(**extra) -> dict:
+    campaigns = [exponential("a", TOPS[0], SCALES[0], 1e6), exponential("b", TOPS[1], SCALES[1], 1e6)]
+    return {"name": "conflict", "budget": {"total": 10_000.0}, "campaigns": campaigns, **extra}
+
+
+# --- hand computations ------------------------------------------------------------------------
+
+
+def relaxation(explanation, kpi: str):
+    (found,) = [r for r in explanation.relaxations if r.kpi == kpi]
+    return found
+
+
+def close(value: float, exact: float, current: float) -> bool:
+    """Within half a percent of the change asked for (the rounding step is at most that)."""
+    return abs(value - exact) <= 5e-3 * abs(exact - current)
+
+
+@pytest.mark.parametrize("solver", ["highs", "cbc"])
+def test_a_leads_floor_beyond_the_budget(solver):
+    floor = best_leads(10_000) * 1.02
+    document = two_campaigns(objective={"minimize": "spend"}, constraints=[{"kpi": "leads", "min": floor}])
+    explanation = explain_infeasible(scenario(document), solver=solver)
+    assert explanation.proven and len(explanation.conflict) == 2
+    budget, leads = relaxation(explanation, "spend"), relaxation(explanation, "leads")
+    assert budget.key == "budget.total" and leads.key == "constraints[0].min"
+    assert close(budget.value, least_spend(floor), 10_000) and budget.value >= least_spend(floor)
+    assert close(leads.value, best_leads(10_000), floor) and leads.value <= best_leads(10_000)
+    assert "raise the budget to $" in explanation.message and "lower the leads floor to" in explanation.message
+
+
+def test_a_cpl_cap_against_a_leads_floor():
+    """With concave curves the cheapest way to L leads spends least_spend(L): CPL = least_spend(L) / L."""
+    floor = 0.9 * best_leads(10_000)
+    lowest_cpl = least_spend(floor) / floor
+    cap = 0.9 * lowest_cpl
+    document = two_campaigns(constraints=[{"kpi": "leads", "min": floor, "name": "Lead target"},
+                                          {"kpi": "cpl", "max": cap, "name": "CPL cap"}])
+    explanation = explain_infeasible(scenario(document))
+    assert set(explanation.conflict) == {"Lead target", "CPL cap"}
+    most_leads = _bisect(lambda leads: least_spend(leads) / leads <= cap, 1.0, floor)
+    assert close(relaxation(explanation, "cpl").value, lowest_cpl, cap)
+    assert close(relaxation(explanation, "leads").value, most_leads, floor)
+    assert relaxation(explanation, "cpl").key == 'constraints."CPL cap".max'
+    assert explanation.message.startswith("Lead target and CPL cap cannot both hold.")
+
+
+def _bisect(holds, good: float, bad: float) -> float:
+    for _ in range(100):
+        middle = (good + bad) / 2
+        good, bad = (middle, bad) if holds(middle) else (good, middle)
+    return good
+
+
+SEARCH_IMPRESSIONS, SEARCH_SCALE, COMPETITORS = 900_000.0, 150_000.0, 600_000.0
+META_LEADS, META_SCALE, BUDGET = 6_000.0, 100_000.0, 250_000.0
+
+
+def sov_against_cpl(sov_floor: float, cpl_cap: float) -> dict:
+    search = {"name": "Search", "channel": "search", "stage": "conversion", "pools": ["search"],
+              "spend": {"max": 400_000.0},
+              "impressions": {"curve": "exponential", "max": SEARCH_IMPRESSIONS, "scale": SEARCH_SCALE},
+              "clicks": {"rate": 0.05, "of": "impressions"}, "leads": {"rate": 0.08, "of": "clicks"}}
+    meta = exponential("Meta", META_LEADS, META_SCALE, 200_000.0, channel="meta")
+    return {"name": "sov vs cpl", "budget": {"total": BUDGET}, "campaigns": [search, meta],
+            "pools": {"search": {"competitor_impressions": COMPETITORS}},
+            "constraints": [{"kpi": "sov.search", "min": sov_floor}, {"kpi": "cpl", "max": cpl_cap}]}
+
+
+def _grid():
+    """Every split on a fine grid within the budget: search spend, SOV and blended CPL."""
+    search = np.linspace(0, BUDGET, 2001)[:, None]
+    meta = np.linspace(0, 200_000, 4001)[None, :]
+    impressions = SEARCH_IMPRESSIONS * (1 - np.exp(-search / SEARCH_SCALE))
+    leads = 0.004 * impressions + META_LEADS * (1 - np.exp(-meta / META_SCALE))
+    within = search + meta <= BUDGET
+    with np.errstate(divide="ignore", invalid="ignore"):
+        cpl = np.where(within & (leads > 0), (search + meta) / leads, np.inf)
+    sov = np.broadcast_to(impressions / (impressions + COMPETITORS), cpl.shape)
+    return sov, cpl
+
+
+def test_an_sov_floor_against_a_cpl_cap_matches_an_exhaustive_grid():
+    sov, cpl = _grid()
+    explanation = explain_infeasible(scenario(sov_against_cpl(0.5, 40.0)))
+    assert set(explanation.conflict) == {"sov.search >= 50.0%", "cpl <= $40.00"}
+    lowest_cpl = cpl[sov >= 0.5].min()
+    highest_sov = sov[cpl <= 40.0].max()
+    # The grid over-estimates the lowest CPL and under-estimates the highest SOV by its spacing.
+    assert relaxation(explanation, "cpl").value == pytest.approx(lowest_cpl, rel=2e-4)
+    assert relaxation(explanation, "sov.search").value == pytest.approx(highest_sov, rel=2e-4)
+    assert explanation.message.startswith("sov.search >= 50.0% and cpl <= $40.00 cannot both hold.")
+    assert "lower the sov.search floor to" in explanation.message
+
+
+# --- every relaxation alone fixes the scenario, and 1% less of it does not --------------------------
+
+
+def _cases() -> dict[str, dict]:
+    floor = best_leads(10_000)
+    cheapest = least_spend(0.9 * floor) / (0.9 * floor)
+    return {
+        "leads floor vs budget": two_campaigns(objective={"minimize": "spend"},
+                                               constraints=[{"kpi": "leads", "min": floor * 1.05}]),
+        "cpl cap vs leads floor": two_campaigns(constraints=[
+            {"kpi": "leads", "min": 0.9 * floor}, {"kpi": "cpl", "max": 0.9 * cheapest}]),
+        "sov floor vs cpl cap": sov_against_cpl(0.5, 40.0),
+        "group share vs group cap": two_campaigns(budget={"total": 10_000.0, "spend_all": True}, constraints=[
+            {"kpi": "share", "where": {"name": "b"}, "min": 0.6, "name": "b share"},
+            {"kpi": "spend", "where": {"name": "b"}, "max": 4_000.0, "name": "b cap"}]),
+        "leads cap vs spend floor": two_campaigns(constraints=[
+            {"kpi": "leads", "max": 300.0}, {"kpi": "spend", "min": 8_000.0}]),
+        "leads floor vs a campaign cap": two_campaigns(constraints=[
+            {"kpi": "leads", "min": floor * 0.97, "name": "Lead target"},
+            {"kpi": "spend", "where": {"name": "a"}, "max": 3_000.0, "name": "a cap"}]),
+    }
+
+
+CASES = _cases()
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_each_relaxation_alone_is_enough_and_the_least_enough(case):
+    document = CASES[case]
+    plan = solve(scenario(document))
+    assert plan.status is Status.INFEASIBLE and plan.explanation is not None
+    assert plan.explanation.relaxations, plan.message
+    for relaxed in plan.explanation.relaxations:
+        assert relaxed.key is not None, relaxed
+        fixed = solve(scenario(document, f"{relaxed.key}={relaxed.value!r}"))
+        assert fixed.status is Status.OPTIMAL, f"{relaxed.sentence}: {fixed.message}"
+        assert all(check.ok for check in fixed.checks)
+        nearly = relaxed.current + 0.99 * (relaxed.value - relaxed.current)
+        short = solve(scenario(document, f"{relaxed.key}={nearly!r}"))
+        assert short.status is Status.INFEASIBLE, f"{relaxed.sentence} is more than needed: {short.message}"
+
+
+def test_a_scenario_with_a_plan_has_nothing_to_explain():
+    explanation = explain_infeasible(scenario(two_campaigns()))
+    assert explanation.conflict == () and explanation.relaxations == ()
+
+
+def test_the_cli_prints_the_explanation_and_exits_1(tmp_path, capsys):
+    path = tmp_path / "conflict.json"
+    path.write_text(json.dumps(sov_against_cpl(0.5, 40.0)))
+    assert run(["solve", str(path), "--format", "json"]) == EXIT_INFEASIBLE
+    data = json.loads(capsys.readouterr().out)
+    assert data["status"] == "infeasible"
+    keys = {r["key"] for r in data["explanation"]["relaxations"]}
+    assert keys == {"constraints[0].min", "constraints[1].max"}
+    assert run(["solve", str(path)]) == EXIT_INFEASIBLE
+    out = capsys.readouterr().out
+    assert "cannot both hold" in out and "lower the sov.search floor to" in out
