@@ -139,7 +139,7 @@ def solve_cbc(model: CompiledModel, options: SolveOptions, names: Names | None =
         raise SolverError("CBC is not installed: reinstall kpi-tradeoff (it depends on pulp[cbc]), "
                           "or use --solver highs")
     # CBC 2.10's MIP preprocessing has wrongly declared feasible programs infeasible; it is off.
-    solver = pulp.COIN_CMD(path=path, msg=False, timeLimit=options.time_limit,
+    solver = pulp.COIN_CMD(path=path, msg=False, timeLimit=options.run_limit(),
                            gapRel=options.mip_gap if model.is_mip else None,
                            options=["preprocess off"] if model.is_mip else [])
     problem, variables, row_names = pulp_problem(model, names)

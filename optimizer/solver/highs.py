@@ -51,8 +51,9 @@ def load_highs(model: CompiledModel, options: SolveOptions) -> highspy.Highs:
     highs = highspy.Highs()
     highs.setOptionValue("output_flag", False)
     highs.setOptionValue("threads", 1)
-    if options.time_limit is not None:
-        highs.setOptionValue("time_limit", float(options.time_limit))
+    limit = options.run_limit()
+    if limit is not None:
+        highs.setOptionValue("time_limit", float(limit))
     if model.is_mip:
         highs.setOptionValue("mip_rel_gap", float(options.mip_gap))
     highs.passModel(highs_lp(model))
@@ -77,7 +78,9 @@ def run_highs(highs: highspy.Highs, is_mip: bool) -> SolverRun:
     if status is Status.OPTIMAL and not has_primal:
         status = Status.NUMERICAL
     if not has_primal or status not in (Status.OPTIMAL, Status.TIME_LIMIT, Status.INTERRUPTED):
-        return SolverRun(status, message, "highs", seconds)
+        # A MILP stopped early without a solution still knows a bound (the outer program's certifies a plan).
+        bound = float(info.mip_dual_bound) if is_mip and status is Status.TIME_LIMIT else None
+        return SolverRun(status, message, "highs", seconds, bound=bound)
     solution = highs.getSolution()
     x = np.asarray(solution.col_value, dtype=float)
     objective = float(info.objective_function_value)

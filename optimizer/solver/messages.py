@@ -37,6 +37,8 @@ def plan_message(form: Formulation, status: Status, value: float, gap: float | N
     if status is Status.NUMERICAL:
         return (f"The solver's bound contradicts its own plan ({shown}); its numbers cannot be trusted: "
                 "try --solver cbc or another --tolerance.")
+    if status is Status.TIME_LIMIT:
+        return f"Stopped at the time limit: the best plan found gives {shown}, {within(gap)}."
     return f"Stopped early ({status.value}); best plan found: {shown}, {within(gap)}."
 
 

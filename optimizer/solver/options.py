@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Literal
 
 from optimizer.scenario.schema import Scenario
+from optimizer.solver.deadline import Deadline
 
 SOLVERS = ("highs", "cbc")
 
@@ -16,7 +17,10 @@ class SolveOptions:
     """How to solve.
 
     ``tolerance``: chord error allowed per segment, as a fraction of each curve's range.
-    ``time_limit``: seconds per solver run (the plan and its bound are two runs).
+    ``time_limit``: seconds for the whole solve; refinement stops when they run out, and the
+    best plan found so far is returned with its gap and status ``time_limit`` (the bound that
+    certifies it may take a tenth of the limit, at least half a second, more). A frontier
+    gives each of its solver runs this long.
     ``mip_gap``: relative gap at which a MILP (S-shaped curves) stops.
     ``write_lp``: also write the plan's program as an LP file there (through PuLP).
     ``feasibility``: relative slack allowed when the plan is re-checked on the exact curves.
@@ -31,6 +35,8 @@ class SolveOptions:
     write_lp: Path | None = None
     feasibility: float = 1e-6
     refine: int = 2
+    deadline: Deadline | None = field(default=None, compare=False, repr=False)
+    """Set by ``started()``: the wall-clock end of the solve under way."""
 
     def __post_init__(self) -> None:
         if self.solver not in SOLVERS:
@@ -39,6 +45,33 @@ class SolveOptions:
             raise ValueError(f"tolerance must be in (0, 0.1], got {self.tolerance}")
         if self.time_limit is not None and self.time_limit <= 0:
             raise ValueError(f"time_limit must be positive, got {self.time_limit}")
+
+    def started(self) -> SolveOptions:
+        """These options with the clock started on ``time_limit`` (unchanged without one)."""
+        return replace(self, deadline=Deadline(self.time_limit)) if self.time_limit is not None else self
+
+    def run_limit(self) -> float | None:
+        """Seconds the next solver run may take (None: no limit)."""
+        return self.deadline.run_limit() if self.deadline is not None else self.time_limit
+
+    def allows_more(self) -> bool:
+        """Whether an optional step may start before the deadline."""
+        return self.deadline is None or self.deadline.allows_more()
+
+    def grant_grace(self) -> None:
+        """Let the next run go on briefly past the deadline (see ``Deadline.grant_grace``)."""
+        if self.deadline is not None:
+            self.deadline.grant_grace()
+
+    def note_stop(self, stopped_at_limit: bool) -> None:
+        """Record a solver run that stopped at its time limit."""
+        if stopped_at_limit and self.deadline is not None:
+            self.deadline.cut_short = True
+
+    @property
+    def cut_short(self) -> bool:
+        """Whether the deadline cut some step short."""
+        return self.deadline is not None and self.deadline.cut_short
 
     @classmethod
     def for_scenario(cls, scenario: Scenario, **overrides: Any) -> SolveOptions:

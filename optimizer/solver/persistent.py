@@ -19,6 +19,7 @@ from optimizer.solver.cbc import solve_cbc
 from optimizer.solver.highs import load_highs, run_highs
 from optimizer.solver.options import SolveOptions
 from optimizer.solver.status import SolverRun
+from optimizer.status import Status
 
 
 class Program:
@@ -86,9 +87,13 @@ class Program:
                 solution = highspy.HighsSolution()
                 solution.col_value = list(start / self._scaling.columns)
                 self._highs.setSolution(solution)
+            limit = self.options.run_limit()
+            if limit is not None:
+                self._highs.setOptionValue("time_limit", float(limit))
             run = run_highs(self._highs, self._scaled.is_mip)
         else:
             run = solve_cbc(self._scaled, self.options)
+        self.options.note_stop(run.status is Status.TIME_LIMIT)
         return unscaled(run, self._scaling)
 
 

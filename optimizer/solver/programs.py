@@ -43,6 +43,7 @@ def solve_program(model: CompiledModel, options: SolveOptions, form: Formulation
         run = solve_cbc(scaled, options, lp_names(form, model))
     else:
         run = solve_highs(scaled, options)
+    options.note_stop(run.status is Status.TIME_LIMIT)
     return unscaled(run, scaling)
 
 
@@ -56,7 +57,7 @@ def attempt(form: Formulation, options: SolveOptions, purpose: Purpose, grids: G
 def refine(form: Formulation, options: SolveOptions, plan: Attempt) -> Attempt:
     """Re-solve on breakpoints refined around the plan, ``options.refine`` times (while optimal)."""
     for _ in range(options.refine):
-        if plan.run.status is not Status.OPTIMAL:
+        if plan.run.status is not Status.OPTIMAL or not options.allows_more():
             break
         finer = refine_grids(plan.grids, plan.run.x[: form.size])
         if all(a.size == b.size for a, b in zip(finer, plan.grids, strict=True)):
@@ -78,6 +79,8 @@ def rescue(form: Formulation, options: SolveOptions, plan: Attempt) -> tuple[Att
     """
     seconds = plan.seconds
     for _ in range(_RESCUE_ROUNDS):
+        if not options.allows_more():
+            break
         outer = attempt(form, options, "bound", plan.grids, seconds)
         seconds = outer.seconds
         if outer.run.status is Status.INFEASIBLE:
@@ -90,6 +93,33 @@ def rescue(form: Formulation, options: SolveOptions, plan: Attempt) -> tuple[Att
         if plan.run.has_solution:
             return plan, False
     return replace(plan, seconds=seconds), False
+
+
+@dataclass(frozen=True)
+class OuterBound:
+    """The outer program's attempt and the proven bound on the true optimum it gives (None: none)."""
+
+    attempt: Attempt
+    value: float | None
+
+
+def outer_bound(form: Formulation, options: SolveOptions, grids: Grids) -> OuterBound:
+    """Solve the outer program for a proven bound.
+
+    A MILP stopped early (at a time limit) may have no bound yet; the LP relaxation of the
+    outer program then gives a looser one, still proven (it only widens the feasible set).
+    Past the deadline, each of these runs gets a short grace: a plan without a gap helps no one.
+    """
+    options.grant_grace()
+    outer = attempt(form, options, "bound", grids)
+    value = certified_bound(outer.model, outer.run)
+    if value is None and outer.model.is_mip:
+        options.grant_grace()
+        relaxed = replace(outer.model, integer=np.zeros_like(outer.model.integer))
+        run = solve_program(relaxed, options, form)
+        value = certified_bound(relaxed, run) if run.status is Status.OPTIMAL else None
+        outer = replace(outer, seconds=outer.seconds + run.seconds)
+    return OuterBound(outer, value)
 
 
 def certified_bound(model: CompiledModel, run: SolverRun) -> float | None:
@@ -105,7 +135,7 @@ def polish(form: Formulation, options: SolveOptions, plan: Attempt) -> Attempt:
     """A MILP plan re-solved as an LP with its binaries fixed: the best plan for that mix of S-curve
     campaigns (a MILP stops within its gap), and the duals that price it."""
     run = plan.run
-    if not plan.model.is_mip or run.status is not Status.OPTIMAL or run.x is None:
+    if not plan.model.is_mip or run.status not in (Status.OPTIMAL, Status.TIME_LIMIT) or run.x is None:
         return plan
     pattern = np.round(run.x) * plan.model.integer
     lp = replace(

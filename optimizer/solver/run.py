@@ -21,7 +21,7 @@ from optimizer.solver.explain import explain
 from optimizer.solver.messages import no_plan_message, plan_message, plan_notes
 from optimizer.solver.options import SolveOptions
 from optimizer.solver.precheck import hard_conflicts
-from optimizer.solver.programs import Attempt, attempt, certified_bound, polish, refine, rescue
+from optimizer.solver.programs import Attempt, OuterBound, attempt, outer_bound, polish, refine, rescue
 from optimizer.solver.results import allocation, excess_sov
 from optimizer.solver.shadow import campaign_prices, constraint_prices, spec_duals
 from optimizer.solver.verify import verify
@@ -44,6 +44,7 @@ def solve(scenario: Scenario, options: SolveOptions | None = None, *, extra_rows
         options = SolveOptions.for_scenario(scenario, **option_overrides)
     elif option_overrides:
         options = replace(options, **option_overrides)
+    options = options.started()
     form = formulate(scenario, options.tolerance)
     if extra_rows is not None:
         form = form.with_rows(extra_rows(form))
@@ -84,6 +85,8 @@ class _Context:
 def solve_formulation(form: Formulation, options: SolveOptions, period: str | None = None,
                       keys: dict[int, str] | None = None) -> Plan:
     """Solve an already formulated problem; ``keys`` name constraints in explanations (see ``constraint_keys``)."""
+    if options.deadline is None:
+        options = options.started()
     current_spend = np.array([c.current for c in form.campaigns])
     context = _Context(form, options, period, time.perf_counter(), evaluate(form, current_spend))
     conflicts = hard_conflicts(form)
@@ -94,8 +97,11 @@ def solve_formulation(form: Formulation, options: SolveOptions, period: str | No
     proven = True
     if plan.run.status is Status.INFEASIBLE:
         plan, proven = rescue(form, options, plan)
+    if plan.run.status is Status.INFEASIBLE and not proven and options.cut_short:
+        return _no_plan(context, Status.TIME_LIMIT, no_plan_message(Status.TIME_LIMIT, proven, options), plan)
     if plan.run.status is Status.INFEASIBLE:
-        explanation = explain(form, options, keys)
+        # The explanation's runs are many and small: each gets the time limit, not what is left of it.
+        explanation = explain(form, replace(options, deadline=None), keys)
         return _no_plan(context, Status.INFEASIBLE, explanation.message, plan, explanation)
     if not plan.run.has_solution:
         return _no_plan(context, plan.run.status, no_plan_message(plan.run.status, proven, options), plan)
@@ -109,7 +115,7 @@ def _certified_plan(context: _Context, plan: Attempt) -> Plan:
     """Evaluate the plan on the exact curves, re-check it, bound it, price its constraints."""
     form, options = context.form, context.options
     plan = polish(form, options, plan)
-    plan, bound_attempt, raw_bound = _close_gap(context, plan, attempt(form, options, "bound", plan.grids))
+    plan, outer, raw_bound = _close_gap(context, plan, outer_bound(form, options, plan.grids))
     evaluation = _evaluate(form, plan)
     checks = verify(form, evaluation, options.feasibility)
     raw_value = evaluation.value(form.goal.expr)
@@ -126,6 +132,8 @@ def _certified_plan(context: _Context, plan: Attempt) -> Plan:
     status = plan.run.status
     if status is Status.OPTIMAL and (failed or contradiction > _TRUSTED_SLIP):
         status = Status.NUMERICAL
+    elif status is Status.OPTIMAL and options.cut_short:
+        status = Status.TIME_LIMIT
     milp = tuple(form.campaigns[i].name for i in plan.model.milp)
     return Plan(
         status=status,
@@ -138,7 +146,7 @@ def _certified_plan(context: _Context, plan: Attempt) -> Plan:
         current_kpis=context.current.kpis(), current_sov=context.current.sov,
         shadow_prices=_prices(context, plan, evaluation, raw_value),
         checks=checks,
-        info=_info(context, plan.seconds + bound_attempt.run.seconds, plan),
+        info=_info(context, plan.seconds + outer.attempt.seconds, plan),
         warnings=plan_notes(form, context.current, evaluation, options, milp) + notes,
         esov=excess_sov(form, evaluation),
     )
@@ -154,7 +162,7 @@ _GAP_TARGET = 1e-4
 _GAP_ROUNDS = 4
 
 
-def _close_gap(context: _Context, plan: Attempt, bound: Attempt) -> tuple[Attempt, Attempt, float | None]:
+def _close_gap(context: _Context, plan: Attempt, bound: OuterBound) -> tuple[Attempt, OuterBound, float | None]:
     """While the certificate is loose, refine around both the plan and the bound's solution and solve again.
 
     A loose gap means the plan program's segments near the optimum were too coarse to see it
@@ -162,18 +170,19 @@ def _close_gap(context: _Context, plan: Attempt, bound: Attempt) -> tuple[Attemp
     to look. Every bound found is valid, so the tightest is kept, with the best plan.
     """
     form, options = context.form, context.options
-    best = certified_bound(bound.model, bound.run)
+    best = bound.value
     for _ in range(_GAP_ROUNDS):
         gap = _gap(form, _evaluate(form, plan).value(form.goal.expr), best)
-        if best is None or gap is None or gap <= _GAP_TARGET or bound.run.x is None:
+        outer_x = bound.attempt.run.x
+        if best is None or gap is None or gap <= _GAP_TARGET or outer_x is None or not options.allows_more():
             break
         grids = refine_grids(plan.grids, plan.run.x[: form.size], keep_ends=False)
-        grids = refine_grids(grids, bound.run.x[: form.size], keep_ends=False)
+        grids = refine_grids(grids, outer_x[: form.size], keep_ends=False)
         candidate = polish(form, options, attempt(form, options, "plan", grids, plan.seconds))
         if candidate.run.status is not Status.OPTIMAL:
             break
-        bound = attempt(form, options, "bound", grids)
-        found = certified_bound(bound.model, bound.run)
+        bound = outer_bound(form, options, grids)
+        found = bound.value
         if found is not None:
             best = min(best, found) if form.goal.sense == "maximize" else max(best, found)
         if _better(form, candidate, plan):

@@ -1,0 +1,99 @@
+"""Nothing is lost: atomic outputs, Ctrl-C without partial files, a time limit that still returns a plan."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from optimizer import Scenario, Status, load_scenario, save_figure, solve
+from optimizer.cli import EXIT_INTERRUPTED, EXIT_OK, run
+from optimizer.output import write_text
+
+ROOT = Path(__file__).resolve().parents[1]
+LARGE = ROOT / "scenarios" / "large_portfolio.toml"
+
+
+def test_an_interrupted_write_leaves_the_old_file_and_no_partial_one(tmp_path, monkeypatch):
+    import matplotlib.figure
+
+    target = tmp_path / "chart.png"
+    target.write_bytes(b"precious")
+
+    def interrupted(self, path, **kwargs):
+        Path(path).write_bytes(b"half a png")
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(matplotlib.figure.Figure, "savefig", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        save_figure(matplotlib.figure.Figure(), target)
+    assert target.read_bytes() == b"precious"
+    assert list(tmp_path.iterdir()) == [target]
+
+
+def test_a_complete_write_replaces_the_old_file(tmp_path):
+    target = tmp_path / "plan.json"
+    target.write_text("old")
+    write_text(target, '{"new": true}')
+    assert json.loads(target.read_text()) == {"new": True}
+    assert list(tmp_path.iterdir()) == [target]
+
+
+def test_ctrl_c_during_a_frontier_exits_130_and_leaves_no_files(tmp_path):
+    """A real SIGINT to the CLI while it traces a 600-campaign frontier (about 15 s of work)."""
+    output = tmp_path / "frontier.json"
+    output.write_text("precious")
+    tradeoff = Path(sys.executable).with_name("tradeoff")
+    process = subprocess.Popen([str(tradeoff), "frontier", str(LARGE), "-o", str(output), "--charts",
+                                str(tmp_path / "charts")], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(3.0)  # past start-up and loading, well inside the sweep
+    assert process.poll() is None, "the frontier finished before it could be interrupted"
+    process.send_signal(signal.SIGINT)
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == EXIT_INTERRUPTED, err
+    assert "Traceback" not in err and "Interrupted" in err
+    assert output.read_text() == "precious"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["frontier.json"]
+
+
+# --- a time limit ---------------------------------------------------------------------------------
+
+
+def small_scenario() -> Scenario:
+    campaigns = [{"name": f"c{i}", "channel": "search", "stage": "conversion", "spend": {"max": 50_000.0},
+                  "leads": {"curve": "exponential", "max": 400.0 + 50 * i, "scale": 8_000.0 + 1_000 * i}}
+                 for i in range(6)]
+    return Scenario.model_validate({"name": "timed", "budget": {"total": 60_000.0}, "campaigns": campaigns})
+
+
+def test_a_time_limit_returns_the_best_plan_found_with_its_gap():
+    """With no time left after the first solve, refinement is skipped: the plan is still verified and bounded."""
+    exact = solve(small_scenario())
+    timed = solve(small_scenario(), time_limit=1e-9)
+    assert timed.status is Status.TIME_LIMIT
+    assert all(check.ok for check in timed.checks)
+    assert timed.gap is not None and timed.bound >= exact.objective_value * (1 - 1e-9)
+    assert timed.objective_value <= exact.bound * (1 + 1e-9)
+    assert timed.objective_value == pytest.approx(exact.objective_value, rel=timed.gap + 1e-9)
+    assert "Stopped at the time limit" in timed.message
+
+
+def test_a_time_limited_plan_exits_0_and_says_so(tmp_path, capsys):
+    path = tmp_path / "timed.json"
+    path.write_text(json.dumps(small_scenario().model_dump(mode="json", exclude_none=True)))
+    assert run(["solve", str(path), "--time-limit", "1e-9", "--format", "json"]) == EXIT_OK
+    data = json.loads(capsys.readouterr().out)
+    assert data["status"] == "time_limit" and data["gap"] is not None and data["allocation"]
+
+
+def test_a_generous_time_limit_changes_nothing():
+    plan = solve(load_scenario(ROOT / "scenarios" / "b2b_saas.toml"), time_limit=600)
+    untimed = solve(load_scenario(ROOT / "scenarios" / "b2b_saas.toml"))
+    assert plan.status is Status.OPTIMAL
+    assert np.allclose([a.spend for a in plan.allocation], [a.spend for a in untimed.allocation])
