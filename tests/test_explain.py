@@ -202,3 +202,33 @@ def test_the_cli_prints_the_explanation_and_exits_1(tmp_path, capsys):
     assert run(["solve", str(path)]) == EXIT_INFEASIBLE
     out = capsys.readouterr().out
     assert "cannot both hold" in out and "lower the sov.search floor to" in out
+
+
+# --- bounds that clash on their own are caught before solving -------------------------------------
+
+
+def test_locked_spend_over_the_budget_is_caught_before_solving_and_priced():
+    locked = [exponential(f"L{i}", 100.0, 1_000.0, 1e6, spend={"current": s, "locked": True})
+              for i, s in enumerate([4_000.0, 7_000.0])]
+    free = exponential("F", 100.0, 1_000.0, 1e6, spend={"current": 1_000.0, "min": 500.0, "max": 9_000.0})
+    document = {"name": "locked", "budget": {"total": 10_000.0}, "campaigns": [*locked, free]}
+    plan = solve(scenario(document))
+    assert plan.status is Status.INFEASIBLE and plan.info.solver_seconds == 0.0
+    (raised,) = plan.explanation.relaxations
+    assert raised.key == "budget.total" and raised.value == 11_500.0  # 4,000 + 7,000 locked, 500 minimum
+    assert "L1 $7,000 (locked)" in plan.message and "raise the budget to $11,500" in plan.message
+    assert solve(scenario(document, f"budget.total={raised.value}")).status is Status.OPTIMAL
+
+
+def test_a_campaign_whose_range_is_empty_gets_a_fix_for_each_side():
+    campaign = exponential("B", 100.0, 1_000.0, 20_000.0, spend={"current": 30_000.0, "max": 20_000.0,
+                                                                  "max_change": 0.2})
+    document = {"name": "range", "budget": {"total": 50_000.0}, "campaigns": [campaign]}
+    plan = solve(scenario(document))
+    assert plan.status is Status.INFEASIBLE
+    # Today's $30,000 may fall 20%, to $24,000, but the max is $20,000: a max_change of 1/3 or a max of $24,000.
+    assert "raise its max_change (now 0.2) to 0.334" in plan.message
+    assert "raise its spend.max to $24,000" in plan.message
+    for relaxed in plan.explanation.relaxations:
+        key = relaxed.key or 'campaigns."B".spend.max_change'
+        assert solve(scenario(document, f"{key}={relaxed.value}")).status is Status.OPTIMAL

@@ -64,3 +64,8 @@ def constraint_value(form: Formulation, spec: RowSpec, evaluation: Evaluation) -
         denominator = evaluation.value(spec.step_expr)
         return evaluation.value(spec.expr) / denominator + spec.bound if denominator else float("nan")
     return evaluation.value(spec.expr)
+
+
+def goal_reach(form: Formulation) -> float:
+    """The goal's size with every campaign at its highest spend: the scale its round-off is judged on."""
+    return abs(evaluate(form, np.array([c.hi for c in form.campaigns])).value(form.goal.expr))

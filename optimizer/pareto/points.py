@@ -10,16 +10,18 @@ The three views of the price of a step of the traded KPI (an SOV point):
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
 from optimizer.glossary import GLOSSARY
-from optimizer.model.evaluate import Evaluation, evaluate
+from optimizer.model.evaluate import Evaluation, evaluate, goal_reach
 from optimizer.model.formulation import Formulation
 from optimizer.pareto.axis import Axis
 from optimizer.pareto.program import FrontierProgram, Solution, held
 from optimizer.pareto.result import CampaignCurve, FrontierPoint
 from optimizer.scenario.schema import STAGES
+from optimizer.solver.certificate import relative_gap
 
 _CURVE_SAMPLES = 48
 
@@ -32,6 +34,11 @@ class Pricing:
     axis: Axis
     program: FrontierProgram
     lead_max: Solution
+
+    @cached_property
+    def reach(self) -> float:
+        """The primary KPI with every campaign at its max (the scale of its round-off)."""
+        return goal_reach(self.form)
 
     @property
     def contributors(self) -> np.ndarray:
@@ -73,7 +80,7 @@ def make_point(pricing: Pricing, solution: Solution, kind: str, target: float, b
         primary_lost_per_point=_lost(solution.traded_dual, per_step),
         budget_per_point=_extra(fixed, per_step),
         extra_budget=float(fixed.spend.sum()) - (form.budget_total or totals["spend"]) if fixed.ok else float("nan"),
-        gap=max(bound - primary, 0.0) / max(abs(primary), 1e-12) if bound is not None else None,
+        gap=relative_gap(primary, bound, "maximize", pricing.reach),
         spend_by_stage=_by_stage(form, evaluation),
         allocation={c.name: float(s) for c, s in zip(form.campaigns, evaluation.spend, strict=True)},
         kpis={**evaluation.kpis(), **{f"sov.{name}": share for name, share in evaluation.sov.items()}},

@@ -22,6 +22,7 @@ from optimizer.pareto.axis import Axis
 from optimizer.pareto.points import Pricing, make_point, sample_curves
 from optimizer.pareto.program import FrontierProgram, Solution, held
 from optimizer.pareto.result import CurrentPosition, Frontier, FrontierPoint
+from optimizer.solver.certificate import relative_gap
 from optimizer.solver.explain import explain
 from optimizer.solver.options import SolveOptions
 from optimizer.status import Status
@@ -182,8 +183,7 @@ def _certify(sweep: _Sweep, ordered: list[tuple[Solution, FrontierPoint]], indic
     for index, (solution, point) in enumerate(ordered):
         if index in indices:
             bound = sweep.program.outer_bound(held(solution.traded))
-            gap = max(bound - point.primary, 0.0) / max(abs(point.primary), 1e-12) if bound is not None else None
-            point = replace(point, gap=gap)
+            point = replace(point, gap=relative_gap(point.primary, bound, "maximize", sweep.pricing.reach))
         points.append(point)
     return tuple(points)
 

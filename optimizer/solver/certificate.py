@@ -12,6 +12,24 @@ import numpy as np
 
 from optimizer.model.compile import CompiledModel
 
+NEGLIGIBLE = 1e-6
+"""A plan worth less than this share of the objective's reach is measured against the reach."""
+
+
+def relative_gap(value: float, bound: float | None, sense: str, reach: float) -> float | None:
+    """``(bound - value) / |value|`` in the objective's own sense (None without a bound).
+
+    A plan worth next to nothing (a zero budget) has its gap measured against ``reach`` (the
+    objective with every campaign at its max) instead: the solvers' round-off on the bound,
+    1e-4 leads say, must not read as an endless relative gap on a plan worth 0.
+    """
+    if bound is None:
+        return None
+    distance = max(bound - value if sense == "maximize" else value - bound, 0.0)
+    if abs(value) < NEGLIGIBLE * reach:
+        return distance / reach
+    return distance / max(abs(value), 1e-300)
+
 
 def dual_bound(model: CompiledModel, duals: np.ndarray) -> float:
     """An upper bound (maximisation) or lower bound (minimisation) on the program's optimum.

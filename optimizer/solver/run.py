@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from optimizer.errors import ScenarioError
-from optimizer.model.evaluate import Evaluation, evaluate
+from optimizer.model.evaluate import Evaluation, evaluate, goal_reach
 from optimizer.model.formulation import ExtraRows, Formulation
 from optimizer.model.refine import refine_grids
 from optimizer.model.rows import formulate
@@ -17,6 +17,7 @@ from optimizer.plan import Explanation, Plan, ShadowPrice, SolveInfo
 from optimizer.scenario.checks import check_scenario
 from optimizer.scenario.schema import Scenario
 from optimizer.solver.cbc import lp_names, write_lp
+from optimizer.solver.certificate import relative_gap
 from optimizer.solver.explain import explain
 from optimizer.solver.messages import no_plan_message, plan_message, plan_notes
 from optimizer.solver.options import SolveOptions
@@ -67,10 +68,7 @@ def explain_infeasible(scenario: Scenario, options: SolveOptions | None = None, 
         raise ScenarioError(problems, scenario.name)
     options = options or SolveOptions.for_scenario(scenario, **option_overrides)
     form = formulate(scenario, options.tolerance)
-    conflicts = hard_conflicts(form)
-    if conflicts:
-        return Explanation((), (), "No plan exists: " + "; ".join(conflicts) + ".", True)
-    return explain(form, options, constraint_keys(scenario))
+    return hard_conflicts(form) or explain(form, options, constraint_keys(scenario))
 
 
 @dataclass(frozen=True)
@@ -90,8 +88,8 @@ def solve_formulation(form: Formulation, options: SolveOptions, period: str | No
     current_spend = np.array([c.current for c in form.campaigns])
     context = _Context(form, options, period, time.perf_counter(), evaluate(form, current_spend))
     conflicts = hard_conflicts(form)
-    if conflicts:
-        return _no_plan(context, Status.INFEASIBLE, "No plan exists: " + "; ".join(conflicts) + ".", None)
+    if conflicts is not None:
+        return _no_plan(context, Status.INFEASIBLE, conflicts.message, None, conflicts)
     grids = tuple(c.grid(options.tolerance) for c in form.campaigns)
     plan = attempt(form, options, "plan", grids)
     proven = True
@@ -227,10 +225,7 @@ def _reported(form: Formulation, value: float) -> float:
 
 
 def _gap(form: Formulation, value: float, bound: float | None) -> float | None:
-    if bound is None:
-        return None
-    distance = bound - value if form.goal.sense == "maximize" else value - bound
-    return max(distance, 0.0) / max(abs(value), 1e-9)
+    return relative_gap(value, bound, form.goal.sense, _reported(form, goal_reach(form)))
 
 
 def _no_plan(context: _Context, status: Status, message: str, plan: Attempt | None,
