@@ -140,14 +140,23 @@ def validate(file: str, variant: str | None, sets: tuple[str, ...]) -> int:
             try:
                 load(file, name, sets)
             except ScenarioError as error:
-                problems += [f'variant "{name}": {p}' for p in error.problems]
+                problems += [_in_variant(name, p) for p in error.problems]
     if problems:
-        raise ScenarioError([optimizer.Problem("", p) for p in problems], file)
+        raise ScenarioError(problems, file)
     variants = ", ".join(scenario.variants) or "none"
     objective = f"{scenario.objective.sense} {scenario.objective.kpi}"
     click.echo(f"{file}: valid. {len(scenario.campaigns)} campaigns, {len(scenario.constraints)} constraints, "
                f"{len(scenario.pools)} SOV pools; {objective}; variants: {variants}")
     return EXIT_OK
+
+
+def _in_variant(name: str, problem: optimizer.Problem) -> optimizer.Problem:
+    """A problem found with variant ``name`` applied, located in that variant."""
+    prefix = f'variant "{name}"'
+    if problem.location.startswith(prefix):
+        return problem
+    location = f"{prefix}: {problem.location}" if problem.location else prefix
+    return optimizer.Problem(location, problem.message, problem.fix)
 
 
 @cli.command()

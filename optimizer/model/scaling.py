@@ -73,7 +73,7 @@ def geometric_magnitude(values: np.ndarray) -> float:
         return 1.0
     top = float(magnitudes.max())
     bottom = float(magnitudes[magnitudes >= _SPREAD * top].min())
-    return float(np.sqrt(top * bottom))
+    return float(np.sqrt(top) * np.sqrt(bottom))  # the product of the two would underflow near 1e-300
 
 
 def _row_magnitudes(matrix: sp.csr_array) -> np.ndarray:

@@ -9,6 +9,7 @@ cell means the key is not given. The same rules serve CSV files and pandas DataF
 from __future__ import annotations
 
 import csv
+import io
 import json
 import math
 from collections.abc import Iterable, Mapping
@@ -16,9 +17,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from optimizer.errors import Problem, ScenarioError
+from optimizer.errors import Problem
 from optimizer.glossary import OUTCOMES
 from optimizer.scenario.checks import suggest
+from optimizer.scenario.sources import read_text
 
 TEXT_KEYS = {"name", "channel", "stage", "notes"}
 LIST_KEYS = {"tags", "pools"}
@@ -40,35 +42,44 @@ class Row:
     unreadable: frozenset[str] = frozenset()
 
 
+class CellError(ValueError):
+    """A cell that cannot be read as its column's type, and how to write it."""
+
+    def __init__(self, message: str, fix: str):
+        super().__init__(message)
+        self.fix = fix
+
+
+def unreadable_keys(columns: Iterable[str]) -> set[str]:
+    """The keys of unreadable cells, as validation knows them: ``leads.unit_cost`` and ``unit_cost``."""
+    return {key for column in columns for key in (column, column.rpartition(".")[2])}
+
+
 def read_campaign_csv(path: Path) -> tuple[list[Row], list[Problem]]:
     """The campaigns in a CSV file, and a problem for each unreadable cell or column.
 
     Unreadable cells are left out of the rows (and reported), so that validation can go on
     and report every other problem of the file at once.
     """
-    try:
-        handle = path.open(newline="", encoding="utf-8-sig")
-    except OSError as error:
-        raise ScenarioError([Problem(str(path), f"cannot read the file: {error}", "check the path")]) from None
-    with handle:
-        reader = csv.DictReader(handle)
-        header = [h.strip() for h in (reader.fieldnames or [])]
-        reader.fieldnames = header
-        problems = check_columns(header, path.name)
-        rows: list[Row] = []
-        for record in reader:
-            if not any((v or "").strip() for v in record.values() if isinstance(v, str)):
-                continue
-            line = reader.line_num
-            if None in record:
-                problems.append(Problem(f"{path.name} line {line}", "the row has more cells than the header",
-                                        "remove the extra cells or add a column name"))
-                continue
-            name = (record.get("name") or "").strip()
-            where = f'{path.name} line {line}' + (f' "{name}"' if name else "")
-            campaign, cell_problems, bad = unflatten(record, where)
-            problems += cell_problems
-            rows.append(Row(line, campaign, frozenset(column.rpartition(".")[2] for column in bad)))
+    text = read_text(path, "campaigns")
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    header = [h.strip() for h in (reader.fieldnames or [])]
+    reader.fieldnames = header
+    problems = check_columns(header, path.name)
+    rows: list[Row] = []
+    for record in reader:
+        if not any((v or "").strip() for v in record.values() if isinstance(v, str)):
+            continue
+        line = reader.line_num
+        if None in record:
+            problems.append(Problem(f"{path.name} line {line}", "the row has more cells than the header",
+                                    "remove the extra cells or add a column name"))
+            continue
+        name = (record.get("name") or "").strip()
+        where = f'{path.name} line {line}' + (f' "{name}"' if name else "")
+        campaign, cell_problems, bad = unflatten(record, where)
+        problems += cell_problems
+        rows.append(Row(line, campaign, frozenset(unreadable_keys(bad))))
     if not header:
         problems.append(Problem(path.name, "the file is empty", "add a header row: name,channel,stage,..."))
     return rows, problems
@@ -103,8 +114,8 @@ def unflatten(record: Mapping[str, Any], where: str) -> tuple[dict[str, Any], li
             continue
         try:
             value = _convert(column, cell)
-        except ValueError as error:
-            problems.append(Problem(f"{where}: {column}", str(error), "fix the cell"))
+        except CellError as error:
+            problems.append(Problem(f"{where}: {column}", str(error), error.fix))
             bad.append(column)
             continue
         head, _, key = column.partition(".")
@@ -138,7 +149,7 @@ def _convert(column: str, cell: Any) -> Any:
 
 def _number(cell: Any) -> float | int:
     if isinstance(cell, bool):
-        raise ValueError(f"expected a number, got {cell}")
+        raise CellError(f"expected a number, got {cell}", "write a number")
     if isinstance(cell, int | float):
         value = cell
     else:
@@ -149,10 +160,20 @@ def _number(cell: Any) -> float | int:
             try:
                 value = float(text)
             except ValueError:
-                raise ValueError(f'expected a number, got "{cell}"') from None
+                raise CellError(f'expected a number, got "{cell}"', _number_fix(text)) from None
     if not math.isfinite(value):
-        raise ValueError(f'expected a finite number, got "{cell}"')
+        raise CellError(f'expected a finite number, got "{cell}"',
+                        "write a number, or leave the cell empty when the key is not given")
     return value
+
+
+def _number_fix(text: str) -> str:
+    plain = text.replace(",", "")
+    try:
+        float(plain)
+    except ValueError:
+        return "write the number in digits, without units or words (leave the cell empty when not given)"
+    return f"write {plain}, without thousands separators"
 
 
 def _boolean(cell: Any) -> bool:
@@ -163,7 +184,7 @@ def _boolean(cell: Any) -> bool:
         return True
     if text in _FALSE:
         return False
-    raise ValueError(f'expected true or false, got "{cell}"')
+    raise CellError(f'expected true or false, got "{cell}"', "write true or false (or leave the cell empty)")
 
 
 def _points(cell: Any) -> Any:
@@ -173,4 +194,6 @@ def _points(cell: Any) -> Any:
     try:
         return json.loads(text, parse_constant=lambda name: math.nan)
     except json.JSONDecodeError as error:
-        raise ValueError(f"points are not a valid JSON list ({error.msg})") from None
+        raise CellError(f"points are not a valid JSON list ({error.msg} at character {error.pos + 1})",
+                        "write the points as [[spend, value], [spend, value], ...], or the name of a points CSV"
+                        ) from None

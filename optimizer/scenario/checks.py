@@ -26,15 +26,25 @@ class Locator:
         label = f" {_quote(constraint.name)}" if constraint is not None and constraint.name else ""
         return f"constraints[{index}]{label}"
 
+    def from_table(self, index: int) -> bool:
+        """Whether campaign ``index`` came from a table row (a CSV line) rather than a [[campaigns]] table."""
+        return False
+
 
 def _quote(text: str) -> str:
     return '"' + text.replace('"', '\\"') + '"'
 
 
-def suggest(word: str, choices: Iterable[str]) -> str:
-    """`` (did you mean "x"?)`` when a close match exists, else ``""``."""
-    match = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
-    return f' (did you mean "{match[0]}"?)' if match else ""
+def closest(word: str, choices: Iterable[str], cutoff: float = 0.6) -> str | None:
+    """The choice closest to ``word`` if it is at least ``cutoff`` similar, else ``None``."""
+    match = difflib.get_close_matches(word, list(choices), n=1, cutoff=cutoff)
+    return match[0] if match else None
+
+
+def suggest(word: str, choices: Iterable[str], cutoff: float = 0.6) -> str:
+    """`` (did you mean "x"?)`` when a match at least ``cutoff`` close exists, else ``""``."""
+    match = closest(word, choices, cutoff)
+    return f' (did you mean "{match}"?)' if match else ""
 
 
 def check_scenario(scenario: Scenario, locator: Locator | None = None) -> list[Problem]:
@@ -55,15 +65,16 @@ def check_scenario(scenario: Scenario, locator: Locator | None = None) -> list[P
 def check_unique_names(scenario: Scenario, locator: Locator) -> Iterator[Problem]:
     """Every campaign name is used once."""
     counts = Counter(c.name for c in scenario.campaigns)
-    seen: set[str] = set()
+    first: dict[str, int] = {}
     for index, campaign in enumerate(scenario.campaigns):
-        if counts[campaign.name] > 1 and campaign.name in seen:
+        if campaign.name in first:
+            earlier = locator.campaign(first[campaign.name])
             yield Problem(
                 locator.campaign(index, campaign),
-                f"the name is used by {counts[campaign.name]} campaigns",
+                f"the name is used by {counts[campaign.name]} campaigns (first by {earlier})",
                 "give every campaign a unique name (add the geo or audience to it)",
             )
-        seen.add(campaign.name)
+        first.setdefault(campaign.name, index)
 
 
 def check_pool_membership(scenario: Scenario, locator: Locator) -> Iterator[Problem]:
@@ -73,11 +84,10 @@ def check_pool_membership(scenario: Scenario, locator: Locator) -> Iterator[Prob
             pool = scenario.pools.get(pool_name)
             where = f"{locator.campaign(index, campaign)}: pools"
             if pool is None:
-                known = ", ".join(scenario.pools) or "none defined"
                 yield Problem(
                     where,
                     f'pool "{pool_name}" is not defined{suggest(pool_name, scenario.pools)}',
-                    f"define [pools.{pool_name}] or use one of: {known}",
+                    _define_pool_fix(scenario, pool_name),
                 )
             elif pool.volume == "impressions" and campaign.impressions is None:
                 yield Problem(
@@ -86,6 +96,13 @@ def check_pool_membership(scenario: Scenario, locator: Locator) -> Iterator[Prob
                     "but it has no impressions curve",
                     "add impressions = {...} to the campaign or take it out of the pool",
                 )
+
+
+def _define_pool_fix(scenario: Scenario, pool_name: str) -> str:
+    define = f"define [pools.{pool_name}] (with competitor_impressions or another measure)"
+    if not scenario.pools:
+        return f"{define}; the scenario has no pools yet"
+    return f"{define} or use one of: {', '.join(scenario.pools)}"
 
 
 def check_outcomes(scenario: Scenario, locator: Locator) -> Iterator[Problem]:
@@ -111,8 +128,7 @@ def _check_rates(campaign: Campaign, where: str) -> Iterator[Problem]:
             yield Problem(
                 f"{where}: {outcome}.of",
                 f'{outcome} is a rate of "{spec.of}", which this campaign does not define',
-                f"define {spec.of} for the campaign or take {outcome} as a rate of one it has "
-                f"({', '.join(campaign.defined_outcomes())})",
+                _other_outcome_fix(campaign, outcome, spec.of),
             )
         downstream = spec.of in OUTCOMES and OUTCOMES.index(outcome) > OUTCOMES.index(spec.of)
         if outcome != "revenue" and downstream and spec.rate > 1:
@@ -128,6 +144,13 @@ def _check_rates(campaign: Campaign, where: str) -> Iterator[Problem]:
             "the rates form a cycle: " + " -> ".join(cycle),
             "give one outcome in the cycle a curve of its own",
         )
+
+
+def _other_outcome_fix(campaign: Campaign, outcome: str, missing: str) -> str:
+    others = [o for o in campaign.defined_outcomes() if o != outcome]
+    if not others:
+        return f"define {missing} for the campaign (a curve of spend), or give {outcome} a curve instead of a rate"
+    return f"define {missing} for the campaign or take {outcome} as a rate of one it has ({', '.join(others)})"
 
 
 def _rate_cycle(campaign: Campaign) -> list[str]:
@@ -257,11 +280,10 @@ def _check_volume_kpi(scenario: Scenario, kpi: str, where: str) -> Iterator[Prob
 
 def _check_pool_kpi(scenario: Scenario, pool_name: str, where: str) -> Iterator[Problem]:
     if pool_name not in scenario.pools:
-        known = ", ".join(scenario.pools) or "none defined"
         yield Problem(
             where,
             f'pool "{pool_name}" is not defined{suggest(pool_name, scenario.pools)}',
-            f"define [pools.{pool_name}] or use one of: {known}",
+            _define_pool_fix(scenario, pool_name),
         )
     elif not any(pool_name in c.pools for c in scenario.campaigns):
         yield Problem(where, f'no campaign counts toward pool "{pool_name}"', f'add "{pool_name}" to campaigns\' pools')
@@ -286,14 +308,14 @@ def _check_constraint(scenario: Scenario, constraint: ConstraintSpec, where: str
         yield Problem(
             f"{where}: kpi",
             f'unknown KPI "{kpi}"{suggest(kpi, choices)}',
-            "use a KPI from `tradeoff kpis` (sov.<pool> for share of voice)",
+            f"use one of: {', '.join(choices)} (`tradeoff kpis` explains each)",
         )
         return
     selected = list(_select(scenario, constraint.where))
     if constraint.where is not None:
         yield from _check_where(scenario, constraint.where, f"{where}: where")
         if not selected and not list(_where_typos(scenario, constraint.where)):
-            yield Problem(f"{where}: where", "the selection matches no campaign", "widen the selection")
+            yield _empty_selection(scenario, constraint.where, f"{where}: where")
     if kpi == "share":
         if constraint.where is None:
             yield Problem(where, "a share constraint needs a selection", 'add where = { stage = "awareness" }, say')
@@ -397,6 +419,24 @@ def _check_where(scenario: Scenario, where_spec: Where, where: str) -> Iterator[
             f'no campaign has {key} "{value}"{suggest(value, known)}',
             f"use one of: {', '.join(sorted(known)[:12])}",
         )
+
+
+def _empty_selection(scenario: Scenario, where_spec: Where, where: str) -> Problem:
+    """A problem for a selection that matches no campaign, saying what the campaigns do have."""
+    given = where_spec.model_dump(exclude_none=True)
+    message = f"no campaign matches {where_spec.describe()}"
+    if len(given) > 1:
+        return Problem(where, message + " (every key must match)",
+                       "drop a key, or give a list of values to a key to match any of them")
+    key = next(iter(given))
+    present = sorted({value for c in scenario.campaigns for value in _where_values(c, key)})
+    return Problem(where, message, f"use a {key} some campaign has: {', '.join(present[:12]) or 'none'}")
+
+
+def _where_values(campaign: Campaign, key: str) -> tuple[str, ...]:
+    if key == "tag":
+        return campaign.tags
+    return (getattr(campaign, key),)
 
 
 def _where_typos(scenario: Scenario, where_spec: Where) -> Iterator[tuple[str, str, set[str]]]:

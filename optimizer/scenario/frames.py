@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from optimizer.scenario.campaign_csv import check_columns, unflatten
+from optimizer.scenario.campaign_csv import check_columns, unflatten, unreadable_keys
 from optimizer.scenario.checks import Locator
 from optimizer.scenario.parse import parse_scenario
 from optimizer.scenario.schema import Scenario
@@ -29,7 +29,7 @@ def scenario_from_frames(campaigns: pd.DataFrame, constraints: pd.DataFrame | No
         campaign, cell_problems, bad = unflatten(record, f"campaigns row {position}{label}")
         problems += cell_problems
         if bad:
-            unreadable[position] = {column.rpartition(".")[2] for column in bad}
+            unreadable[position] = unreadable_keys(bad)
         rows.append(campaign)
     document = {**settings, "campaigns": rows}
     if constraints is not None:

@@ -3,6 +3,7 @@ variant and the ``--set`` overrides, and validate the result."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from types import SimpleNamespace
@@ -12,10 +13,10 @@ from optimizer.errors import Problem, ScenarioError
 from optimizer.glossary import OUTCOMES
 from optimizer.scenario.campaign_csv import Row, read_campaign_csv
 from optimizer.scenario.checks import Locator
-from optimizer.scenario.overrides import Override, apply_overrides, parse_assignment, variant_overrides
+from optimizer.scenario.overrides import Override, apply_layers, parse_assignment, variant_overrides
 from optimizer.scenario.parse import parse_scenario
 from optimizer.scenario.schema import Campaign, Scenario
-from optimizer.scenario.sources import read_document, read_points, resolve_inside
+from optimizer.scenario.sources import read_document, read_points_with_lines, resolve_inside
 
 
 class FileLocator(Locator):
@@ -30,6 +31,9 @@ class FileLocator(Locator):
             return super().campaign(index, campaign)
         label = f' "{campaign.name}"' if campaign is not None else ""
         return f"{self.csv_name} line {self.lines[index]}{label}"
+
+    def from_table(self, index: int) -> bool:
+        return self.csv_name is not None and index < len(self.lines)
 
 
 def load_scenario(
@@ -61,9 +65,15 @@ def scenario_from_document(
         document, csv_name, rows = _expand_campaigns(document, folder, early)
         locator = FileLocator(csv_name, rows)
         unreadable = {i: set(row.unreadable) for i, row in enumerate(rows) if row.unreadable}
-        document = _apply(document, variant, overrides)
-        document = _resolve_point_files(document, folder, locator, early, unreadable)
-        return parse_scenario(document, locator, source, early, unreadable)
+        document, applied = _apply(document, variant, overrides, early)
+        point_lines: dict[str, tuple[str, list[int]]] = {}
+        document = _resolve_point_files(document, folder, locator, early, unreadable, point_lines)
+        try:
+            return parse_scenario(document, locator, source, early, unreadable)
+        except ScenarioError as error:
+            problems = [_with_point_lines(p, point_lines) for p in error.problems]
+            problems = _with_origins(problems, applied, document, locator)
+            raise ScenarioError(problems, error.source) from None
     except ScenarioError as error:
         if error.source:
             raise
@@ -82,10 +92,13 @@ def _expand_campaigns(document: Mapping[str, Any], folder: Path,
 
 
 def _resolve_point_files(document: dict[str, Any], folder: Path, locator: Locator, problems: list[Problem],
-                         unreadable: dict[int, set[str]]) -> dict[str, Any]:
+                         unreadable: dict[int, set[str]],
+                         point_lines: dict[str, tuple[str, list[int]]]) -> dict[str, Any]:
     """Tabular points given as a file name, read from the scenario's folder.
 
     An unreadable points file is reported and its outcome left out, so validation goes on.
+    ``point_lines`` receives, per place (``campaigns[0] "A": leads.points``), the file's name
+    and the line of each point, so that problems with the points can name their lines.
     """
     campaigns = document.get("campaigns")
     if not isinstance(campaigns, list):
@@ -103,8 +116,10 @@ def _resolve_point_files(document: dict[str, Any], folder: Path, locator: Locato
                 label = SimpleNamespace(name=name) if isinstance(name, str) else None
                 where = f"{locator.campaign(index, label)}: {outcome}.points"  # type: ignore[arg-type]
                 try:
-                    points = read_points(resolve_inside(folder, spec["points"], where), where)
+                    path = resolve_inside(folder, spec["points"], where)
+                    points, lines = read_points_with_lines(path, where)
                     campaign[outcome] = {**spec, "points": points}
+                    point_lines[where] = (path.name, lines)
                 except ScenarioError as error:
                     problems += error.problems
                     del campaign[outcome]
@@ -113,12 +128,79 @@ def _resolve_point_files(document: dict[str, Any], folder: Path, locator: Locato
     return {**document, "campaigns": resolved}
 
 
-def _apply(document: dict[str, Any], variant: str | None, overrides: Sequence[str | Override]) -> dict[str, Any]:
+def _apply(document: dict[str, Any], variant: str | None, overrides: Sequence[str | Override],
+           problems: list[Problem]) -> tuple[dict[str, Any], list[Override]]:
+    """The document with the variant and the overrides applied, and the overrides that were.
+
+    Problems with the variant's name or a key are added to ``problems``; the rest is applied.
+    """
     layers: list[list[Override]] = []
     if variant is not None:
         variants = document.get("variants") or {}
-        layers.append(variant_overrides(variants if isinstance(variants, Mapping) else {}, variant))
-    set_layer = [o if isinstance(o, Override) else parse_assignment(o) for o in overrides]
+        try:
+            layers.append(variant_overrides(variants if isinstance(variants, Mapping) else {}, variant))
+        except ScenarioError as error:
+            problems += error.problems
+    set_layer = []
+    for item in overrides:
+        try:
+            set_layer.append(item if isinstance(item, Override) else parse_assignment(item))
+        except ScenarioError as error:
+            problems += error.problems
     if set_layer:
         layers.append(set_layer)
-    return apply_overrides(document, layers) if layers else document
+    if not layers:
+        return document, []
+    document, override_problems = apply_layers(document, layers)
+    problems += override_problems
+    refused = {p.location for p in override_problems}
+    return document, [o for layer in layers for o in layer if o.source not in refused]
+
+
+def _with_point_lines(problem: Problem, point_lines: Mapping[str, tuple[str, list[int]]]) -> Problem:
+    """A problem with points read from a file, with the file's line of each point it names."""
+    for place, (name, lines) in point_lines.items():
+        if not problem.location.startswith(place):
+            continue
+        pairs = re.findall(r"\bpoints? (\d+)(?: and (\d+))?", problem.message)
+        numbers = [int(number) for pair in pairs for number in pair if number]
+        numbers += [int(k) + 1 for k in re.findall(r"points\[(\d+)\]", problem.location)]
+        named = [f"point {n} is line {lines[n - 1]}" for n in dict.fromkeys(numbers) if 0 < n <= len(lines)]
+        where = f"{name}: {', '.join(named)}" if named else name
+        return Problem(problem.location, f"{problem.message} (in {where})", problem.fix)
+    return problem
+
+
+def _with_origins(problems: Sequence[Problem], applied: Sequence[Override], document: Mapping[str, Any],
+                  locator: Locator) -> list[Problem]:
+    """Problems about a value set by a variant or on the command line say so."""
+    places = {_place_of(o.path, document, locator): o.given_by for o in applied}
+    places.pop(None, None)
+    annotated = []
+    for problem in problems:
+        origin = next((given_by for place, given_by in places.items()
+                       if problem.location == place or problem.location.startswith((f"{place}.", f"{place}["))),
+                      None)
+        if origin is not None:
+            problem = Problem(problem.location, f"{problem.message} (given by {origin})", problem.fix)
+        annotated.append(problem)
+    return annotated
+
+
+def _place_of(path: Sequence[str | int], document: Mapping[str, Any], locator: Locator) -> str | None:
+    """The location problems use for the setting at ``path`` (``campaigns[0] "A": spend.max``)."""
+    head, rest = path[0], path[1:]
+    if head not in ("campaigns", "constraints"):
+        return ".".join(str(part) for part in path)
+    items = document.get(str(head))
+    if not rest or not isinstance(items, list):
+        return None
+    index = rest[0] if isinstance(rest[0], int) else next(
+        (k for k, item in enumerate(items) if isinstance(item, Mapping) and item.get("name") == rest[0]), None)
+    if index is None or not 0 <= index < len(items) or not isinstance(items[index], Mapping):
+        return None
+    name = items[index].get("name")
+    label = SimpleNamespace(name=name) if isinstance(name, str) else None
+    prefix = (locator.campaign if head == "campaigns" else locator.constraint)(index, label)  # type: ignore[arg-type]
+    keys = ".".join(str(part) for part in rest[1:])
+    return f"{prefix}: {keys}" if keys else prefix

@@ -35,10 +35,16 @@ class Override:
     path: tuple[Segment, ...]
     value: Any
     source: str
+    origin: str = ""
 
     @property
     def key(self) -> str:
         return format_key(self.path)
+
+    @property
+    def given_by(self) -> str:
+        """Where the value was given, without the key: ``--set``, ``variant "stretch"``, ``--budget``."""
+        return self.origin or self.source
 
 
 def parse_key(key: str) -> tuple[Segment, ...]:
@@ -109,8 +115,9 @@ def parse_assignment(text: str) -> Override:
     try:
         path = parse_key(key.strip())
     except ValueError as error:
-        raise ScenarioError([Problem(f"--set {text}", str(error), "")]) from None
-    return Override(path, parse_value(value), f"--set {key.strip()}")
+        raise ScenarioError([Problem(f"--set {text}", str(error), 'write the key as in budget.total or '
+                                     'campaigns."Search: brand".spend.max')]) from None
+    return Override(path, parse_value(value), f"--set {key.strip()}", "--set")
 
 
 def variant_overrides(variants: Mapping[str, Any], name: str) -> list[Override]:
@@ -122,16 +129,18 @@ def variant_overrides(variants: Mapping[str, Any], name: str) -> list[Override]:
         )])
     settings = variants[name]
     if not isinstance(settings, Mapping):
-        raise ScenarioError([Problem(f"variants.{name}", "a variant is a table of key = value", "")])
+        raise ScenarioError([Problem(f"variants.{name}", "a variant is a table of key = value",
+                                     f'write [variants.{name}] followed by lines such as "budget.total" = 300_000')])
     overrides, problems = [], []
     for key, value in settings.items():
         try:
             path = parse_key(key)
         except ValueError as error:
-            problems.append(Problem(f"variants.{name}", str(error), ""))
+            problems.append(Problem(f"variants.{name}", str(error),
+                                    'write the key as in "budget.total" or \'campaigns."Search: brand".spend.max\''))
             continue
         for leaf, leaf_value in _leaves(path, value):
-            overrides.append(Override(leaf, leaf_value, f'variant "{name}": {format_key(leaf)}'))
+            overrides.append(Override(leaf, leaf_value, f'variant "{name}": {format_key(leaf)}', f'variant "{name}"'))
     if problems:
         raise ScenarioError(problems)
     return overrides
@@ -148,7 +157,20 @@ def _leaves(path: tuple[Segment, ...], value: Any) -> list[tuple[tuple[Segment, 
 
 
 def apply_overrides(document: Mapping[str, Any], layers: Sequence[Sequence[Override]]) -> dict[str, Any]:
-    """A copy of ``document`` with each layer of overrides applied in turn."""
+    """A copy of ``document`` with each layer of overrides applied in turn (``ScenarioError`` on a bad key)."""
+    result, problems = apply_layers(document, layers)
+    if problems:
+        raise ScenarioError(problems)
+    return result
+
+
+def apply_layers(document: Mapping[str, Any],
+                 layers: Sequence[Sequence[Override]]) -> tuple[dict[str, Any], list[Problem]]:
+    """A copy of ``document`` with every override that can be applied, and a problem for each other one.
+
+    A key that names no setting is reported and skipped, so that the rest of the scenario can
+    still be validated and every problem reported at once.
+    """
     result = copy.deepcopy(dict(document))
     problems: list[Problem] = []
     for layer in layers:
@@ -157,9 +179,7 @@ def apply_overrides(document: Mapping[str, Any], layers: Sequence[Sequence[Overr
             problem = check_key(override) or _set(result, override)
             if problem is not None:
                 problems.append(problem)
-    if problems:
-        raise ScenarioError(problems)
-    return result
+    return result, problems
 
 
 def _layer_conflicts(layer: Sequence[Override], document: Mapping[str, Any]) -> list[Problem]:
@@ -211,7 +231,8 @@ def check_key(override: Override) -> Problem | None:
         else:
             depth += 1
             if depth < len(path):
-                return Problem(override.source, f"{format_key(path[:depth])} has no keys below it", "")
+                return Problem(override.source, f"{format_key(path[:depth])} has no keys below it",
+                               f"set {format_key(path[:depth])} itself")
     return None
 
 
@@ -239,28 +260,33 @@ def _set(document: dict[str, Any], override: Override) -> Problem | None:
         if child is None:
             child = node[segment] = {}
         if not isinstance(child, dict):
-            return Problem(override.source, f"{format_key(path[: depth + 1])} is not a table", "")
+            return Problem(override.source, f"{format_key(path[: depth + 1])} is not a table",
+                           f"set {format_key(path[: depth + 1])} itself")
         node = child
     if len(path) == 2 and path[0] in ("campaigns", "constraints"):
-        return Problem(override.source, "name a key of the item, such as spend.max", "")
+        return Problem(override.source, "an item cannot be replaced whole",
+                       f"name a key of the item, such as {format_key(path)}.spend.max")
     node[path[-1]] = override.value
     return None
 
 
 def _select_item(items: Any, selector: Segment, kind: str, override: Override) -> Any:
     if not isinstance(items, list):
-        return Problem(override.source, f"the scenario has no {kind} to change", "")
+        return Problem(override.source, f"the scenario has no {kind} to change", f"add {kind} to the file first")
     if isinstance(selector, int):
         if 0 <= selector < len(items) and isinstance(items[selector], dict):
             return items[selector]
-        return Problem(override.source, f"there is no {kind}[{selector}] ({len(items)} defined)", "")
+        return Problem(override.source, f"there is no {kind}[{selector}] ({len(items)} defined)",
+                       f"give a position from 0 to {len(items) - 1}" if items else f"add {kind} to the file first")
     names = [item.get("name") for item in items if isinstance(item, dict)]
     for item in items:
         if isinstance(item, dict) and item.get("name") == selector:
             return item
     singular = kind.rstrip("s")
+    known = [n for n in names if isinstance(n, str)]
+    listed = ", ".join(f'"{n}"' for n in known[:8]) + (", ..." if len(known) > 8 else "")
     return Problem(
         override.source,
-        f'no {singular} named "{selector}"{suggest(str(selector), [n for n in names if isinstance(n, str)])}',
-        f"check the name, or select by position: {kind}[0]",
+        f'no {singular} named "{selector}"{suggest(str(selector), known)}',
+        f"use one of: {listed}, or select by position: {kind}[0]" if known else f"select by position: {kind}[0]",
     )

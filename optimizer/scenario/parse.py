@@ -9,15 +9,16 @@ checks across the scenario still run on the rest: every problem is raised togeth
 from __future__ import annotations
 
 import copy
+import json
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
 from optimizer.errors import Problem, ScenarioError
 from optimizer.glossary import OUTCOMES
-from optimizer.scenario.checks import Locator, check_scenario, suggest
+from optimizer.scenario.checks import Locator, check_scenario, closest, suggest
 from optimizer.scenario.schema import (
     CURVE_SPECS,
     BudgetSpec,
@@ -63,7 +64,8 @@ def parse_scenario(raw: Mapping[str, Any], locator: Locator | None = None, sourc
     hidden = Hidden()
     head = dict(raw)
     if isinstance(raw.get("campaigns"), list):
-        head["campaigns"] = _items(raw["campaigns"], Campaign, locator.campaign, problems, hidden, unreadable or {})
+        head["campaigns"] = _items(raw["campaigns"], Campaign, locator.campaign, problems, hidden, unreadable or {},
+                                   locator.from_table)
     if isinstance(raw.get("constraints"), list):
         head["constraints"] = _items(raw["constraints"], ConstraintSpec, locator.constraint, problems, hidden, {})
     scenario: Scenario | None
@@ -123,8 +125,12 @@ _PLACEHOLDERS: dict[type[BaseModel], Callable[[int], dict[str, Any]]] = {
 
 
 def _items(items: list, model: type[BaseModel], locate: Callable, problems: list[Problem], hidden: Hidden,
-           unreadable: Mapping[int, set[str]]) -> list:
-    """Validate each item on its own; failed ones are reported, then salvaged or replaced."""
+           unreadable: Mapping[int, set[str]], from_table: Callable[[int], bool] = lambda index: False) -> list:
+    """Validate each item on its own; failed ones are reported, then salvaged or replaced.
+
+    ``unreadable`` names, per position, keys whose cells were already reported as unreadable:
+    they are not reported again as missing.
+    """
     valid = []
     for index, item in enumerate(items):
         try:
@@ -135,7 +141,7 @@ def _items(items: list, model: type[BaseModel], locate: Callable, problems: list
         except ValidationError as error:
             name = item.get("name") if isinstance(item, Mapping) else None
             label = model.model_construct(name=name) if isinstance(name, str) else None
-            problems += translate(error, locate(index, label))
+            problems += translate(error, locate(index, label), unreadable.get(index, ()), from_table(index))
         placeholder = _PLACEHOLDERS[model](index)
         fallbacks = {k: placeholder[k] for k in ("name", "channel", "stage", "kpi") if k in placeholder}
         salvaged, dropped = salvage(model, item, fallbacks)
@@ -202,17 +208,33 @@ def _delete(data: Any, path: Sequence[str | int]) -> bool:
     return True
 
 
-def translate(error: ValidationError, prefix: str) -> list[Problem]:
-    """Pydantic errors as ``Problem`` s located under ``prefix`` (``campaigns[2] "Search"``)."""
-    problems = []
+def translate(error: ValidationError, prefix: str, already_reported: Collection[str] = (),
+              from_table: bool = False) -> list[Problem]:
+    """Pydantic errors as ``Problem`` s located under ``prefix`` (``campaigns[2] "Search"``).
+
+    A misspelt key is one problem: an unknown key whose "did you mean" is a required key
+    that is missing hides that key's "is required". Keys in ``already_reported`` (cells
+    that could not be read) are not reported as missing; ``from_table`` words the fix for
+    a missing key as a cell to fill in.
+    """
     root = _root_model(error.title)
+    details = []
     for detail in error.errors(include_url=False):
         loc = _clean_location(detail["loc"])
         if detail["type"] == "extra_forbidden" and root is not None:
             detail = {**detail, "allowed": _allowed_keys(root, detail["loc"][:-1])}
+        details.append((detail, loc))
+    renamed = {loc[:-1] + (closest(str(loc[-1]), d.get("allowed") or KNOWN_KEYS),): loc[-1]
+               for d, loc in details if d["type"] == "extra_forbidden" and loc}
+    problems = []
+    for detail, loc in details:
         path = _dotted(loc)
+        if detail["type"] == "missing" and (loc in renamed or path in already_reported):
+            continue
         location = f"{prefix}: {path}" if prefix and path else prefix or path
         message, fix = _wording(detail, loc)
+        if detail["type"] == "missing" and from_table:
+            fix = f"fill in the {path} column"
         problems.append(Problem(location, message, fix))
     return problems
 
@@ -261,10 +283,18 @@ def _clean_location(loc: Sequence[str | int]) -> tuple[str | int, ...]:
 
 
 def _dotted(loc: Sequence[str | int]) -> str:
+    """``("pools", "brand search", "share")`` -> ``pools."brand search".share``, as a TOML key is written."""
     text = ""
     for item in loc:
-        text += f"[{item}]" if isinstance(item, int) else (f".{item}" if text else str(item))
+        if isinstance(item, int):
+            text += f"[{item}]"
+            continue
+        key = str(item) if _BARE_KEY.fullmatch(str(item)) else json.dumps(str(item), ensure_ascii=False)
+        text += f".{key}" if text else key
     return text
+
+
+_BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
 
 
 def _wording(detail: Mapping[str, Any], loc: Sequence[str | int]) -> tuple[str, str]:
@@ -273,24 +303,25 @@ def _wording(detail: Mapping[str, Any], loc: Sequence[str | int]) -> tuple[str, 
     ctx = detail.get("ctx") or {}
     key = str(loc[-1]) if loc else ""
     if kind == "extra_forbidden":
-        allowed = detail.get("allowed") or KNOWN_KEYS
-        return f'unknown key "{key}"{suggest(key, allowed)}', "remove it or correct its spelling"
+        return _unknown_key_wording(key, detail.get("allowed") or KNOWN_KEYS)
     if kind == "missing":
         return f'"{key}" is required', f"add {key} = ..."
     if kind in ("float_type", "int_type"):
-        return f"expected a number, got {_show(given)}", "write the number without quotes"
+        return f"expected a number, got {_show(given)}", _number_fix(given)
     if kind == "finite_number":
         return "expected a finite number", "replace NaN or infinity by a number"
     if kind in ("bool_type", "bool_parsing"):
         return f"expected true or false, got {_show(given)}", "write true or false without quotes"
     if kind in ("string_type", "str_type"):
         return f"expected text, got {_show(given)}", "put the value in quotes"
+    if kind == "string_too_short":
+        return "must not be empty", f"write the {key} in quotes"
     if kind in ("greater_than", "greater_than_equal", "less_than", "less_than_equal"):
-        return _range_wording(kind, ctx, given)
+        return _range_wording(kind, ctx, given, loc)
     if kind == "literal_error":
         expected = str(ctx.get("expected", ""))
         choices = [c.strip(" '") for c in expected.replace(" or ", ", ").split(",")]
-        return f"{_show(given)} is not allowed{suggest(str(given), choices)}", f"use one of: {expected}"
+        return f"{_show(given)} is not allowed{suggest(str(given), choices)}", f"use one of: {', '.join(choices)}"
     if kind == "union_tag_invalid":
         return (f'unknown curve "{ctx.get("tag")}"{suggest(str(ctx.get("tag")), CURVE_SPECS)}',
                 f"use one of: {', '.join(CURVE_SPECS)}")
@@ -298,25 +329,82 @@ def _wording(detail: Mapping[str, Any], loc: Sequence[str | int]) -> tuple[str, 
         return (f"expected a curve or a rate, got {_show(given)}",
                 'write { curve = "exponential", max = ..., scale = ... } or { rate = 0.05, of = "clicks" }')
     if kind == "value_error":
-        return str(ctx.get("error", detail["msg"])), ""
+        error = ctx.get("error")
+        return str(error or detail["msg"]), getattr(error, "fix", "")
     if kind == "too_short":
         return "needs at least one entry" if key == "campaigns" else detail["msg"], ""
     if kind in ("tuple_type", "list_type"):
-        return f"expected a list, got {_show(given)}", 'write a list: ["a", "b"]'
+        return f"expected a list, got {_show(given)}", _list_fix(key, given)
     if kind in ("model_type", "dict_type", "model_attributes_type"):
-        return f"expected a table of keys, got {_show(given)}", "write { key = value, ... }"
+        return f"expected a table of keys, got {_show(given)}", _table_fix(key, given)
     if kind == "string_pattern_mismatch" and key == "currency":
-        return f"{_show(given)} is not a currency code", 'use an ISO code such as "USD", "EUR" or "GBP"'
+        code = str(given).strip().upper()
+        example = f'write "{code}"' if re.fullmatch(r"[A-Z]{3}", code) else 'use an ISO code such as "USD" or "EUR"'
+        return f"{_show(given)} is not a currency code (three capital letters)", example
     return detail["msg"], ""
 
 
-def _range_wording(kind: str, ctx: Mapping[str, Any], given: Any) -> tuple[str, str]:
+def _unknown_key_wording(key: str, allowed: Iterable[str]) -> tuple[str, str]:
+    keys = sorted(allowed)
+    close = closest(key, keys)
+    if close is not None:
+        return f'unknown key "{key}" (did you mean "{close}"?)', f'rename it "{close}" (or remove it)'
+    return f'unknown key "{key}"', f"remove it, or use one of: {', '.join(keys)}"
+
+
+def _number_fix(given: Any) -> str:
+    """How to write ``given`` as a number: the fix depends on what was written instead."""
+    if isinstance(given, bool):
+        return f"write a number: {str(given).lower()} is not one"
+    if isinstance(given, str):
+        plain = given.strip().replace("_", "")
+        for text in (plain, plain.replace(",", "")):
+            try:
+                float(text)
+            except ValueError:
+                continue
+            if text != plain:
+                return f"write {text} without quotes or thousands separators"
+            return f"write {text} without quotes"
+        return "write a number in digits, without quotes, units or words"
+    if isinstance(given, list | tuple | dict):
+        return "write a single number"
+    return "write a number"
+
+
+def _list_fix(key: str, given: Any) -> str:
+    if key in ("campaigns", "constraints"):
+        return f"write each as a [[{key}]] table (a list of tables: [ {{...}}, {{...}} ] in JSON)"
+    if isinstance(given, str):
+        return f'write a list: ["{given}"]'
+    return 'write a list: ["a", "b"]'
+
+
+def _table_fix(key: str, given: Any) -> str:
+    if isinstance(given, list) and given and all(isinstance(item, dict) for item in given):
+        return f"write [{key}] with single brackets: [[{key}]] makes a list of tables"
+    return f"write {key} = {{ key = value, ... }}" if key else "write { key = value, ... }"
+
+
+def _range_wording(kind: str, ctx: Mapping[str, Any], given: Any, loc: Sequence[str | int]) -> tuple[str, str]:
     words = {
         "greater_than": "greater than", "greater_than_equal": "at least",
         "less_than": "less than", "less_than_equal": "at most",
     }[kind]
     limit = next(iter(ctx.values()), "")
-    return f"must be {words} {limit} (got {_show(given)})", f"give a value {words} {limit}"
+    shown = f"{limit:g}" if isinstance(limit, float) else str(limit)
+    key = str(loc[-1]) if loc else ""
+    if kind == "less_than_equal" and limit == 1 and isinstance(given, int | float) and given > 1:
+        return (f"{given:g} is above 1, but {key} is a fraction between 0 and 1",
+                f"write {given / 100:g} for {given:g}%")
+    if loc and loc[0] in OUTCOMES and key != "rate" and kind == "greater_than" and limit == 0:
+        return (f"must be greater than 0 (got {_show(given)}): a response curve rises with spend",
+                f"give {key} a positive value")
+    if kind == "greater_than" and limit == 0:
+        return f"must be greater than 0 (got {_show(given)})", f"give {key} a positive value" if key else ""
+    if kind == "greater_than_equal" and limit == 0:
+        return f"must not be negative (got {_show(given)})", f"give {key} a value of 0 or more" if key else ""
+    return f"must be {words} {shown} (got {_show(given)})", f"give a value {words} {shown}"
 
 
 def _show(value: Any) -> str:
@@ -324,5 +412,13 @@ def _show(value: Any) -> str:
         return f'"{value}" (text)' if value.strip() else "an empty value"
     if isinstance(value, bool):
         return str(value).lower()
-    text = repr(value)
+    if isinstance(value, dict):
+        return "a table" if not value else f"a table {_short(value)}"
+    if isinstance(value, list | tuple):
+        return "an empty list" if not value else f"a list {_short(value)}"
+    return _short(value)
+
+
+def _short(value: Any) -> str:
+    text = json.dumps(value, default=repr) if isinstance(value, list | tuple | dict) else repr(value)
     return text if len(text) <= 60 else text[:57] + "..."

@@ -19,6 +19,15 @@ NonNegative = Annotated[float, Field(strict=True, allow_inf_nan=False, ge=0)]
 Fraction = Annotated[float, Field(strict=True, allow_inf_nan=False, ge=0, le=1)]
 Text = Annotated[str, Field(strict=True, min_length=1)]
 
+
+class InputError(ValueError):
+    """A value that fails a check of the schema: what is wrong, and how to fix it."""
+
+    def __init__(self, message: str, fix: str = ""):
+        super().__init__(message)
+        self.fix = fix
+
+
 STAGES = ("awareness", "consideration", "conversion", "retention")
 Stage = Literal["awareness", "consideration", "conversion", "retention"]
 Outcome = Literal["impressions", "clicks", "leads", "mqls", "sqls", "customers", "revenue"]
@@ -82,19 +91,31 @@ class TabularSpec(Spec):
     @field_validator("points")
     @classmethod
     def _sorted_and_rising(cls, points: tuple[tuple[float, float], ...]) -> tuple[tuple[float, float], ...]:
-        spends = [p[0] for p in points]
-        outcomes = [p[1] for p in points]
         for k in range(1, len(points)):
-            if spends[k] <= spends[k - 1]:
-                raise ValueError(
-                    f"spend values must increase from point to point; point {k + 1} ({spends[k]:g}) "
-                    f"is not above point {k} ({spends[k - 1]:g}): sort the points by spend, without repeats"
+            (spend_before, before), (spend, value) = points[k - 1], points[k]
+            if spend == spend_before:
+                raise InputError(
+                    f"point {k + 1} repeats the spend of point {k} ({spend:g}): the points must be sorted by "
+                    "spend, one point per spend value",
+                    "keep one point for each spend value",
                 )
-            if outcomes[k] < outcomes[k - 1]:
-                raise ValueError(
-                    f"the outcome falls from {outcomes[k - 1]:g} to {outcomes[k]:g} between points {k} and "
-                    f"{k + 1}: a response curve never falls as spend rises; check the simulator export"
+            if spend < spend_before:
+                raise InputError(
+                    f"spend values must rise from point to point, but point {k + 1} ({spend:g}) is below "
+                    f"point {k} ({spend_before:g}): the points are not sorted by spend",
+                    "sort the points by spend, from the lowest",
                 )
+            if value < before:
+                raise InputError(
+                    f"the outcome falls from {before:g} to {value:g} between points {k} and {k + 1}: a response "
+                    "curve never falls as spend rises",
+                    "check the simulator export: each point's outcome must be at least the previous one's",
+                )
+        if points[-1][1] == points[0][1]:
+            raise InputError(
+                f"the outcome never rises: every point gives {points[0][1]:g}, so spend would buy nothing",
+                "check the simulator export, or leave the outcome out if the campaign does not produce it",
+            )
         return points
 
 
@@ -182,7 +203,8 @@ class Pool(Spec):
         given = [k for k in MEASURES if getattr(self, k) is not None]
         if len(given) != 1:
             found = ", ".join(given) if given else "none"
-            raise ValueError(f"give exactly one of {', '.join(MEASURES)} (found: {found})")
+            fix = "keep one of them" if given else "add competitor_impressions = ... (or another measure)"
+            raise InputError(f"give exactly one of {', '.join(MEASURES)} (found: {found})", fix)
         return self
 
     @property
@@ -250,9 +272,9 @@ class ConstraintSpec(Spec):
     @model_validator(mode="after")
     def _has_bound(self) -> ConstraintSpec:
         if self.min is None and self.max is None:
-            raise ValueError("give min, max or both")
+            raise InputError("the constraint has no bound", "give min, max or both")
         if self.min is not None and self.max is not None and self.min > self.max:
-            raise ValueError(f"min ({self.min:g}) is above max ({self.max:g}): swap them")
+            raise InputError(f"min ({self.min:g}) is above max ({self.max:g})", "swap them")
         return self
 
 
@@ -265,8 +287,14 @@ class ObjectiveSpec(Spec):
 
     @model_validator(mode="after")
     def _one_sense(self) -> ObjectiveSpec:
-        if (self.maximize is None) == (self.minimize is None):
-            raise ValueError('give exactly one of maximize (a volume KPI) or minimize = "spend"')
+        if self.maximize is not None and self.minimize is not None:
+            raise InputError(
+                f'both maximize ("{self.maximize}") and minimize ("{self.minimize}") are given; the plan has one goal',
+                f'remove minimize to maximise {self.maximize}, or remove maximize to minimise {self.minimize}',
+            )
+        if self.maximize is None and self.minimize is None:
+            raise InputError("the objective has no goal",
+                             'give maximize = "leads" (a volume KPI) or minimize = "spend"')
         return self
 
     @property

@@ -8,6 +8,7 @@ the tool read elsewhere. Paths the user types on the command line are not restri
 from __future__ import annotations
 
 import csv
+import io
 import json
 import math
 import re
@@ -16,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from optimizer.errors import Problem, ScenarioError
+from optimizer.scenario.checks import suggest
 
 
 def read_document(path: Path) -> dict[str, Any]:
@@ -25,84 +27,249 @@ def read_document(path: Path) -> dict[str, Any]:
         raise ScenarioError(
             [Problem(str(path), f'unknown scenario format "{suffix or "(none)"}"', "use a .toml or .json file")]
         )
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise ScenarioError([Problem(str(path), "file not found", "check the path")]) from None
-    except (OSError, UnicodeDecodeError) as error:
-        raise ScenarioError([Problem(str(path), f"cannot read the file: {error}", "check the file")]) from None
+    if not path.exists():
+        raise ScenarioError([Problem(str(path), "file not found", "check the path")])
+    text = read_text(path, str(path))
     return parse_document(text, "json" if suffix == ".json" else "toml", str(path))
+
+
+def read_text(path: Path, where: str) -> str:
+    """The text of a UTF-8 file (a byte order mark is allowed); unreadable files are reported at ``where``."""
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        raise ScenarioError([Problem(where, f"cannot read the file: {error.strerror or error}",
+                                     "check the path and the file's permissions")]) from None
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = data[: error.start].count(b"\n") + 1
+        raise ScenarioError([Problem(
+            f"{path.name} line {line}",
+            f"the file is not UTF-8 text (byte 0x{data[error.start]:02x} cannot be read)",
+            "save the file as UTF-8 (in Excel: CSV UTF-8)",
+        )]) from None
 
 
 def parse_document(text: str, kind: str, source: str) -> dict[str, Any]:
     """Parse TOML or JSON text; syntax errors are reported with their line and column."""
-    if kind == "json":
-        try:
-            document = json.loads(text, parse_constant=_refuse_constant)
-        except json.JSONDecodeError as error:
-            raise ScenarioError(
-                [Problem(f"line {error.lineno}, column {error.colno}", f"invalid JSON: {error.msg}",
-                         "fix the syntax at that place")],
-                source,
-            ) from None
-        except ValueError as error:
-            raise ScenarioError([Problem("", str(error), "use numbers or null")], source) from None
-    else:
-        try:
-            document = tomllib.loads(text)
-        except tomllib.TOMLDecodeError as error:
-            message = str(error)
-            place = re.search(r"\(at line (\d+), column (\d+)\)", message)
-            location = f"line {place[1]}, column {place[2]}" if place else ""
-            message = message[: place.start()].strip() if place else message
-            raise ScenarioError([Problem(location, f"invalid TOML: {message}", "fix the syntax at that place")],
-                                source) from None
+    try:
+        document = _parse_json(text, source) if kind == "json" else _parse_toml(text, source)
+    except RecursionError:
+        document = None
+    if document is None or _depth(document) > MAX_DEPTH:
+        raise ScenarioError([Problem(_place(text, _too_deep_at(text)),
+                                     f"lists or tables are nested more than {MAX_DEPTH} deep",
+                                     "a scenario nests a few levels at most: check the brackets")], source)
     if not isinstance(document, dict):
-        raise ScenarioError([Problem("", "the document must be a table (a JSON object)", "wrap it in { }")], source)
+        raise ScenarioError([Problem("line 1, column 1", "the document must be a table (a JSON object)",
+                                     "wrap it in { }")], source)
     return document
+
+
+MAX_DEPTH = 32  # a scenario nests about six levels; far deeper documents would exhaust Python's stack later
+
+
+def _too_deep_at(text: str) -> int:
+    """The position of the first bracket nested deeper than ``MAX_DEPTH``, skipping quoted text."""
+    depth = 0
+    for match in re.finditer(r'"(?:\\.|[^"\\\n])*"|\'[^\'\n]*\'|#[^\n]*|[\[{]|[\]}]', text):
+        token = match[0]
+        if token in "[{":
+            depth += 1
+            if depth > MAX_DEPTH:
+                return match.start()
+        elif token in "]}":
+            depth -= 1
+    return 0
+
+
+def _depth(value: Any) -> int:
+    """How deep lists and tables nest in ``value``, counted without recursion."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        children = item.values() if isinstance(item, dict) else item if isinstance(item, list) else ()
+        deepest = max(deepest, depth - (not isinstance(item, dict | list)))
+        if depth <= MAX_DEPTH:
+            stack.extend((child, depth + 1) for child in children)
+    return deepest
+
+
+def _parse_json(text: str, source: str) -> Any:
+    try:
+        return json.loads(text, parse_constant=_refuse_constant)
+    except json.JSONDecodeError as error:
+        message, fix = _json_hint(error)
+        raise ScenarioError([Problem(f"line {error.lineno}, column {error.colno}", message, fix)], source) from None
+    except ValueError as error:
+        name = str(error).split()[0]
+        raise ScenarioError([Problem(_place(text, _constant_position(text, name)), str(error),
+                                     "write a number, or leave the key out")], source) from None
+
+
+def _parse_toml(text: str, source: str) -> Any:
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        message = str(error)
+        place = re.search(r"\(at (?:line (\d+), column (\d+)|end of document)\)", message)
+        if place is None:
+            location = ""
+        elif place[1]:
+            location = f"line {place[1]}, column {place[2]}"
+        else:
+            location = _place(text, len(text.rstrip()))
+        message = message[: place.start()].strip() if place else message
+        hint, fix = _toml_hint(message)
+        raise ScenarioError([Problem(location, f"invalid TOML: {message}{hint}", fix)], source) from None
+
+
+_TOML_HINTS = {
+    "Invalid value": ("", 'write a number, "text" in double quotes, true, false, [a list] or { a table }'),
+    "Cannot overwrite a value": (": a key is given twice", "keep one of them"),
+    "Cannot declare": (": the table is declared twice", "merge the two tables into one"),
+    "Unterminated string": ("", "close the string with a quote on the same line"),
+    'Expected "\'"': (": a string is not closed", "close the string with a quote on the same line"),
+    "Unclosed array": ("", "close the list with ]"),
+    "Unclosed inline table": ("", "close the table with } on the same line (an inline table fits on one line)"),
+    "Expected ']'": ("", "close the bracket: [name] (or [[name]] for a list of tables)"),
+    "Expected newline or end of document": (
+        "", "write one key = value per line, and numbers without thousands commas (100_000 or 100000)"),
+    "Invalid initial character for a key part": (
+        "", "write a key here; an inline table { ... } has no comma after its last item"),
+    "Invalid statement": ("", "write key = value"),
+    "Illegal character '\\n'": (": a string is not closed before the end of the line",
+                                 "close the string with a quote on the same line"),
+    "Illegal character": ("", "remove the character, or put the text in double quotes"),
+}
+
+
+def _toml_hint(message: str) -> tuple[str, str]:
+    for start, hint in _TOML_HINTS.items():
+        if message.startswith(start):
+            return hint
+    return "", "fix the syntax at that place"
+
+
+def _json_hint(error: json.JSONDecodeError) -> tuple[str, str]:
+    text, pos = error.doc, error.pos
+    here = text[pos: pos + 1]
+    before = text[:pos].rstrip()[-1:]
+    if here == "'":
+        return "invalid JSON: strings and keys take double quotes, not single ones", 'write "..." in double quotes'
+    if before == "," and here in ("}", "]"):
+        return f"invalid JSON: a comma before '{here}'", "remove the comma after the last item (JSON allows none)"
+    hints = {
+        "Expecting value": ("a value is missing or is not JSON",
+                            'write a number, "text", true, false, null, [ ... ] or { ... }'),
+        "Expecting property name enclosed in double quotes": ("a key is missing or not in double quotes",
+                                                              'write keys in double quotes: "name"'),
+        "Expecting ',' delimiter": ("a comma is missing between two items", "add a comma after the previous item"),
+        "Expecting ':' delimiter": ("a colon is missing after a key", 'write "key": value'),
+        "Unterminated string": ("a string is not closed", "close the string with a double quote"),
+        "Extra data": ("there is more text after the end of the document", "remove it, or wrap everything in one { }"),
+    }
+    for start, (message, fix) in hints.items():
+        if error.msg.startswith(start):
+            return f"invalid JSON: {message}", fix
+    return f"invalid JSON: {error.msg}", "fix the syntax at that place"
 
 
 def _refuse_constant(name: str) -> float:
     raise ValueError(f"{name} is not allowed in a scenario")
 
 
+def _constant_position(text: str, name: str) -> int:
+    """Where ``name`` (NaN, Infinity, -Infinity) first appears outside a JSON string."""
+    for match in re.finditer(r'"(?:\\.|[^"\\])*"|(-?Infinity|NaN)', text):
+        if match[1] == name:
+            return match.start(1)
+    return 0
+
+
+def _place(text: str, position: int) -> str:
+    """``line L, column C`` of a character position in ``text``."""
+    line = text.count("\n", 0, position) + 1
+    column = position - (text.rfind("\n", 0, position) + 1) + 1
+    return f"line {line}, column {column}"
+
+
 def resolve_inside(folder: Path, relative: str, what: str) -> Path:
     """``folder / relative``, refusing absolute paths and paths that leave ``folder``."""
+    if "\x00" in relative:
+        raise ScenarioError([Problem(what, "the file name holds a NUL character", "write the file's name as text")])
     candidate = Path(relative)
-    resolved = (folder / candidate).resolve()
+    try:
+        resolved = (folder / candidate).resolve()
+        found = resolved.is_file()
+    except OSError as error:  # a name too long for the file system, a loop of links
+        raise ScenarioError([Problem(what, f'cannot open "{_short_name(relative)}": {error.strerror or error}',
+                                     "give the name of a file beside the scenario")]) from None
     if candidate.is_absolute() or not resolved.is_relative_to(folder.resolve()):
         raise ScenarioError([
             Problem(
                 what,
-                f'"{relative}" is outside the scenario\'s folder',
+                f'"{relative}" is outside the scenario\'s folder (a scenario may only read files in its own '
+                "folder or below it)",
                 "put the file beside the scenario (or in a folder below it) and give its relative path",
             )
         ])
-    if not resolved.is_file():
-        raise ScenarioError([Problem(what, f'file "{relative}" not found in {folder}', "check the name")])
+    if not found:
+        near = _nearby_files(resolved)
+        raise ScenarioError([Problem(
+            what,
+            f'file "{relative}" not found in {folder}{suggest(candidate.name, near, cutoff=_FILE_NAME_CUTOFF)}',
+            "check the name" + (f" (files there: {', '.join(sorted(near)[:8])})" if near else ""),
+        )])
     return resolved
+
+
+def _short_name(name: str) -> str:
+    return name if len(name) <= 60 else name[:57] + "..."
+
+
+_FILE_NAME_CUTOFF = 0.85  # file names share suffixes (".points.csv"), so only near-identical names are suggested
+
+
+def _nearby_files(path: Path) -> list[str]:
+    """The names of files beside ``path`` with the same suffix."""
+    try:
+        return [p.name for p in path.parent.iterdir() if p.is_file() and p.suffix.lower() == path.suffix.lower()]
+    except OSError:
+        return []
 
 
 def read_points(path: Path, what: str) -> list[list[float]]:
     """Simulator points ``[spend, outcome]`` from a two-column CSV (a header row is optional)."""
+    return read_points_with_lines(path, what)[0]
+
+
+def read_points_with_lines(path: Path, what: str) -> tuple[list[list[float]], list[int]]:
+    """The points of a points CSV and the line each came from."""
     points: list[list[float]] = []
+    lines: list[int] = []
     problems: list[Problem] = []
-    with path.open(newline="", encoding="utf-8-sig") as handle:
-        for line, row in enumerate(csv.reader(handle), start=1):
-            cells = [c.strip() for c in row if c.strip()]
-            if not cells:
-                continue
-            numbers = [_number(c) for c in cells]
-            if line == 1 and any(n is None for n in numbers):
-                continue
-            if len(cells) != 2 or any(n is None or not math.isfinite(n) for n in numbers):
-                problems.append(Problem(f"{path.name} line {line}", f"expected two numbers, got {row}",
-                                        "write one spend,outcome pair per line"))
-                continue
-            points.append([float(n) for n in numbers])  # type: ignore[arg-type]
+    text = read_text(path, what)
+    for line, row in enumerate(csv.reader(io.StringIO(text, newline="")), start=1):
+        cells = [c.strip() for c in row if c.strip()]
+        if not cells:
+            continue
+        numbers = [_number(c) for c in cells]
+        if line == 1 and any(n is None for n in numbers):
+            continue
+        if len(cells) != 2 or any(n is None or not math.isfinite(n) for n in numbers):
+            problems.append(Problem(
+                f"{path.name} line {line}",
+                f'expected two finite numbers (spend, outcome), got "{",".join(row)}" (the points of {what})',
+                "write one spend,outcome pair of numbers per line",
+            ))
+            continue
+        points.append([float(n) for n in numbers])  # type: ignore[arg-type]
+        lines.append(line)
     if problems:
         raise ScenarioError(problems, what)
-    return points
+    return points, lines
 
 
 def _number(text: str) -> float | None:

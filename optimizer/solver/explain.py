@@ -258,7 +258,8 @@ def _message(form: Formulation, conflict: list[int], relaxations: tuple[Relaxati
     if not named:
         head = f"The campaigns' limits cannot be met{with_budget}."
     elif len(named) == 1:
-        head = f"{named[0]} cannot hold{with_budget}."
+        within = with_budget or " within the campaigns' spend limits"
+        head = f"{named[0]} cannot hold{within}."
     else:
         head = f"{', '.join(named[:-1])} and {named[-1]} cannot all hold{with_budget}." if len(named) > 2 else \
             f"{named[0]} and {named[1]} cannot both hold{with_budget}."
