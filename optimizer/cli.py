@@ -76,9 +76,9 @@ def cli(debug: bool) -> None:
               help="Also write the program as an LP file.")
 @output_options
 @debug_option
-def solve(file: str, variant: str | None, sets: tuple[str, ...], objective: str | None, budget: float | None,
-          solver: str | None, tolerance: float | None, time_limit: float | None, write_lp: Path | None,
-          fmt: str | None, output: Path | None) -> int:
+def solve(file: str, variant: str | None, sets: tuple[str, ...], campaigns: str | None, objective: str | None,
+          budget: float | None, solver: str | None, tolerance: float | None, time_limit: float | None,
+          write_lp: Path | None, fmt: str | None, output: Path | None) -> int:
     """Solve a scenario: the optimal budget split beside the current one, with its KPIs,
     binding constraints and how close it is to the true optimum.
 
@@ -94,7 +94,7 @@ def solve(file: str, variant: str | None, sets: tuple[str, ...], objective: str 
     extra = _objective_overrides(objective)
     if budget is not None:
         extra.append(Override(("budget", "total"), budget, "--budget"))
-    scenario = load(file, variant, sets, extra)
+    scenario = load(file, variant, sets, campaigns, extra)
     options = options_for(scenario, solver=solver, tolerance=tolerance, time_limit=time_limit, write_lp=write_lp)
     plan = optimizer.solve(scenario, options)
     emit(_format_plan(plan, resolve_format(fmt, output)), output)
@@ -125,7 +125,7 @@ def _format_plan(plan: Plan, fmt: str) -> str:
 @click.argument("file", type=click.Path(dir_okay=False))
 @scenario_options
 @debug_option
-def validate(file: str, variant: str | None, sets: tuple[str, ...]) -> int:
+def validate(file: str, variant: str | None, sets: tuple[str, ...], campaigns: str | None) -> int:
     """Check a scenario file (and every variant in it) without solving.
 
     \b
@@ -133,12 +133,12 @@ def validate(file: str, variant: str | None, sets: tuple[str, ...]) -> int:
       tradeoff validate scenarios/b2b_saas.toml
       tradeoff validate scenarios/b2b_saas.toml --variant stretch --set budget.total=320000
     """
-    scenario = load(file, variant, sets)
+    scenario = load(file, variant, sets, campaigns)
     problems = []
     if variant is None:
         for name in scenario.variants:
             try:
-                load(file, name, sets)
+                load(file, name, sets, campaigns)
             except ScenarioError as error:
                 problems += [_in_variant(name, p) for p in error.problems]
     if problems:

@@ -47,9 +47,10 @@ CHART_KINDS = (*CHARTS, "allocation-campaigns", "sweep")
 @click.option("--charts", type=click.Path(file_okay=False, path_type=Path),
               help="Write every chart (PNG) into this folder.")
 @debug_option
-def frontier_command(file: str, variant: str | None, sets: tuple[str, ...], against: str | None, points: int,
-                     budgets: str | None, solver: str | None, tolerance: float | None, time_limit: float | None,
-                     fmt: str | None, output: Path | None, chart: Path | None, charts: Path | None) -> int:
+def frontier_command(file: str, variant: str | None, sets: tuple[str, ...], campaigns: str | None,
+                     against: str | None, points: int, budgets: str | None, solver: str | None,
+                     tolerance: float | None, time_limit: float | None, fmt: str | None, output: Path | None,
+                     chart: Path | None, charts: Path | None) -> int:
     """Trace the frontier of the primary KPI against share of voice: what each point of SOV costs
     in leads, CPL, CPC and budget.
 
@@ -61,7 +62,7 @@ def frontier_command(file: str, variant: str | None, sets: tuple[str, ...], agai
       tradeoff frontier scenarios/b2b_saas.toml --budgets 200000,250000,300000 --chart sweep.png
       tradeoff frontier scenarios/b2b_saas.toml --against sov.media --charts charts/
     """
-    scenario = load(file, variant, sets)
+    scenario = load(file, variant, sets, campaigns)
     options = options_for(scenario, solver=solver, tolerance=tolerance, time_limit=time_limit)
     levels = _budgets(budgets)
     total = points * (len(levels) if levels else 1)

@@ -19,7 +19,10 @@ FORMATS = ("table", "json", "csv")
 
 
 def scenario_options(command: Callable) -> Callable:
-    """``--variant`` and ``--set``."""
+    """``--variant``, ``--set`` and ``--campaigns``."""
+    command = click.option("--campaigns", type=click.Path(dir_okay=False), metavar="CSV",
+                           help="Use the campaigns of this CSV instead of the scenario's (it may be anywhere).")(
+        command)
     command = click.option("--set", "sets", multiple=True, metavar="KEY=VALUE",
                            help="Override one setting (repeatable); wins over --variant, which wins over the file.")(
         command)
@@ -66,9 +69,10 @@ def resolve_format(fmt: str | None, output: Path | None) -> str:
     return suffix if suffix in ("json", "csv") else "table"
 
 
-def load(file: str, variant: str | None, sets: Sequence[str], extra: Sequence[Override] = ()) -> Scenario:
-    """The scenario at ``file`` with the variant and overrides applied."""
-    return load_scenario(file, variant, [*sets, *extra])
+def load(file: str, variant: str | None, sets: Sequence[str], campaigns: str | None,
+         extra: Sequence[Override] = ()) -> Scenario:
+    """The scenario at ``file`` with the variant and overrides applied, and the campaigns of ``campaigns``."""
+    return load_scenario(file, variant, [*sets, *extra], campaigns)
 
 
 def options_for(scenario: Scenario, **settings: object) -> SolveOptions:

@@ -107,6 +107,26 @@ def test_bad_input_exits_2_with_every_problem_located(tmp_path, capsys):
     assert "Traceback" not in err
 
 
+@pytest.mark.parametrize("command", ["solve", "validate"])
+def test_campaigns_from_the_command_line_replace_the_files_own(tmp_path, capsys, command):
+    exports = tmp_path / "exports"
+    exports.mkdir()
+    for name in ("local_services_campaigns.csv", "local_services_search_sim.csv"):
+        (exports / name).write_text((ROOT / "scenarios" / name).read_text(encoding="utf-8"), encoding="utf-8")
+    given = exports / "local_services_campaigns.csv"
+    header = next(csv.reader(io.StringIO(given.read_text(encoding="utf-8"))))
+    with given.open("a", newline="", encoding="utf-8") as handle:
+        csv.DictWriter(handle, header).writerow({"name": "Extra: new line item", "channel": "display",
+                                                 "stage": "conversion", "spend.max": "500",
+                                                 "leads.curve": "linear", "leads.unit_cost": "40"})
+    local = str(ROOT / "scenarios" / "local_services.toml")
+    _, own, _ = tradeoff(capsys, command, local)
+    code, out, err = tradeoff(capsys, command, local, "--campaigns", str(given))
+    assert code == EXIT_OK, err
+    assert "Extra: new line item" not in own
+    assert ("Extra: new line item" in out) if command == "solve" else ("valid. 10 campaigns" in out), out
+
+
 def test_usage_errors_exit_2(capsys):
     assert tradeoff(capsys, "frobnicate")[0] == EXIT_INPUT
     assert tradeoff(capsys, "solve", B2B, "--format", "yaml")[0] == EXIT_INPUT

@@ -554,6 +554,38 @@ def test_a_points_csv_outside_the_scenario_folder_is_refused(tmp_path):
     assert "outside" in problem.message
 
 
+def test_a_campaign_csv_given_by_the_user_is_read_wherever_it_is(tmp_path):
+    write(tmp_path / "exports", "competitor_sim.csv", "0,0\n2000,14000\n6000,33000\n")
+    rows = copy.deepcopy(CSV_ROWS)
+    rows[2]["impressions.points"] = "competitor_sim.csv"
+    given = write_csv(tmp_path / "exports", "campaigns.csv", rows)
+    inline = load_scenario(write(tmp_path / "client", "inline.toml", SCENARIO_TOML))
+    write_csv(tmp_path / "client", "campaigns.csv", [{**CSV_ROWS[0], "spend.max": "17000"}, *CSV_ROWS[1:]])
+    own = write(tmp_path / "client", "table.toml", TABLE_TOML)
+    assert load_scenario(own).campaigns != inline.campaigns
+    assert load_scenario(own, campaigns=given) == inline
+
+
+def test_a_campaign_csv_given_by_the_user_still_keeps_its_points_files_in_its_folder(tmp_path):
+    write(tmp_path, "competitor_sim.csv", "0,0\n2000,14000\n6000,33000\n")
+    rows = copy.deepcopy(CSV_ROWS)
+    rows[2]["impressions.points"] = "../competitor_sim.csv"
+    given = write_csv(tmp_path / "exports", "campaigns.csv", rows)
+    scenario = write(tmp_path / "client", "inline.toml", SCENARIO_TOML)
+    with pytest.raises(ScenarioError) as caught:
+        load_scenario(scenario, campaigns=given)
+    problem = only(caught.value.problems)
+    assert problem.location.startswith("campaigns.csv line 4") and "outside" in problem.message
+
+
+def test_a_missing_campaign_csv_given_by_the_user_is_reported(tmp_path):
+    scenario = write(tmp_path, "inline.toml", SCENARIO_TOML)
+    with pytest.raises(ScenarioError) as caught:
+        load_scenario(scenario, campaigns=tmp_path / "nope.csv")
+    problem = only(caught.value.problems)
+    assert problem.location == f"--campaigns {tmp_path / 'nope.csv'}" and problem.fix
+
+
 def test_a_missing_campaign_csv_is_reported(tmp_path):
     problem = only(problems_loading(write(tmp_path, "plan.toml", f'campaigns = "nope.csv"\n{HEAD_TOML}')))
     assert problem.location == "campaigns" and "nope.csv" in problem.message

@@ -40,16 +40,19 @@ def load_scenario(
     path: str | Path,
     variant: str | None = None,
     overrides: Sequence[str | Override] = (),
+    campaigns: str | Path | None = None,
 ) -> Scenario:
     """Read, override and validate the scenario at ``path`` (TOML or JSON).
 
     ``variant`` names a table under ``[variants]``; ``overrides`` are ``"key=value"``
     strings as given to ``--set`` (they win over the variant, which wins over the file).
+    ``campaigns`` is a campaign CSV to use instead of the file's campaigns: a path the user
+    gives, so it is read wherever it is, and the points files it names are read from its folder.
     Raises ``ScenarioError`` listing every problem found.
     """
     path = Path(path)
     document = read_document(path)
-    return scenario_from_document(document, path.parent, str(path), variant, overrides)
+    return scenario_from_document(document, path.parent, str(path), variant, overrides, campaigns)
 
 
 def scenario_from_document(
@@ -58,11 +61,16 @@ def scenario_from_document(
     source: str,
     variant: str | None = None,
     overrides: Sequence[str | Override] = (),
+    campaigns: str | Path | None = None,
 ) -> Scenario:
     """Validate a parsed document whose relative file references are inside ``folder``."""
     try:
         early: list[Problem] = []
-        document, csv_name, rows = _expand_campaigns(document, folder, early)
+        if campaigns is not None:
+            document, csv_name, rows = _given_campaigns(document, Path(campaigns), early)
+            folder = Path(campaigns).parent
+        else:
+            document, csv_name, rows = _expand_campaigns(document, folder, early)
         locator = FileLocator(csv_name, rows)
         unreadable = {i: set(row.unreadable) for i, row in enumerate(rows) if row.unreadable}
         document, applied = _apply(document, variant, overrides, early)
@@ -86,6 +94,20 @@ def _expand_campaigns(document: Mapping[str, Any], folder: Path,
     if not isinstance(campaigns, str):
         return dict(document), None, []
     csv_path = resolve_inside(folder, campaigns, "campaigns")
+    return _read_campaigns(document, csv_path, problems)
+
+
+def _given_campaigns(document: Mapping[str, Any], csv_path: Path,
+                     problems: list[Problem]) -> tuple[dict[str, Any], str | None, list[Row]]:
+    """The document with its campaigns replaced by those of a CSV given on the command line."""
+    if not csv_path.is_file():
+        raise ScenarioError([Problem(f"--campaigns {csv_path}", "file not found",
+                                     "check the path of the campaign CSV")])
+    return _read_campaigns(document, csv_path, problems)
+
+
+def _read_campaigns(document: Mapping[str, Any], csv_path: Path,
+                    problems: list[Problem]) -> tuple[dict[str, Any], str | None, list[Row]]:
     rows, csv_problems = read_campaign_csv(csv_path)
     problems += csv_problems
     return {**document, "campaigns": [row.campaign for row in rows]}, csv_path.name, rows
