@@ -45,6 +45,19 @@ def test_a_complete_write_replaces_the_old_file(tmp_path):
     assert list(tmp_path.iterdir()) == [target]
 
 
+def test_written_files_get_the_permissions_of_a_plain_write(tmp_path):
+    plain = tmp_path / "plain.txt"
+    plain.write_text("x")
+    new = tmp_path / "new.json"
+    write_text(new, "{}")
+    assert new.stat().st_mode == plain.stat().st_mode
+    shared = tmp_path / "shared.json"
+    shared.write_text("old")
+    shared.chmod(0o664)
+    write_text(shared, "{}")
+    assert shared.stat().st_mode & 0o777 == 0o664
+
+
 def test_ctrl_c_during_a_frontier_exits_130_and_leaves_no_files(tmp_path):
     """A real SIGINT to the CLI while it traces a 600-campaign frontier (about 15 s of work)."""
     output = tmp_path / "frontier.json"
