@@ -988,6 +988,9 @@ REPRODUCERS = {
     "file-name-too-long": Reproducer(_minimal(campaigns="x" * 300)),
     # A spend range near 1e-300 underflowed the scaling's geometric mean to 0 (ZeroDivisionError).
     "spend-range-near-1e-300": Reproducer(_minimal(campaign_spend={"max": 1e-300})),
+    # A power exponent scaled to 90 overflowed evaluating the current split (RuntimeWarning).
+    "power-exponent-overflow": Reproducer(
+        _minimal(campaign_leads={"curve": "power", "coef": 82.4, "exponent": 90}, campaign_spend={"max": 4e4})),
     # Brackets nested thousands deep made tomllib and json raise RecursionError (exit 3).
     "deeply-nested-toml": Reproducer(text=_deeply_nested(5_000)),
     "deeply-nested-json": Reproducer(

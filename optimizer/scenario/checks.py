@@ -7,6 +7,7 @@ names where it is (``campaigns[3] "Search: brand"``, or the CSV row) and how to 
 from __future__ import annotations
 
 import difflib
+import math
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 
@@ -115,6 +116,7 @@ def check_outcomes(scenario: Scenario, locator: Locator) -> Iterator[Problem]:
             continue
         yield from _check_rates(campaign, where)
         yield from _check_tabular_range(campaign, where)
+        yield from _check_magnitudes(campaign, where, _top_spend(scenario, campaign))
 
 
 def _check_rates(campaign: Campaign, where: str) -> Iterator[Problem]:
@@ -182,6 +184,60 @@ def _check_tabular_range(campaign: Campaign, where: str) -> Iterator[Problem]:
                     "the curve is not known there",
                     f"lower spend.{key} or add simulator points up to it",
                 )
+
+
+OUTCOME_CEILING = 1e15
+"""No real campaign delivers more of any outcome (1e15 impressions, or dollars of revenue, is beyond
+the world's); a curve that claims more has a slip in its parameters, and would overflow the solver."""
+
+
+def _top_spend(scenario: Scenario, campaign: Campaign) -> float:
+    spend = campaign.spend
+    budget = scenario.budget.total if scenario.budget is not None else None
+    limit = spend.max if spend.max is not None else budget
+    return max(limit or 0.0, spend.current, spend.min)
+
+
+def _check_magnitudes(campaign: Campaign, where: str, top: float) -> Iterator[Problem]:
+    """Each outcome, at the most the campaign may spend, stays within what any campaign delivers.
+
+    Only the first outcome of a chain of rates to go too far is reported: those resting on it follow.
+    """
+    reach = {outcome: _reach(campaign, outcome, top) for outcome in campaign.defined_outcomes()}
+    for outcome, value in reach.items():
+        spec = campaign.outcome(outcome)
+        rests_on_excess = isinstance(spec, RateSpec) and reach.get(spec.of, 0.0) > OUTCOME_CEILING
+        if value > OUTCOME_CEILING and not rests_on_excess:
+            shown = f"{value:.3g}" if math.isfinite(value) else "more than 1e308"
+            yield Problem(
+                f"{where}: {outcome}",
+                f"{outcome} would reach {shown} at a spend of {top:,.2f}, more than any campaign delivers",
+                _magnitude_fix(campaign, outcome),
+            )
+
+
+def _reach(campaign: Campaign, outcome: str, top: float) -> float:
+    """The most of ``outcome`` a spend of ``top`` can buy (0 when a rate leads nowhere or in a cycle)."""
+    spec, multiplier, seen = campaign.outcome(outcome), 1.0, {outcome}
+    while isinstance(spec, RateSpec) and spec.of not in seen:
+        multiplier *= spec.rate
+        seen.add(spec.of)
+        spec = campaign.outcome(spec.of)
+    if spec is None or isinstance(spec, RateSpec):
+        return 0.0  # reported by _check_rates
+    return multiplier * spec.ceiling(top)
+
+
+def _magnitude_fix(campaign: Campaign, outcome: str) -> str:
+    spec = campaign.outcome(outcome)
+    if isinstance(spec, RateSpec):
+        return f"check the rates from {outcome} down to its curve"
+    hints = {
+        "power": "check coef and exponent (an exponent is usually between 0.2 and 1)",
+        "linear": "check unit_cost: it is the cost of one unit, in the scenario's currency",
+        "log": "check coef: it is the outcome gained as spend grows e-fold",
+    }
+    return hints.get(getattr(spec, "curve", ""), "check the curve's parameters")
 
 
 def check_spend(scenario: Scenario, locator: Locator) -> Iterator[Problem]:

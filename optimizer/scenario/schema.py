@@ -7,6 +7,8 @@ exist, rates of outcomes that exist, bounds that fit together) live in ``checks.
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable
 from typing import Annotated, Any, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, StrictBool, Tag, field_validator, model_validator
@@ -48,6 +50,10 @@ class LinearSpec(Spec):
     curve: Literal["linear"]
     unit_cost: Positive
 
+    def ceiling(self, spend: float) -> float:
+        """The most outcome ``spend`` can buy (``inf`` past float range)."""
+        return _guarded(lambda: spend / self.unit_cost)
+
 
 class ExponentialSpec(Spec):
     """outcome = max * (1 - exp(-spend / scale))."""
@@ -55,6 +61,10 @@ class ExponentialSpec(Spec):
     curve: Literal["exponential"]
     max: Positive
     scale: Positive
+
+    def ceiling(self, spend: float) -> float:
+        """The most outcome any spend can buy."""
+        return self.max
 
 
 class HillSpec(Spec):
@@ -65,6 +75,10 @@ class HillSpec(Spec):
     half: Positive
     shape: Positive
 
+    def ceiling(self, spend: float) -> float:
+        """The most outcome any spend can buy."""
+        return self.max
+
 
 class PowerSpec(Spec):
     """outcome = coef * spend^exponent."""
@@ -73,6 +87,10 @@ class PowerSpec(Spec):
     coef: Positive
     exponent: Positive
 
+    def ceiling(self, spend: float) -> float:
+        """The outcome at ``spend`` (``inf`` past float range)."""
+        return _guarded(lambda: self.coef * spend**self.exponent)
+
 
 class LogSpec(Spec):
     """outcome = coef * ln(1 + spend / scale)."""
@@ -80,6 +98,10 @@ class LogSpec(Spec):
     curve: Literal["log"]
     coef: Positive
     scale: Positive
+
+    def ceiling(self, spend: float) -> float:
+        """The outcome at ``spend`` (``inf`` past float range)."""
+        return _guarded(lambda: self.coef * math.log1p(spend / self.scale))
 
 
 class TabularSpec(Spec):
@@ -117,6 +139,17 @@ class TabularSpec(Spec):
                 "check the simulator export, or leave the outcome out if the campaign does not produce it",
             )
         return points
+
+    def ceiling(self, spend: float) -> float:
+        """The most outcome the table holds."""
+        return self.points[-1][1]
+
+
+def _guarded(value: Callable[[], float]) -> float:
+    try:
+        return value()
+    except (OverflowError, ZeroDivisionError):
+        return math.inf
 
 
 CurveSpec = Annotated[
