@@ -31,6 +31,8 @@ SEED = 20270501
 S_SHAPED_SHARE = 0.03
 TABULAR_POINTS = 6
 SOV_TODAY = 0.25
+CPL_CUT = 0.85
+"""The CPL cap as a fraction of today's CPL: below what lead-max plans reach, so the cap binds."""
 
 
 @dataclass(frozen=True)
@@ -213,7 +215,7 @@ def _assemble(size: int, campaigns: list[dict], s_shaped: np.ndarray) -> BenchPl
     floors = {s: math.floor(100 * current[stage == s].sum() / spend_today - 1) / 100
               for s in ("awareness", "consideration")}
     floors = {s: f for s, f in floors.items() if f > 0}
-    cpl_cap = round(1.02 * spend_today / leads_today, 2)
+    cpl_cap = round(CPL_CUT * spend_today / leads_today, 2)
     sov_floor = SOV_TODAY - 0.01
     data = {
         "name": f"Benchmark plan: {size:,} campaigns (seed {SEED})",

@@ -25,6 +25,7 @@ from optimizer.cli_support import (
     EXIT_INTERRUPTED,
     EXIT_OK,
     EXIT_SOLVER,
+    OutputFile,
     debug_option,
     emit,
     load,
@@ -72,7 +73,7 @@ def cli(debug: bool) -> None:
 @click.option("--objective", metavar="KPI", help="KPI to maximise (leads, mqls, sov.search, ...); spend to minimise.")
 @click.option("--budget", type=float, metavar="N", help="Total budget (same as --set budget.total=N).")
 @solver_options
-@click.option("--write-lp", type=click.Path(dir_okay=False, path_type=Path),
+@click.option("--write-lp", type=OutputFile((".lp",)),
               help="Also write the program as an LP file.")
 @output_options
 @debug_option
@@ -91,13 +92,14 @@ def solve(file: str, variant: str | None, sets: tuple[str, ...], campaigns: str 
       tradeoff solve scenarios/b2b_saas.toml --format json -o plan.json
       tradeoff solve scenarios/b2b_saas.toml --solver cbc --write-lp plan.lp
     """
+    fmt = resolve_format(fmt, output)
     extra = _objective_overrides(objective)
     if budget is not None:
         extra.append(Override(("budget", "total"), budget, "--budget"))
     scenario = load(file, variant, sets, campaigns, extra)
     options = options_for(scenario, solver=solver, tolerance=tolerance, time_limit=time_limit, write_lp=write_lp)
     plan = optimizer.solve(scenario, options)
-    emit(_format_plan(plan, resolve_format(fmt, output)), output)
+    emit(_format_plan(plan, fmt), output)
     return exit_code(plan)
 
 

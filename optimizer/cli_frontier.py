@@ -15,6 +15,8 @@ from optimizer.cli_support import (
     EXIT_INFEASIBLE,
     EXIT_OK,
     EXIT_SOLVER,
+    OutputFile,
+    OutputFolder,
     debug_option,
     emit,
     load,
@@ -32,6 +34,7 @@ from optimizer.plan import SCHEMA_VERSION
 from optimizer.status import Status
 
 CHART_KINDS = (*CHARTS, "allocation-campaigns", "sweep")
+CHART_SUFFIXES = (".png", ".svg", ".pdf")
 
 
 @click.command("frontier")
@@ -42,10 +45,9 @@ CHART_KINDS = (*CHARTS, "allocation-campaigns", "sweep")
 @click.option("--budgets", metavar="N,N,...", help="Trace the frontier at each of these budgets.")
 @solver_options
 @output_options
-@click.option("--chart", type=click.Path(dir_okay=False, path_type=Path),
+@click.option("--chart", type=OutputFile(CHART_SUFFIXES),
               help="Write the frontier chart (the budget family with --budgets): .png, .svg or .pdf.")
-@click.option("--charts", type=click.Path(file_okay=False, path_type=Path),
-              help="Write every chart (PNG) into this folder.")
+@click.option("--charts", type=OutputFolder(), help="Write every chart (PNG) into this folder.")
 @debug_option
 def frontier_command(file: str, variant: str | None, sets: tuple[str, ...], campaigns: str | None,
                      against: str | None, points: int, budgets: str | None, solver: str | None,
@@ -62,6 +64,7 @@ def frontier_command(file: str, variant: str | None, sets: tuple[str, ...], camp
       tradeoff frontier scenarios/b2b_saas.toml --budgets 200000,250000,300000 --chart sweep.png
       tradeoff frontier scenarios/b2b_saas.toml --against sov.media --charts charts/
     """
+    fmt = resolve_format(fmt, output)
     scenario = load(file, variant, sets, campaigns)
     options = options_for(scenario, solver=solver, tolerance=tolerance, time_limit=time_limit)
     levels = _budgets(budgets)
@@ -71,7 +74,7 @@ def frontier_command(file: str, variant: str | None, sets: tuple[str, ...], camp
             results = frontier_sweep(scenario, levels, against, points, options, progress=_offset(report, points))
         else:
             results = (frontier(scenario, against, points, options, progress=report),)
-    emit(_format(results, resolve_format(fmt, output)), output)
+    emit(_format(results, fmt), output)
     _write_charts(results, chart, charts)
     return _exit_code(results)
 
@@ -168,9 +171,9 @@ def _exit_code(results: Sequence[Frontier]) -> int:
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--kind", type=click.Choice(CHART_KINDS), default="frontier", show_default=True,
               help="Which chart to draw.")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+@click.option("-o", "--output", type=OutputFile(CHART_SUFFIXES),
               help="The chart file (.png, .svg or .pdf); default: FILE's name with .png.")
-@click.option("--charts", type=click.Path(file_okay=False, path_type=Path), help="Write every chart into this folder.")
+@click.option("--charts", type=OutputFolder(), help="Write every chart into this folder.")
 @debug_option
 def chart_command(file: Path, kind: str, output: Path | None, charts: Path | None) -> int:
     """Redraw charts from a saved frontier JSON (from `tradeoff frontier --format json`), without solving.

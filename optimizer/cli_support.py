@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -39,9 +40,49 @@ def solver_options(command: Callable) -> Callable:
                         help="highs (default) or cbc (through PuLP).")(command)
 
 
+class OutputFile(click.Path):
+    """A file the command will write: its folder must exist and be writable, its suffix one of ``suffixes``.
+
+    Checked when the command line is read, so that a typo in a path fails at once rather than
+    after a long solve.
+    """
+
+    def __init__(self, suffixes: Sequence[str] = ()):
+        super().__init__(dir_okay=False, path_type=Path)
+        self.suffixes = tuple(suffixes)
+
+    def convert(self, value, param, ctx) -> Path:  # noqa: ANN001 - click's signature
+        path = Path(super().convert(value, param, ctx))
+        folder = path.parent
+        if not folder.is_dir():
+            self.fail(f'the folder "{folder}" does not exist: create it first, or write elsewhere', param, ctx)
+        if not os.access(folder, os.W_OK):
+            self.fail(f'the folder "{folder}" is not writable: choose another', param, ctx)
+        if self.suffixes and path.suffix.lower() not in self.suffixes:
+            self.fail(f'cannot tell what to write as "{path.suffix or path.name}": name the file with one of '
+                      f"{', '.join(self.suffixes)}", param, ctx)
+        return path
+
+
+class OutputFolder(click.Path):
+    """A folder the command will write into (made if missing): it must not be a file, and must be writable."""
+
+    def __init__(self):
+        super().__init__(file_okay=False, path_type=Path)
+
+    def convert(self, value, param, ctx) -> Path:  # noqa: ANN001 - click's signature
+        path = Path(super().convert(value, param, ctx))
+        existing = next((p for p in (path, *path.parents) if p.exists()), Path("."))
+        if not existing.is_dir():
+            self.fail(f'"{existing}" is a file, not a folder', param, ctx)
+        if not os.access(existing, os.W_OK):
+            self.fail(f'the folder "{existing}" is not writable: choose another', param, ctx)
+        return path
+
+
 def output_options(command: Callable) -> Callable:
     """``--format`` and ``-o``."""
-    command = click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+    command = click.option("-o", "--output", type=OutputFile(),
                            help="Write to this file (atomically) instead of the terminal.")(command)
     return click.option("--format", "fmt", type=click.Choice(FORMATS),
                         help="table (default), json or csv; inferred from -o's suffix when not given.")(command)
@@ -66,7 +107,12 @@ def resolve_format(fmt: str | None, output: Path | None) -> str:
     if fmt is not None:
         return fmt
     suffix = output.suffix.lower().lstrip(".") if output is not None else ""
-    return suffix if suffix in ("json", "csv") else "table"
+    if suffix in ("json", "csv"):
+        return suffix
+    if suffix not in ("", "txt", "text", "md"):
+        raise click.BadParameter(f'cannot tell the format from ".{suffix}": name the file .json, .csv or .txt, '
+                                 "or give --format", param_hint="-o")
+    return "table"
 
 
 def load(file: str, variant: str | None, sets: Sequence[str], campaigns: str | None,

@@ -116,7 +116,9 @@ def check_outcomes(scenario: Scenario, locator: Locator) -> Iterator[Problem]:
             continue
         yield from _check_rates(campaign, where)
         yield from _check_tabular_range(campaign, where)
-        yield from _check_magnitudes(campaign, where, _top_spend(scenario, campaign))
+        top = _top_spend(scenario, campaign)
+        yield from _check_magnitudes(campaign, where, top)
+        yield from _check_scales(campaign, where, top)
 
 
 def _check_rates(campaign: Campaign, where: str) -> Iterator[Problem]:
@@ -211,7 +213,13 @@ def _check_magnitudes(campaign: Campaign, where: str, top: float) -> Iterator[Pr
             shown = f"{value:.3g}" if math.isfinite(value) else "more than 1e308"
             yield Problem(
                 f"{where}: {outcome}",
-                f"{outcome} would reach {shown} at a spend of {top:,.2f}, more than any campaign delivers",
+                f"{outcome} would reach {shown} at a spend of {_amount(top)}, more than any campaign delivers",
+                _magnitude_fix(campaign, outcome),
+            )
+        if 0 < value < OUTCOME_FLOOR and top >= OUTCOME_FLOOR and not isinstance(spec, RateSpec):
+            yield Problem(
+                f"{where}: {outcome}",
+                f"{outcome} would reach only {value:.3g} at a spend of {_amount(top)}: too little to plan with",
                 _magnitude_fix(campaign, outcome),
             )
 
@@ -228,6 +236,49 @@ def _reach(campaign: Campaign, outcome: str, top: float) -> float:
     return multiplier * spec.ceiling(top)
 
 
+OUTCOME_FLOOR = 1e-12
+"""A curve that buys less than this at the most the campaign may spend has a slip in its parameters."""
+
+SCALE_FLOOR = 1e-9
+"""A curve's spend scale (``scale``, ``half``) or a table's step below this fraction of the spend the
+campaign may use makes the curve a step at float precision: nothing a solver can price."""
+
+
+def _check_scales(campaign: Campaign, where: str, top: float) -> Iterator[Problem]:
+    """Curves bend over a spend range the plan can see, not within a rounding error of zero."""
+    for outcome in campaign.defined_outcomes():
+        spec = campaign.outcome(outcome)
+        for key in ("scale", "half"):
+            value = getattr(spec, key, None)
+            if value is not None and value < SCALE_FLOOR * top:
+                yield Problem(
+                    f"{where}: {outcome}.{key}",
+                    f"{key} {value:.3g} is a vanishing fraction of the spend range (up to {_amount(top)}): the "
+                    f"curve would jump to its top at once",
+                    f"write {key} in the currency's units, as a spend level (e.g. {_amount(top / 4)})"
+                    + ("" if campaign.spend.max is not None else ", or give the campaign a spend.max"),
+                )
+        if isinstance(spec, TabularSpec):
+            yield from _check_table_steps(spec, f"{where}: {outcome}.points")
+
+
+def _check_table_steps(spec: TabularSpec, where: str) -> Iterator[Problem]:
+    spends = [point[0] for point in spec.points]
+    span = spends[-1] - spends[0]
+    for k in range(1, len(spends)):
+        if spends[k] - spends[k - 1] < SCALE_FLOOR * span:
+            yield Problem(
+                where,
+                f"points {k} and {k + 1} are only {spends[k] - spends[k - 1]:.3g} apart in spend, a vanishing "
+                "fraction of the table's range: the curve would be a vertical step there",
+                f"merge the two points, or space them at least {_amount(SCALE_FLOOR * span * 1000)} apart",
+            )
+
+
+def _amount(value: float) -> str:
+    return f"{value:,.2f}" if 0.01 <= value < 1e15 else f"{value:.3g}"
+
+
 def _magnitude_fix(campaign: Campaign, outcome: str) -> str:
     spec = campaign.outcome(outcome)
     if isinstance(spec, RateSpec):
@@ -235,6 +286,8 @@ def _magnitude_fix(campaign: Campaign, outcome: str) -> str:
     hints = {
         "power": "check coef and exponent (an exponent is usually between 0.2 and 1)",
         "linear": "check unit_cost: it is the cost of one unit, in the scenario's currency",
+        "exponential": "check max: it is the most the campaign can deliver",
+        "hill": "check max: it is the most the campaign can deliver",
         "log": "check coef: it is the outcome gained as spend grows e-fold",
     }
     return hints.get(getattr(spec, "curve", ""), "check the curve's parameters")

@@ -397,9 +397,17 @@ def _range_wording(kind: str, ctx: Mapping[str, Any], given: Any, loc: Sequence[
     if kind == "less_than_equal" and limit == 1 and isinstance(given, int | float) and given > 1:
         return (f"{given:g} is above 1, but {key} is a fraction between 0 and 1",
                 f"write {given / 100:g} for {given:g}%")
-    if loc and loc[0] in OUTCOMES and key != "rate" and kind == "greater_than" and limit == 0:
+    falls = isinstance(given, int | float) and given <= 0 and kind in ("greater_than", "greater_than_equal")
+    if loc and loc[0] in OUTCOMES and key != "rate" and falls:
         return (f"must be greater than 0 (got {_show(given)}): a response curve rises with spend",
                 f"give {key} a positive value")
+    if key == "exponent" and kind == "greater_than_equal":
+        return (f"must be at least {shown} (got {_show(given)}): a smaller exponent makes the curve a step at zero",
+                "give an exponent between 0.2 and 1, as fitted curves have")
+    if key in ("shape", "exponent") and kind == "less_than_equal":
+        return (f"must be at most {shown} (got {_show(given)}): a larger {key} makes the curve a step",
+                "give an exponent between 0.2 and 1, as fitted curves have" if key == "exponent"
+                else "give a shape between 0.5 and 5, as fitted curves have")
     if kind == "greater_than" and limit == 0:
         return f"must be greater than 0 (got {_show(given)})", f"give {key} a positive value" if key else ""
     if kind == "greater_than_equal" and limit == 0:

@@ -73,7 +73,8 @@ class HillSpec(Spec):
     curve: Literal["hill"]
     max: Positive
     half: Positive
-    shape: Positive
+    shape: Annotated[float, Field(strict=True, allow_inf_nan=False, gt=0, le=10)]
+    """Fitted Hill shapes lie between about 0.5 and 5; past 10 the curve is a step."""
 
     def ceiling(self, spend: float) -> float:
         """The most outcome any spend can buy."""
@@ -85,7 +86,8 @@ class PowerSpec(Spec):
 
     curve: Literal["power"]
     coef: Positive
-    exponent: Positive
+    exponent: Annotated[float, Field(strict=True, allow_inf_nan=False, ge=0.01, le=10)]
+    """Fitted exponents lie between about 0.2 and 1; below 0.01 the curve is a step at zero spend."""
 
     def ceiling(self, spend: float) -> float:
         """The outcome at ``spend`` (``inf`` past float range)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Literal
@@ -43,8 +44,8 @@ class SolveOptions:
             raise ValueError(f'unknown solver "{self.solver}": use one of {", ".join(SOLVERS)}')
         if not 0 < self.tolerance <= 0.1:
             raise ValueError(f"tolerance must be in (0, 0.1], got {self.tolerance}")
-        if self.time_limit is not None and self.time_limit <= 0:
-            raise ValueError(f"time_limit must be positive, got {self.time_limit}")
+        if self.time_limit is not None and not 0 < self.time_limit < math.inf:
+            raise ValueError(f"time_limit must be a positive number of seconds, got {self.time_limit}")
 
     def started(self) -> SolveOptions:
         """These options with the clock started on ``time_limit`` (unchanged without one)."""
