@@ -195,19 +195,23 @@ def chart_command(file: Path, kind: str, output: Path | None, charts: Path | Non
 
 def read_frontiers(path: Path) -> tuple[Frontier, ...]:
     """The frontier (or budget sweep) saved as JSON at ``path``."""
+    remedy = "give the output of tradeoff frontier --format json"
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ScenarioError([Problem(str(path), "file not found", "check the path")]) from None
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise ScenarioError([Problem(str(path), f"not a JSON file ({error})",
-                                     "give the output of tradeoff frontier --format json")]) from None
+        raise ScenarioError([Problem("the file", f"not JSON ({error})", remedy)], str(path)) from None
     documents = data.get("frontiers", [data]) if isinstance(data, dict) else []
     try:
         results = tuple(Frontier.from_dict(document) for document in documents)
-    except (KeyError, TypeError, ValueError) as error:
-        raise ScenarioError([Problem(str(path), f"not a frontier (missing or bad {error})",
-                                     "give the output of tradeoff frontier --format json")]) from None
+    except KeyError as error:
+        raise ScenarioError([Problem("the file", f"not a frontier: {error} is missing", remedy)], str(path)) from None
+    except (TypeError, ValueError) as error:
+        raise ScenarioError([Problem("the file", f"not a frontier: {error}", remedy)], str(path)) from None
     if not results or not any(r.points for r in results):
-        raise ScenarioError([Problem(str(path), "the frontier has no points to draw", "")])
+        if not results:
+            raise ScenarioError([Problem("the file", "not a frontier", remedy)], str(path))
+        raise ScenarioError([Problem("the file", "the frontier has no points (no plan existed)",
+                                     "fix the scenario (its explanation says how), then trace it again")], str(path))
     return results

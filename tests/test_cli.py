@@ -230,6 +230,12 @@ def test_frontier_json_is_redrawn_by_the_chart_command(tmp_path, capsys):
         code, _, err = tradeoff(capsys, "chart", str(saved), "--kind", kind, "-o", str(target))
         assert code == EXIT_OK, err
         assert target.read_text().startswith("<?xml")
+    data["points"][2]["leads"] = "x"
+    data["points"][3]["allocation"] = [1, 2]
+    saved.write_text(json.dumps(data))
+    code, _, err = tradeoff(capsys, "chart", str(saved), "-o", str(tmp_path / "broken.png"))
+    assert code == EXIT_INPUT and 'points[2]: leads is "x", not a number' in err
+    assert not (tmp_path / "broken.png").exists()
 
 
 def test_frontier_writes_its_chart_and_a_folder_of_charts(tmp_path, capsys):
@@ -258,6 +264,18 @@ def test_frontier_usage_errors_exit_2(args, capsys, tmp_path, monkeypatch):
         tradeoff(capsys, "frontier", B2B, *args)
     assert code == EXIT_INPUT, err
     assert "Traceback" not in err
+
+
+@pytest.mark.parametrize(("option", "value", "words"), [
+    ("-o", "missing/plan.json", 'the folder "'), ("-o", "plan.xlsx", 'format from ".xlsx"'),
+    ("--write-lp", "missing/plan.lp", 'the folder "'), ("--write-lp", "plan.txt", ".lp"),
+])
+def test_output_paths_are_checked_before_solving(tmp_path, capsys, monkeypatch, option, value, words):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr("optimizer.solve", lambda *args, **kwargs: pytest.fail("solved before checking the path"))
+    code, out, err = tradeoff(capsys, "solve", B2B, option, value)
+    assert code == EXIT_INPUT and out == "" and words in err and "Traceback" not in err
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_chart_refuses_a_file_that_is_not_a_frontier(tmp_path, capsys):

@@ -6,6 +6,7 @@ response curves), so ``tradeoff chart`` can redraw them without solving again.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields
 from types import MappingProxyType
@@ -172,14 +173,19 @@ class Frontier:
     def from_dict(cls, data: Mapping[str, Any]) -> Frontier:
         """A frontier read back from its JSON (to redraw charts without solving)."""
         primary, secondary = data["primary"], data["secondary"]
-        points = tuple(_point_from_record(record, primary, secondary) for record in data["points"])
+        points = []
+        for index, record in enumerate(data["points"]):
+            try:
+                points.append(_point_from_record(record, primary, secondary))
+            except (KeyError, TypeError, ValueError) as error:
+                raise ValueError(f"points[{index}]: {str(error).strip(chr(39))}") from None
         current = data.get("current")
         return cls(
             status=Status(data["status"]), message=data["message"], scenario=data["scenario"]["name"],
             currency=data["scenario"]["currency"], period=data["scenario"].get("period"), primary=primary,
             secondary=secondary, secondary_label=data.get("secondary_label", secondary),
             is_share=bool(data.get("is_share", secondary.startswith("sov."))), budget=data.get("budget"),
-            points=points, knee=data.get("knee"), recommended=data.get("recommended"),
+            points=tuple(points), knee=data.get("knee"), recommended=data.get("recommended"),
             current=CurrentPosition(**current) if current else None,
             campaigns=tuple(CampaignCurve(**{**c, "spend": tuple(c["spend"]), "primary": tuple(c["primary"])})
                             for c in data.get("campaigns", [])),
@@ -215,7 +221,25 @@ def _point_record(frontier: Frontier, point: FrontierPoint) -> dict[str, Any]:
 
 
 def _point_from_record(record: Mapping[str, Any], primary: str, secondary: str) -> FrontierPoint:
-    known = {item.name for item in fields(FrontierPoint)}
+    known = {item.name: item.type for item in fields(FrontierPoint)}
     values = {k: v for k, v in record.items() if k in known and k not in _RENAMED}
     values = {k: (float("nan") if v is None and k != "gap" else v) for k, v in values.items()}
-    return FrontierPoint(traded=record[secondary], primary=record[primary], **values)
+    values |= {"traded": record[secondary], "primary": record[primary]}
+    for key, value in values.items():
+        _check_numbers(key, value, known[key])
+    return FrontierPoint(**values)
+
+
+def _check_numbers(key: str, value: Any, annotation: Any) -> None:
+    """Refuse a saved value that is not the number (or table of numbers) the field holds."""
+    text = str(annotation)
+    if text.startswith("Mapping"):
+        items = value.values() if isinstance(value, Mapping) else [value]
+        if not isinstance(value, Mapping) or not all(v is None or _is_number(v) for v in items):
+            raise ValueError(f"{key} is not a table of numbers")
+    elif text.startswith("float") and not (_is_number(value) or (value is None and "None" in text)):
+        raise ValueError(f"{key} is {json.dumps(value)}, not a number")
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
