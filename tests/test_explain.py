@@ -167,7 +167,32 @@ def _cases() -> dict[str, dict]:
     }
 
 
-CASES = _cases()
+def esov_against_spend_share(esov_floor: float) -> dict:
+    """Display counts in an impressions pool with a share of market, and in a spend pool capped at 20%."""
+    display = {"name": "Display", "channel": "display", "stage": "awareness", "pools": ["media", "spendy"],
+               "spend": {"max": 90_000.0},
+               "impressions": {"curve": "hill", "max": 2e6, "half": 40_000.0, "shape": 3.0},
+               "leads": {"rate": 1e-4, "of": "impressions"}}
+    return {"name": "esov", "budget": {"total": 100_000.0},
+            "pools": {"media": {"total_impressions": 3e6, "som": 0.2}, "spendy": {"competitor_spend": 2e5}},
+            "campaigns": [display, exponential("Search", 1000.0, 30_000.0, 80_000.0)],
+            "constraints": [{"name": "ESOV", "kpi": "esov.media", "min": esov_floor},
+                            {"name": "Spend share", "kpi": "sov.spendy", "max": 0.2}]}
+
+
+def test_an_esov_floor_is_relaxed_in_esov_points():
+    # A 20% spend share allows Display s / (s + 200,000) <= 0.2, so s <= 50,000; its impressions there
+    # over the 3M market, less the 20% share of market, is the most ESOV the cap allows.
+    impressions = 2e6 * 50_000.0**3 / (50_000.0**3 + 40_000.0**3)
+    best_esov = impressions / 3e6 - 0.2
+    explanation = explain_infeasible(scenario(esov_against_spend_share(0.25)))
+    floor = relaxation(explanation, "esov.media")
+    assert floor.current == 0.25 and floor.side == "min"
+    assert close(floor.value, best_esov, 0.25) and floor.value <= best_esov
+    assert f"{floor.value * 100:.3f}%" in floor.sentence
+
+
+CASES = _cases() | {"esov floor vs spend share": esov_against_spend_share(0.25)}
 
 
 @pytest.mark.parametrize("case", list(CASES))

@@ -43,6 +43,8 @@ class RowSpec:
     step_label: str = ""
     constraint: int | None = None
     pool: str | None = None
+    offset: float = 0.0
+    """The user's bound is ``bound - offset`` (an ESOV bound is the SOV bound less the share of market)."""
 
 
 @dataclass(frozen=True)

@@ -169,12 +169,12 @@ def esov_rows(form: Formulation, constraint: ConstraintSpec, index: int, pool: P
         if excess is None:
             continue
         share = excess + (pool.som or 0.0)
-        yield _pool_row(constraint, index, pool, side, sense, share, f"{excess * 100:+.1f} pts")
+        yield _pool_row(constraint, index, pool, side, sense, share, f"{excess * 100:+.1f} pts", pool.som or 0.0)
 
 
 def _pool_row(constraint: ConstraintSpec, index: int, pool: PoolModel, side: str, sense: str, share: float,
-              shown: str) -> RowSpec:
-    return RowSpec(
+              shown: str, offset: float = 0.0) -> RowSpec:
+    return RowSpec(offset=offset,
         name=_label(constraint, side, shown), family="sov", kpi=constraint.kpi, where=f"pool {pool.name}",
         sense=sense, rhs=pool.volume_for(share), bound=share, expr=pool.expr(),  # type: ignore[arg-type]
         step=pool.volume_per_point(share), step_label="per SOV point", constraint=index, pool=pool.name,

@@ -88,9 +88,10 @@ def _relax(form: Formulation, options: SolveOptions, grids, index: int, keys: di
     if value is None or not math.isfinite(value):
         return None
     side = "total" if spec.family == "budget" else ("min" if spec.sense == ">=" else "max")
-    shown, step = _conservative(value, spec.bound, "min" if value < spec.bound else "max")
-    return Relaxation(spec.name, spec.kpi, side, spec.bound, shown, _key(spec, keys, side),
-                      _sentence(form, spec, shown, step))
+    current, value = spec.bound - spec.offset, value - spec.offset
+    shown, step = _conservative(value, current, "min" if value < current else "max")
+    return Relaxation(spec.name, spec.kpi, side, current, shown, _key(spec, keys, side),
+                      _sentence(form, spec, current, shown, step))
 
 
 def _extreme(form: Formulation, options: SolveOptions, grids, expr: Expr, others: tuple[RowSpec, ...],
@@ -229,8 +230,8 @@ def _label(spec: RowSpec) -> str:
     return f"the {spec.kpi.upper() if spec.family == 'ratio' else spec.kpi} {kind}{where}"
 
 
-def _sentence(form: Formulation, spec: RowSpec, value: float, step: float) -> str:
-    verb = "raise" if value > spec.bound else "lower"
+def _sentence(form: Formulation, spec: RowSpec, current: float, value: float, step: float) -> str:
+    verb = "raise" if value > current else "lower"
     target = "the budget" if spec.family == "budget" else _label(spec)
     return f"{verb} {target} to {_shown(form, spec, value, step)}"
 
