@@ -87,23 +87,22 @@ class BenchPlan:
         """The pooled impressions at the SOV floor: ours / (ours + competitors) >= f, multiplied out."""
         return self.sov_floor / (1 - self.sov_floor) * self.competitor_impressions
 
-    def violations(self, spend: np.ndarray, rtol: float = 1e-6) -> list[str]:
-        """The constraints ``spend`` breaks on the exact curves (each beyond ``rtol`` of its scale)."""
+    def violations(self, spend: np.ndarray, rtol: float = 1e-6) -> dict[str, float]:
+        """The constraints ``spend`` breaks on the exact curves, each with its relative excess.
+
+        A CPL of $41 under a $40 cap is ``{"CPL cap": 0.025}``; excesses within ``rtol`` are not breaks.
+        """
         r = self.response
         total, leads = spend.sum(), r.leads(spend).sum()
-        broken = []
-        if np.any(spend < r.lo - rtol * r.hi) or np.any(spend > r.hi * (1 + rtol)):
-            broken.append("bounds")
-        if total > self.budget * (1 + rtol):
-            broken.append("budget")
+        excess = {
+            "bounds": float(max(np.max((r.lo - spend) / r.hi), np.max((spend - r.hi) / r.hi))),
+            "budget": total / self.budget - 1,
+            "CPL cap": total / (self.cpl_cap * leads) - 1 if leads > 0 else np.inf,
+            "SOV floor": 1 - r.impressions(spend)[self.in_pool].sum() / self.pool_floor,
+        }
         for stage, floor in self.share_floors.items():
-            if spend[self.stage == stage].sum() < floor * total - rtol * self.budget:
-                broken.append(f"{stage} share")
-        if total > self.cpl_cap * leads + rtol * self.budget:
-            broken.append("CPL cap")
-        if r.impressions(spend)[self.in_pool].sum() < self.pool_floor * (1 - rtol):
-            broken.append("SOV floor")
-        return broken
+            excess[f"{stage} share"] = 1 - spend[self.stage == stage].sum() / (floor * total)
+        return {name: float(value) for name, value in excess.items() if value > rtol}
 
 
 def generate(size: int, seed: int = SEED) -> BenchPlan:

@@ -18,6 +18,7 @@ from reference import exponential_optimum
 from optimizer import Status, explain_infeasible, solve
 from optimizer.cli import EXIT_INFEASIBLE, run
 from optimizer.scenario.loading import scenario_from_document
+from optimizer.solver.run import constraint_keys
 
 
 def exponential(name: str, top: float, scale: float, max_spend: float, **extra) -> dict:
@@ -257,3 +258,16 @@ def test_a_campaign_whose_range_is_empty_gets_a_fix_for_each_side():
     for relaxed in plan.explanation.relaxations:
         key = relaxed.key or 'campaigns."B".spend.max_change'
         assert solve(scenario(document, f"{key}={relaxed.value}")).status is Status.OPTIMAL
+
+
+def test_relaxation_keys_fall_back_to_positions_when_a_name_cannot_be_typed():
+    document = two_campaigns(constraints=[
+        {"kpi": "leads", "min": 1e6, "name": 'Leads "floor" = target'},
+        {"kpi": "spend", "max": 1e9, "name": "twice"}, {"kpi": "spend", "max": 2e9, "name": "twice"},
+        {"kpi": "leads", "max": 1e9, "name": "Ünïcode 'cap' 💸"}])
+    keys = constraint_keys(scenario(document))
+    assert keys == {0: "constraints[0]", 1: "constraints[1]", 2: "constraints[2]",
+                    3: "constraints.\"Ünïcode 'cap' 💸\""}
+    for index, key in keys.items():
+        bound = "min" if index == 0 else "max"
+        assert scenario(document, f"{key}.{bound}=123").constraints[index].model_dump()[bound] == 123

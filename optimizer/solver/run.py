@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections import Counter
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -53,9 +54,15 @@ def solve(scenario: Scenario, options: SolveOptions | None = None, *, extra_rows
 
 
 def constraint_keys(scenario: Scenario) -> dict[int, str]:
-    """Each constraint's ``--set`` prefix: ``constraints."CPL cap"`` when named, else ``constraints[2]``."""
-    return {index: f'constraints."{c.name}"' if c.name else f"constraints[{index}]"
+    """Each constraint's ``--set`` prefix: ``constraints."CPL cap"`` when its name can be typed so
+    (unique, without quotes or ``=``), else ``constraints[2]``."""
+    counts = Counter(c.name for c in scenario.constraints)
+    return {index: f'constraints."{c.name}"' if _typeable(c.name) and counts[c.name] == 1 else f"constraints[{index}]"
             for index, c in enumerate(scenario.constraints)}
+
+
+def _typeable(name: str | None) -> bool:
+    return bool(name) and not any(character in name for character in '"=\\')
 
 
 def explain_infeasible(scenario: Scenario, options: SolveOptions | None = None, **option_overrides: Any) -> Explanation:
