@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 from reference import exponential_optimum
 
-from optimizer import Status, explain_infeasible, solve
+from optimizer import Status, explain_infeasible, frontier, solve
 from optimizer.cli import EXIT_INFEASIBLE, run
 from optimizer.scenario.loading import scenario_from_document
 from optimizer.solver.run import constraint_keys
@@ -271,3 +271,16 @@ def test_relaxation_keys_fall_back_to_positions_when_a_name_cannot_be_typed():
     for index, key in keys.items():
         bound = "min" if index == 0 else "max"
         assert scenario(document, f"{key}.{bound}=123").constraints[index].model_dump()[bound] == 123
+
+
+def test_each_relaxation_of_a_frontier_without_points_gives_a_frontier():
+    document = {**sov_against_cpl(0.1, 40.0), "constraints": [
+        {"kpi": "leads", "min": 1_000.0, "name": "Lead target"}, {"kpi": "cpl", "max": 15.0, "name": "CPL cap"}]}
+    empty = frontier(scenario(document), against="sov.search", points=5)
+    assert empty.status is Status.INFEASIBLE and empty.explanation is not None
+    assert empty.explanation.relaxations, empty.message
+    for relaxed in empty.explanation.relaxations:
+        moved = relaxed.value > relaxed.current if relaxed.side == "max" else relaxed.value < relaxed.current
+        assert moved, relaxed.sentence
+        traced = frontier(scenario(document, f"{relaxed.key}={relaxed.value!r}"), against="sov.search", points=5)
+        assert traced.status is Status.OPTIMAL and traced.points, f"{relaxed.sentence}: {traced.message}"

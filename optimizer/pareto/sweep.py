@@ -30,6 +30,7 @@ from optimizer.status import Status
 Progress = Callable[[int, int], None]
 _SPAN_PARTS = 16
 _FLAT = 1e-9
+_EDGE_REFINEMENT = 20
 
 
 @dataclass
@@ -48,9 +49,13 @@ def trace(form: Formulation, axis: Axis, options: SolveOptions, points: int = 21
           keys: dict[int, str] | None = None) -> Frontier:
     """The frontier of ``form``'s goal against ``axis``, with ``points`` points (``keys``: see ``constraint_keys``)."""
     started = time.perf_counter()
-    grids = tuple(c.grid(options.tolerance) for c in form.campaigns)
-    scout = FrontierProgram(form, axis, options, grids)
-    low, high = _ends(scout)
+    for tolerance in (options.tolerance, options.tolerance / _EDGE_REFINEMENT):
+        # Constraints that only just hold together can fail on the coarse grids: try finer ones once.
+        grids = tuple(c.grid(tolerance) for c in form.campaigns)
+        scout = FrontierProgram(form, axis, options, grids)
+        low, high = _ends(scout)
+        if low.ok and high.ok or Status.INFEASIBLE not in (low.run.status, high.run.status):
+            break
     if not (low.ok and high.ok):
         return _empty(form, axis, options, period, scout, started, low if not low.ok else high, keys)
     spans = refine_span(grids, low.spend, high.spend, _SPAN_PARTS)

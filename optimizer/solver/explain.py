@@ -89,6 +89,8 @@ def _relax(form: Formulation, options: SolveOptions, grids, index: int, keys: di
         return None
     side = "total" if spec.family == "budget" else ("min" if spec.sense == ">=" else "max")
     current, value = spec.bound - spec.offset, value - spec.offset
+    if (side == "min" and value >= current) or (side == "max" and value <= current):
+        return None  # at the edge of what is reachable the "least change" can point the wrong way: no advice
     shown, step = _conservative(value, current, "min" if value < current else "max")
     return Relaxation(spec.name, spec.kpi, side, current, shown, _key(spec, keys, side),
                       _sentence(form, spec, current, shown, step))
