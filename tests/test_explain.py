@@ -284,3 +284,22 @@ def test_each_relaxation_of_a_frontier_without_points_gives_a_frontier():
         assert moved, relaxed.sentence
         traced = frontier(scenario(document, f"{relaxed.key}={relaxed.value!r}"), against="sov.search", points=5)
         assert traced.status is Status.OPTIMAL and traced.points, f"{relaxed.sentence}: {traced.message}"
+
+
+def test_separate_conflicts_are_each_explained_with_their_own_fixes():
+    document = two_campaigns(constraints=[
+        {"kpi": "spend", "where": {"name": "a"}, "min": 4_000.0, "name": "a floor"},
+        {"kpi": "spend", "where": {"name": "a"}, "max": 3_000.0, "name": "a cap"},
+        {"kpi": "leads", "where": {"name": "b"}, "min": 600.0, "name": "b leads"}])  # b reaches 500 at most
+    plan = solve(scenario(document))
+    assert plan.status is Status.INFEASIBLE
+    assert set(plan.explanation.conflict) == {"a floor", "a cap", "b leads"}
+    assert plan.message.startswith("Two separate conflicts")
+    by_name = {r.constraint: r for r in plan.explanation.relaxations}
+    assert close(by_name["b leads"].value, TOPS[1] * (1 - math.exp(-10_000.0 / SCALES[1])), 600.0)  # all the budget
+    assert close(by_name["a cap"].value, 4_000.0, 3_000.0) and close(by_name["a floor"].value, 3_000.0, 4_000.0)
+    # Each fix settles its own conflict; the other one still stands until it is fixed (or dropped) too.
+    fix_a, fix_b = (f"{r.key}={r.value!r}" for r in (by_name["a cap"], by_name["b leads"]))
+    assert solve(scenario(document, fix_a)).status is Status.INFEASIBLE
+    assert solve(scenario(document, fix_a, 'constraints."b leads".min=0')).status is Status.OPTIMAL
+    assert solve(scenario(document, fix_b, 'constraints."a floor".min=0')).status is Status.OPTIMAL

@@ -33,28 +33,59 @@ from optimizer.status import Status
 _DINKELBACH_STEPS = 40
 _REFINE_ROUNDS = 2
 _ROUNDING = 5e-3
+_MAX_CONFLICTS = 3
 
 
 def explain(form: Formulation, options: SolveOptions, keys: dict[int, str] | None = None) -> Explanation:
-    """The explanation of an infeasible formulation (``keys``: constraint position -> its --set prefix)."""
+    """The explanation of an infeasible formulation (``keys``: constraint position -> its --set prefix).
+
+    Separate conflicts (a floor that cannot hold on its own, and elsewhere two targets that
+    clash) are each found and explained, up to a few; each one's relaxations are worked out
+    with the other conflicts set aside, since no single change can fix them all.
+    """
     grids = tuple(c.grid(options.tolerance) for c in form.campaigns)
-    conflict, proven = _conflict(form, options, grids)
-    relaxations = tuple(r for r in (_relax(form, options, grids, index, keys or {}) for index in conflict) if r)
-    names = tuple(form.rows[index].name for index in conflict)
-    return Explanation(names, relaxations, _message(form, conflict, relaxations, proven), proven)
+    conflicts: list[tuple[list[int], bool]] = []
+    while len(conflicts) < _MAX_CONFLICTS:
+        conflict, proven = _conflict(form, options, grids, {i for found, _ in conflicts for i in found})
+        if not conflict:
+            break
+        conflicts.append((conflict, proven))
+    if not conflicts:
+        return Explanation((), (), _message(form, [], (), False), False)
+    relaxations, messages = [], []
+    for conflict, proven in conflicts:
+        aside = {i for other, _ in conflicts if other is not conflict for i in other}
+        found = tuple(r for r in (_relax(form, options, grids, index, keys or {}, aside) for index in conflict) if r)
+        relaxations += found
+        messages.append(_message(form, conflict, found, proven))
+    names = tuple(form.rows[index].name for conflict, _ in conflicts for index in conflict)
+    proven = all(p for _, p in conflicts)
+    return Explanation(names, tuple(relaxations), _joined(messages), proven)
+
+
+def _joined(messages: list[str]) -> str:
+    if len(messages) == 1:
+        return messages[0]
+    counted = {2: "Two", 3: "Three"}.get(len(messages), str(len(messages)))
+    return f"{counted} separate conflicts, each needing its own fix: " + " ".join(
+        f"({k}) {message}" for k, message in enumerate(messages, start=1))
 
 
 # --- 1. the conflicting set --------------------------------------------------------------------
 
 
-def _conflict(form: Formulation, options: SolveOptions, grids) -> tuple[list[int], bool]:
-    """A set of rows that cannot hold together, each needed; and whether that is proven."""
+def _conflict(form: Formulation, options: SolveOptions, grids, aside: set[int]) -> tuple[list[int], bool]:
+    """A set of rows that cannot hold together, each needed (the rows ``aside`` left out); and whether
+    that is proven. Empty when the rows left out were the only conflicts."""
     for purpose, proven in (("bound", True), ("plan", False)):
         program = Program(compile_model(form, purpose, grids), options)
         program.set_objective(np.zeros(program.model.cost.size), 0.0, program.model.sense)
+        for index in aside:
+            rows = np.flatnonzero(program.model.row_spec == index)
+            program.set_row_bounds(rows, np.full(rows.size, -np.inf), np.full(rows.size, np.inf))
         if _feasible(program):
             continue
-        kept = list(range(len(form.rows)))
+        kept = [index for index in range(len(form.rows)) if index not in aside]
         for index in list(kept):
             rows = np.flatnonzero(program.model.row_spec == index)
             lower, upper = program.model.row_lower[rows].copy(), program.model.row_upper[rows].copy()
@@ -74,9 +105,10 @@ def _feasible(program: Program) -> bool:
 # --- 2. the tightest bound for one row, the others kept ------------------------------------------
 
 
-def _relax(form: Formulation, options: SolveOptions, grids, index: int, keys: dict[int, str]) -> Relaxation | None:
+def _relax(form: Formulation, options: SolveOptions, grids, index: int, keys: dict[int, str],
+           aside: set[int]) -> Relaxation | None:
     spec = form.rows[index]
-    others = form.rows[:index] + form.rows[index + 1:]
+    others = tuple(row for k, row in enumerate(form.rows) if k != index and k not in aside)
     if spec.family in ("ratio", "share"):
         value = _extreme_ratio(form, options, grids, spec, others)
     elif spec.sense == "==":
