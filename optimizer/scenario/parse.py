@@ -226,17 +226,47 @@ def translate(error: ValidationError, prefix: str, already_reported: Collection[
         details.append((detail, loc))
     renamed = {loc[:-1] + (closest(str(loc[-1]), d.get("allowed") or KNOWN_KEYS),): loc[-1]
                for d, loc in details if d["type"] == "extra_forbidden" and loc}
+    point_errors = {loc[:loc.index("points") + 1] for _, loc in details
+                    if "points" in loc and len(loc) > loc.index("points") + 1}
     problems = []
     for detail, loc in details:
         path = _dotted(loc)
         if detail["type"] == "missing" and (loc in renamed or path in already_reported):
             continue
+        if detail["type"] == "too_short" and loc in point_errors:
+            continue  # "at least 2 items after validation, not 0" only echoes the bad points below it
         location = f"{prefix}: {path}" if prefix and path else prefix or path
-        message, fix = _wording(detail, loc)
-        if detail["type"] == "missing" and from_table:
+        message, fix = _points_wording(detail, loc) if "points" in loc else _wording(detail, loc)
+        if detail["type"] == "missing" and from_table and "points" not in loc:
             fix = f"fill in the {path} column"
         problems.append(Problem(location, message, fix))
     return problems
+
+
+_POINT_FORM = "write the points as [[spend, value], [spend, value], ...]"
+
+
+def _points_wording(detail: Mapping[str, Any], loc: Sequence[str | int]) -> tuple[str, str]:
+    """Problems with tabular points, in terms of points: ``[spend, value]`` pairs, at least two."""
+    kind, given = detail["type"], detail.get("input")
+    depth = len(loc) - loc.index("points") - 1  # 0: the list, 1: a point, 2: a number in a point
+    if depth == 0 and kind == "too_short":
+        return "needs at least two points", _POINT_FORM
+    if depth == 0 and kind in ("tuple_type", "list_type"):
+        return f"expected a list of points, got {_show(given)}", _POINT_FORM + ", or the name of a points CSV"
+    if depth == 1:
+        number = int(loc[-1]) + 1
+        if kind in ("too_short", "too_long", "missing"):
+            return f"point {number} is not a [spend, value] pair", _POINT_FORM
+        return f"point {number} is {_show(given)}, not a [spend, value] pair", _POINT_FORM
+    if depth == 2:
+        number, what = int(loc[-2]) + 1, "spend" if loc[-1] == 0 else "value"
+        if kind in ("greater_than_equal", "greater_than"):
+            return f"the {what} of point {number} is negative (got {_show(given)})", f"give it a {what} of 0 or more"
+        if kind == "finite_number":
+            return f"the {what} of point {number} is not a finite number", "replace NaN or infinity by a number"
+        return f"the {what} of point {number} is {_show(given)}, not a number", "write it as a number"
+    return _wording(detail, loc)
 
 
 def _root_model(title: str) -> type[BaseModel] | None:
@@ -416,6 +446,8 @@ def _range_wording(kind: str, ctx: Mapping[str, Any], given: Any, loc: Sequence[
 
 
 def _show(value: Any) -> str:
+    if value is None:
+        return "null"
     if isinstance(value, str):
         return f'"{value}" (text)' if value.strip() else "an empty value"
     if isinstance(value, bool):

@@ -53,11 +53,12 @@ def read_text(path: Path, where: str) -> str:
 
 def parse_document(text: str, kind: str, source: str) -> dict[str, Any]:
     """Parse TOML or JSON text; syntax errors are reported with their line and column."""
+    too_deep = False
     try:
         document = _parse_json(text, source) if kind == "json" else _parse_toml(text, source)
     except RecursionError:
-        document = None
-    if document is None or _depth(document) > MAX_DEPTH:
+        document, too_deep = None, True
+    if too_deep or _depth(document) > MAX_DEPTH:
         raise ScenarioError([Problem(_place(text, _too_deep_at(text)),
                                      f"lists or tables are nested more than {MAX_DEPTH} deep",
                                      "a scenario nests a few levels at most: check the brackets")], source)
