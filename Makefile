@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 DEMO_SCENARIO := scenarios/b2b_saas.toml
 
-.PHONY: demo test test-slow lint bench clean
+.PHONY: demo test test-slow lint bench bench-quick clean
 
 $(VENV)/.installed-base: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -25,8 +25,11 @@ test: $(VENV)/.installed-test  ## the default suite (under two minutes)
 test-slow: $(VENV)/.installed-test  ## the slow checks only (large plans, high-resolution references)
 	$(BIN)/python -m pytest -q -m slow
 
-bench: $(VENV)/.installed-base  ## frontier time against single solves on the examples
-	$(BIN)/python benchmarks/frontier_vs_solve.py
+bench: $(VENV)/.installed-base  ## seeded plans of 10 to 10,000 campaigns against the generic LP, SLSQP and greedy; writes benchmarks/results.md
+	$(BIN)/python benchmarks/run.py
+
+bench-quick: $(VENV)/.installed-base  ## the same for 10, 100 and 1,000 campaigns; writes benchmarks/results-quick.md
+	$(BIN)/python benchmarks/run.py --sizes 10,100,1000 --output benchmarks/results-quick.md
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check optimizer tests scenarios benchmarks cli.py

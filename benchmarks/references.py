@@ -6,7 +6,8 @@
   highspy in one call. For S-shaped curves this LP is a convexified relaxation (nothing makes
   segments fill in order), so its spends are re-checked on the true curves.
 - ``slsqp``: SciPy's SLSQP on the exact curves from an equal split of the budget, the approach
-  of Robyn, PyMC-Marketing and LightweightMMM, with the same constraints and analytic gradients.
+  of Robyn, PyMC-Marketing and LightweightMMM, with the same constraints and analytic gradients;
+  well scaled (its best chance) or in raw dollars (as those tools run it).
 - ``greedy``: a marginal-return walk on a spend grid (Meridian's approach): steps of 1% of each
   campaign's max go, one at a time, to the campaign whose next step buys the most leads per
   dollar, until the budget or every bound is exhausted. It sees only the budget and the bounds.
@@ -127,69 +128,76 @@ def _uniform_lp(plan: BenchPlan, segments: int) -> tuple[highspy.HighsLp, np.nda
 # --- (b) SLSQP on the exact curves, from an equal split --------------------------------------------
 
 
-def slsqp(plan: BenchPlan, maxiter: int = 2000, time_limit: float | None = None) -> Reference:
-    """SciPy SLSQP from an equal split of the budget, spend measured as a fraction of each max.
+def slsqp(plan: BenchPlan, scaled: bool = True, maxiter: int = 2000, time_limit: float | None = None) -> Reference:
+    """SciPy SLSQP from an equal split of the budget, with SciPy's default tolerance (ftol 1e-6).
 
-    SciPy's default stopping tolerance (ftol 1e-6 on the objective, which is scaled to about 1) is
-    kept, as the peers keep it. Measuring spend in fractions of each campaign's max (and every constraint in fractions of
-    its scale) conditions the problem better than raw dollars: this gives SLSQP its best chance.
-    After ``time_limit`` seconds the run is stopped at its current iterate (not converged).
+    ``scaled``: spend is measured as a fraction of each campaign's max, the objective in units
+    of the starting split's leads and each constraint in units of its own scale (the budget, the
+    SOV floor): well conditioned, SLSQP's best chance. Unscaled, it works in dollars and raw
+    leads, as the peers' optimizers do; SLSQP's ftol is absolute, so on raw leads it asks for far
+    more precision and usually runs to its iteration limit. After ``time_limit`` seconds the run
+    is stopped at its current iterate (not converged).
     """
     r = plan.response
-    top = r.hi
+    top = r.hi if scaled else np.ones(plan.size)
     start = np.clip(plan.budget / plan.size, r.lo, r.hi) / top
-    scale = max(float(r.leads(start * top).sum()), 1.0)
+    scale = max(float(r.leads(start * top).sum()), 1.0) if scaled else 1.0
     started = time.perf_counter()
 
     def stop_at_limit(_: np.ndarray) -> None:
         if time_limit is not None and time.perf_counter() - started > time_limit:
             raise StopIteration
 
+    constraints = _Constraints(plan, top, scaled)
     result = scipy.optimize.minimize(
         lambda u: -r.leads(u * top).sum() / scale,
         start,
         jac=lambda u: -r.marginal_leads(u * top) * top / scale,
-        bounds=scipy.optimize.Bounds(r.lo / top, np.ones(plan.size)),
-        constraints=[{"type": "ineq", "fun": _constraints(plan), "jac": _constraint_jacobian(plan)}],
+        bounds=scipy.optimize.Bounds(r.lo / top, r.hi / top),
+        constraints=[{"type": "ineq", "fun": constraints.values, "jac": constraints.jacobian}],
         method="SLSQP",
         options={"maxiter": maxiter, "ftol": 1e-6},
         callback=stop_at_limit,
     )
-    spend = np.clip(result.x, r.lo / top, 1.0) * top
+    spend = np.clip(result.x * top, r.lo, r.hi)
     stopped = "StopIteration" in str(result.message)
-    return _reference("SLSQP", plan, started, spend,
+    return _reference("SLSQP" if scaled else "SLSQP in dollars", plan, started, spend,
                       notes={"iterations": int(result.nit), "converged": bool(result.success),
                              "stopped_at_limit": stopped, "message": str(result.message)})
 
 
-def _constraints(plan: BenchPlan):
-    """Every constraint as ``g(u) >= 0``, each divided by its own scale (the budget or the SOV floor)."""
-    r, top, budget = plan.response, plan.response.hi, plan.budget
+class _Constraints:
+    """Every constraint as ``g(u) >= 0`` with its Jacobian; spend is ``u * top``.
 
-    def values(u: np.ndarray) -> np.ndarray:
-        spend = u * top
+    Scaled, money rows are divided by the budget and the SOV row by its floor; else raw units.
+    """
+
+    def __init__(self, plan: BenchPlan, top: np.ndarray, scaled: bool):
+        self.plan, self.top = plan, top
+        self.money = plan.budget if scaled else 1.0
+        self.volume = plan.pool_floor if scaled else 1.0
+        self.members = [(plan.stage == stage, floor) for stage, floor in plan.share_floors.items()]
+
+    def values(self, u: np.ndarray) -> np.ndarray:
+        plan, r = self.plan, self.plan.response
+        spend = u * self.top
         total = spend.sum()
-        out = [(budget - total) / budget]
-        out += [(spend[plan.stage == s].sum() - f * total) / budget for s, f in plan.share_floors.items()]
-        out.append((plan.cpl_cap * r.leads(spend).sum() - total) / budget)
-        out.append(r.impressions(spend)[plan.in_pool].sum() / plan.pool_floor - 1)
-        return np.array(out)
+        out = [plan.budget - total]
+        out += [spend[member].sum() - floor * total for member, floor in self.members]
+        out.append(plan.cpl_cap * r.leads(spend).sum() - total)
+        money = np.array(out) / self.money
+        sov = (r.impressions(spend)[plan.in_pool].sum() - plan.pool_floor) / self.volume
+        return np.append(money, sov)
 
-    return values
-
-
-def _constraint_jacobian(plan: BenchPlan):
-    r, top, budget = plan.response, plan.response.hi, plan.budget
-
-    def jacobian(u: np.ndarray) -> np.ndarray:
+    def jacobian(self, u: np.ndarray) -> np.ndarray:
+        plan, r, top = self.plan, self.plan.response, self.top
         spend = u * top
-        rows = [-top / budget]
-        rows += [((plan.stage == s) - f) * top / budget for s, f in plan.share_floors.items()]
-        rows.append((plan.cpl_cap * r.marginal_leads(spend) - 1) * top / budget)
-        rows.append(np.where(plan.in_pool, r.marginal_impressions(spend), 0.0) * top / plan.pool_floor)
-        return np.vstack(rows)
-
-    return jacobian
+        rows = [-top]
+        rows += [(member - floor) * top for member, floor in self.members]
+        rows.append((plan.cpl_cap * r.marginal_leads(spend) - 1) * top)
+        money = np.vstack(rows) / self.money
+        sov = np.where(plan.in_pool, r.marginal_impressions(spend), 0.0) * top / self.volume
+        return np.vstack([money, sov])
 
 
 # --- (c) the greedy walk on a spend grid ----------------------------------------------------------
