@@ -9,23 +9,16 @@ solves, so a 21-point frontier should cost a small multiple of one solve, not 21
 from __future__ import annotations
 
 import sys
-import time
 from pathlib import Path
 
-from optimizer import frontier, load_scenario, solve
-
 ROOT = Path(__file__).resolve().parents[1]
+if __package__ in (None, ""):  # run as a script: make the repository importable
+    sys.path.insert(0, str(ROOT))
+
+from benchmarks.measure import best_of  # noqa: E402
+from optimizer import frontier, load_scenario, solve  # noqa: E402
+
 SCENARIOS = ("b2b_saas", "local_services", "large_portfolio")
-
-
-def best_time(action, repeats: int) -> tuple[float, object]:
-    """The fastest of ``repeats`` runs (the least disturbed by the machine), and its result."""
-    best, result = float("inf"), None
-    for _ in range(repeats):
-        started = time.perf_counter()
-        result = action()
-        best = min(best, time.perf_counter() - started)
-    return best, result
 
 
 def main(points: int = 21, repeats: int = 3) -> None:
@@ -33,8 +26,8 @@ def main(points: int = 21, repeats: int = 3) -> None:
     print("|---|---|---|---|---|---|")
     for name in SCENARIOS:
         scenario = load_scenario(ROOT / "scenarios" / f"{name}.toml")
-        single, _ = best_time(lambda s=scenario: solve(s), repeats)
-        sweep, curve = best_time(lambda s=scenario: frontier(s, points=points), max(1, repeats - 1))
+        single, _ = best_of(repeats, lambda s=scenario: solve(s))
+        sweep, curve = best_of(max(1, repeats - 1), lambda s=scenario: frontier(s, points=points))
         print(f"| {name} | {len(scenario.campaigns)} | {single:.2f} | {sweep:.2f} | {sweep / single:.1f} | "
               f"{curve.solves} |")
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
 from typing import Any
 
 from optimizer.errors import Problem, ScenarioError
@@ -11,10 +10,9 @@ from optimizer.model.rows import formulate
 from optimizer.pareto.axis import axis_for
 from optimizer.pareto.result import Frontier
 from optimizer.pareto.sweep import Progress, trace
-from optimizer.scenario.checks import check_scenario
 from optimizer.scenario.schema import BudgetSpec, Scenario
 from optimizer.solver.options import SolveOptions
-from optimizer.solver.run import constraint_keys
+from optimizer.solver.run import checked_options, constraint_keys
 
 
 def frontier(scenario: Scenario, against: str | None = None, points: int = 21, options: SolveOptions | None = None,
@@ -26,13 +24,7 @@ def frontier(scenario: Scenario, against: str | None = None, points: int = 21, o
     holds at every point. ``points`` counts the points, both ends included; ``progress(done,
     total)`` is called as points are solved.
     """
-    problems = check_scenario(scenario)
-    if problems:
-        raise ScenarioError(problems, scenario.name)
-    if options is None:
-        options = SolveOptions.for_scenario(scenario, **option_overrides)
-    elif option_overrides:
-        options = replace(options, **option_overrides)
+    options = checked_options(scenario, options, **option_overrides)
     against = against or scenario.objective.secondary
     if against is None:
         raise ScenarioError([Problem("objective.secondary", "the scenario names no KPI to trade against",

@@ -44,9 +44,10 @@ def explain(form: Formulation, options: SolveOptions, keys: dict[int, str] | Non
     with the other conflicts set aside, since no single change can fix them all.
     """
     grids = tuple(c.grid(options.tolerance) for c in form.campaigns)
+    tests = _FeasibilityTests(form, options, grids)
     conflicts: list[tuple[list[int], bool]] = []
     while len(conflicts) < _MAX_CONFLICTS:
-        conflict, proven = _conflict(form, options, grids, {i for found, _ in conflicts for i in found})
+        conflict, proven = _conflict(form, tests, {i for found, _ in conflicts for i in found})
         if not conflict:
             break
         conflicts.append((conflict, proven))
@@ -74,15 +75,30 @@ def _joined(messages: list[str]) -> str:
 # --- 1. the conflicting set --------------------------------------------------------------------
 
 
-def _conflict(form: Formulation, options: SolveOptions, grids, aside: set[int]) -> tuple[list[int], bool]:
+class _FeasibilityTests:
+    """The outer (proof) and inner (plan) programs with a zero goal, compiled once for every search."""
+
+    def __init__(self, form: Formulation, options: SolveOptions, grids):
+        self._form, self._options, self._grids = form, options, grids
+        self._programs: dict[str, tuple[Program, np.ndarray, np.ndarray]] = {}
+
+    def program(self, purpose: str, aside: set[int]) -> Program:
+        """The program for ``purpose`` with every row at its own bounds except those ``aside``, which are free."""
+        if purpose not in self._programs:
+            program = Program(compile_model(self._form, purpose, self._grids), self._options)
+            program.set_objective(np.zeros(program.model.cost.size), 0.0, program.model.sense)
+            self._programs[purpose] = (program, program.model.row_lower.copy(), program.model.row_upper.copy())
+        program, lower, upper = self._programs[purpose]
+        free = np.isin(program.model.row_spec, list(aside))
+        program.set_row_bounds(np.arange(lower.size), np.where(free, -np.inf, lower), np.where(free, np.inf, upper))
+        return program
+
+
+def _conflict(form: Formulation, tests: _FeasibilityTests, aside: set[int]) -> tuple[list[int], bool]:
     """A set of rows that cannot hold together, each needed (the rows ``aside`` left out); and whether
     that is proven. Empty when the rows left out were the only conflicts."""
     for purpose, proven in (("bound", True), ("plan", False)):
-        program = Program(compile_model(form, purpose, grids), options)
-        program.set_objective(np.zeros(program.model.cost.size), 0.0, program.model.sense)
-        for index in aside:
-            rows = np.flatnonzero(program.model.row_spec == index)
-            program.set_row_bounds(rows, np.full(rows.size, -np.inf), np.full(rows.size, np.inf))
+        program = tests.program(purpose, aside)
         if _feasible(program):
             continue
         kept = [index for index in range(len(form.rows)) if index not in aside]

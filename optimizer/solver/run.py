@@ -39,18 +39,24 @@ def solve(scenario: Scenario, options: SolveOptions | None = None, *, extra_rows
     ``RowSpec`` s: the hook for constraints a planning tool adds. Infeasible and unbounded
     scenarios give a ``Plan`` with that status; bad input raises ``ScenarioError``.
     """
-    problems = check_scenario(scenario)
-    if problems:
-        raise ScenarioError(problems, scenario.name)
-    if options is None:
-        options = SolveOptions.for_scenario(scenario, **option_overrides)
-    elif option_overrides:
-        options = replace(options, **option_overrides)
-    options = options.started()
+    options = checked_options(scenario, options, **option_overrides).started()
     form = formulate(scenario, options.tolerance)
     if extra_rows is not None:
         form = form.with_rows(extra_rows(form))
     return solve_formulation(form, options, period=scenario.period, keys=constraint_keys(scenario))
+
+
+def checked_options(scenario: Scenario, options: SolveOptions | None = None, **option_overrides: Any) -> SolveOptions:
+    """The options to solve ``scenario`` with, once it has passed every check (``ScenarioError`` if not).
+
+    ``options`` default to the scenario's ``[solver]`` settings; keyword overrides win over either.
+    """
+    problems = check_scenario(scenario)
+    if problems:
+        raise ScenarioError(problems, scenario.name)
+    if options is None:
+        return SolveOptions.for_scenario(scenario, **option_overrides)
+    return replace(options, **option_overrides) if option_overrides else options
 
 
 def constraint_keys(scenario: Scenario) -> dict[int, str]:
@@ -70,10 +76,7 @@ def explain_infeasible(scenario: Scenario, options: SolveOptions | None = None, 
 
     For a scenario that has a plan, the explanation's conflict is empty.
     """
-    problems = check_scenario(scenario)
-    if problems:
-        raise ScenarioError(problems, scenario.name)
-    options = options or SolveOptions.for_scenario(scenario, **option_overrides)
+    options = checked_options(scenario, options, **option_overrides)
     form = formulate(scenario, options.tolerance)
     return hard_conflicts(form) or explain(form, options, constraint_keys(scenario))
 
