@@ -39,6 +39,7 @@ from optimizer.errors import ScenarioError, SolverError
 from optimizer.plan import Plan
 from optimizer.render import glossary_records, glossary_table, plan_table
 from optimizer.scenario.overrides import Override
+from optimizer.solver import conflicts_before_solving
 from optimizer.status import Status
 
 
@@ -136,15 +137,22 @@ def validate(file: str, variant: str | None, sets: tuple[str, ...], campaigns: s
       tradeoff validate scenarios/b2b_saas.toml --variant stretch --set budget.total=320000
     """
     scenario = load(file, variant, sets, campaigns)
-    problems = []
+    problems, loaded = [], {variant: scenario}
     if variant is None:
         for name in scenario.variants:
             try:
-                load(file, name, sets, campaigns)
+                loaded[name] = load(file, name, sets, campaigns)
             except ScenarioError as error:
                 problems += [_in_variant(name, p) for p in error.problems]
     if problems:
         raise ScenarioError(problems, file)
+    conflicts = [(name, found) for name, each in loaded.items()
+                 if (found := conflicts_before_solving(each)) is not None]
+    for name, found in conflicts:
+        within = f' (variant "{name}")' if name is not None else ""
+        click.echo(f"{file}{within}: the input is well formed, but no plan can exist. {found.message}")
+    if conflicts:
+        return EXIT_INFEASIBLE
     variants = ", ".join(scenario.variants) or "none"
     objective = f"{scenario.objective.sense} {scenario.objective.kpi}"
     click.echo(f"{file}: valid. {len(scenario.campaigns)} campaigns, {len(scenario.constraints)} constraints, "

@@ -18,6 +18,7 @@ from reference import exponential_optimum
 from optimizer import Status, explain_infeasible, frontier, solve
 from optimizer.cli import EXIT_INFEASIBLE, run
 from optimizer.scenario.loading import scenario_from_document
+from optimizer.solver import conflicts_before_solving
 from optimizer.solver.run import constraint_keys
 
 
@@ -258,6 +259,36 @@ def test_a_campaign_whose_range_is_empty_gets_a_fix_for_each_side():
     for relaxed in plan.explanation.relaxations:
         key = relaxed.key or 'campaigns."B".spend.max_change'
         assert solve(scenario(document, f"{key}={relaxed.value}")).status is Status.OPTIMAL
+
+
+def test_a_min_above_its_own_max_is_a_conflict_caught_before_solving(tmp_path, capsys):
+    swapped = exponential("S", 100.0, 1_000.0, 2_000.0, spend={"min": 5_000.0, "max": 2_000.0})
+    locked = exponential("L", 100.0, 1_000.0, 2_000.0, spend={"current": 3_000.0, "max": 2_000.0, "locked": True})
+    document = two_campaigns(campaigns=[*two_campaigns()["campaigns"], swapped, locked], constraints=[
+        {"kpi": "leads", "min": 900.0, "max": 400.0, "name": "Lead band"},
+        {"kpi": "share", "where": {"name": "a"}, "min": 0.6, "max": 0.35}])
+    document["budget"]["total"] = 1e5
+    path = tmp_path / "swapped.json"
+    path.write_text(json.dumps(document))
+    for command in ("validate", "solve"):
+        assert run([command, str(path)]) == EXIT_INFEASIBLE
+        out = capsys.readouterr().out
+        assert "Lead band (min) and Lead band (max) cannot both hold (the min, 900, is above the max, 400): " \
+               "swap them (min 400, max 900)" in out, out
+        assert "swap them (min 35.0%, max 60.0%)" in out and "raise its spend.max to $3,000, or unlock it" in out
+    plan = solve(scenario(document))
+    assert plan.status is Status.INFEASIBLE and plan.info.solver_seconds == 0.0
+    exact = {'campaigns."S".spend.min': 2_000.0, 'campaigns."S".spend.max': 5_000.0,
+             'campaigns."L".spend.max': 3_000.0}
+    assert {r.key: r.value for r in plan.explanation.relaxations} == exact
+    swaps = ('constraints."Lead band".min=400', 'constraints."Lead band".max=900',
+             "constraints[1].min=0.35", "constraints[1].max=0.6")
+    for key, value in exact.items():
+        other = next(f"{k}={v!r}" for k, v in exact.items() if k.split(".")[1] != key.split(".")[1])
+        assert conflicts_before_solving(scenario(document, *swaps, other, f"{key}={value!r}")) is None, key
+        nudged = value * (1.01 if key.endswith("min") else 0.99)
+        assert conflicts_before_solving(scenario(document, *swaps, other, f"{key}={nudged!r}")) is not None, key
+    assert solve(scenario(document, *swaps, *(f"{k}={v!r}" for k, v in exact.items() if k.endswith("max")))).status is Status.OPTIMAL
 
 
 def test_relaxation_keys_fall_back_to_positions_when_a_name_cannot_be_typed():

@@ -143,7 +143,11 @@ def spend_bounds(campaign: Campaign, budget: BudgetSpec | None,
     """
     spend = campaign.spend
     if spend.locked:
-        return spend.current, spend.current, "locked", "locked"
+        # A lock outside [min, max] leaves an empty range, which the precheck explains.
+        lo, lo_reason = (spend.min, "min") if spend.min > spend.current else (spend.current, "locked")
+        hi, hi_reason = (spend.max, "max") if spend.max is not None and spend.max < spend.current \
+            else (spend.current, "locked")
+        return float(lo), float(hi), lo_reason, hi_reason
     lo, lo_reason = spend.min, "min"
     hi, hi_reason = (spend.max, "max") if spend.max is not None else (np.inf, "")
     total = budget.total if budget is not None else None

@@ -294,27 +294,11 @@ def _magnitude_fix(campaign: Campaign, outcome: str) -> str:
 
 
 def check_spend(scenario: Scenario, locator: Locator) -> Iterator[Problem]:
-    """Spend ranges fit together, locks respect them, and every campaign has an upper limit."""
+    """Every campaign has an upper limit (ranges that cannot hold are conflicts: see ``solver.precheck``)."""
     has_budget = scenario.budget is not None and scenario.budget.total is not None
     for index, campaign in enumerate(scenario.campaigns):
         spend = campaign.spend
         where = f"{locator.campaign(index, campaign)}: spend"
-        if spend.max is not None and spend.min > spend.max:
-            yield Problem(where, f"min ({spend.min:,.2f}) is above max ({spend.max:,.2f})", "swap them")
-        if spend.locked and spend.max is not None and spend.current > spend.max:
-            yield Problem(
-                where,
-                f"the campaign is locked at its current spend ({spend.current:,.2f}), above its max "
-                f"({spend.max:,.2f})",
-                "raise max or unlock it",
-            )
-        if spend.locked and spend.current < spend.min:
-            yield Problem(
-                where,
-                f"the campaign is locked at its current spend ({spend.current:,.2f}), below its min "
-                f"({spend.min:,.2f})",
-                "lower min or unlock it",
-            )
         tabular = any(isinstance(campaign.outcome(o), TabularSpec) for o in OUTCOMES)
         if spend.max is None and not spend.locked and not has_budget and not tabular:
             yield Problem(

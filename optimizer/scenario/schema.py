@@ -308,8 +308,6 @@ class ConstraintSpec(Spec):
     def _has_bound(self) -> ConstraintSpec:
         if self.min is None and self.max is None:
             raise InputError("the constraint has no bound", "give min, max or both")
-        if self.min is not None and self.max is not None and self.min > self.max:
-            raise InputError(f"min ({self.min:g}) is above max ({self.max:g})", "swap them")
         return self
 
 

@@ -283,10 +283,10 @@ def _label(spec: RowSpec) -> str:
 def _sentence(form: Formulation, spec: RowSpec, current: float, value: float, step: float) -> str:
     verb = "raise" if value > current else "lower"
     target = "the budget" if spec.family == "budget" else _label(spec)
-    return f"{verb} {target} to {_shown(form, spec, value, step)}"
+    return f"{verb} {target} to {shown_bound(form, spec, value, step)}"
 
 
-def _shown(form: Formulation, spec: RowSpec, value: float, step: float) -> str:
+def shown_bound(form: Formulation, spec: RowSpec, value: float, step: float) -> str:
     """The value with as many decimals as its rounding step needs (and no fewer than usual)."""
     digits = max(0, -math.floor(math.log10(step)))
     unit = "percent" if spec.family in ("share", "sov") else GLOSSARY[spec.kpi].unit if spec.kpi in GLOSSARY else ""

@@ -81,6 +81,13 @@ def explain_infeasible(scenario: Scenario, options: SolveOptions | None = None, 
     return hard_conflicts(form) or explain(form, options, constraint_keys(scenario))
 
 
+def conflicts_before_solving(scenario: Scenario) -> Explanation | None:
+    """Bounds that rule out any plan on their own (a min above its max, locked or minimum spend
+    over the budget), found without solving; None when there are none."""
+    form = formulate(scenario, checked_options(scenario).tolerance)
+    return hard_conflicts(form)
+
+
 @dataclass(frozen=True)
 class _Context:
     form: Formulation
