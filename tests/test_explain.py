@@ -288,7 +288,43 @@ def test_a_min_above_its_own_max_is_a_conflict_caught_before_solving(tmp_path, c
         assert conflicts_before_solving(scenario(document, *swaps, other, f"{key}={value!r}")) is None, key
         nudged = value * (1.01 if key.endswith("min") else 0.99)
         assert conflicts_before_solving(scenario(document, *swaps, other, f"{key}={nudged!r}")) is not None, key
-    assert solve(scenario(document, *swaps, *(f"{k}={v!r}" for k, v in exact.items() if k.endswith("max")))).status is Status.OPTIMAL
+    raised = (f"{k}={v!r}" for k, v in exact.items() if k.endswith("max"))
+    assert solve(scenario(document, *swaps, *raised)).status is Status.OPTIMAL
+
+
+def three_stages(*shares: dict) -> dict:
+    campaigns = [exponential(stage.title(), 1_000.0, 5_000.0, 60_000.0, stage=stage, channel=channel)
+                 for stage, channel in (("awareness", "video"), ("conversion", "search"), ("consideration", "social"))]
+    return {"name": "shares", "budget": {"total": 100_000.0}, "campaigns": campaigns, "constraints": list(shares)}
+
+
+@pytest.mark.parametrize(("floors", "exact"), [
+    # Disjoint stages: a floor can fall to 100% less the others.
+    ((0.6, 0.5, None), {"constraints[0].min": 0.5, "constraints[1].min": 0.4}),
+    ((0.5, 0.3, 0.4), {"constraints[0].min": 0.3, "constraints[1].min": 0.1, "constraints[2].min": 0.2}),
+])
+def test_share_floors_that_ask_for_more_than_all_the_spend_are_a_conflict(floors, exact):
+    stages = ("awareness", "conversion", "consideration")
+    document = three_stages(*({"kpi": "share", "where": {"stage": stage}, "min": floor}
+                              for stage, floor in zip(stages, floors, strict=True) if floor is not None))
+    plan = solve(scenario(document))
+    assert plan.status is Status.INFEASIBLE, plan.message  # it used to be an "optimal" plan spending $0
+    assert "only a plan that spends nothing" in plan.message
+    found = {r.key: r.value for r in plan.explanation.relaxations}
+    assert found.keys() == exact.keys() and all(found[k] == pytest.approx(v, abs=1e-9) for k, v in exact.items())
+    for key, value in exact.items():
+        relaxed = solve(scenario(document, f"{key}={found[key]!r}"))
+        assert relaxed.status is Status.OPTIMAL and relaxed.kpis["spend"] > 0, key
+        assert solve(scenario(document, f"{key}={value * 1.01!r}")).status is Status.INFEASIBLE, key
+
+
+def test_overlapping_share_floors_are_judged_on_the_mix_not_the_sum():
+    # Search 60% and conversion 60% can both hold: the search campaign is the conversion one.
+    document = three_stages({"kpi": "share", "where": {"channel": "search"}, "min": 0.6},
+                            {"kpi": "share", "where": {"stage": "conversion"}, "min": 0.6},
+                            {"kpi": "share", "where": {"stage": "awareness"}, "max": 0.2})
+    plan = solve(scenario(document))
+    assert plan.status is Status.OPTIMAL and plan.kpis["spend"] > 0
 
 
 def test_relaxation_keys_fall_back_to_positions_when_a_name_cannot_be_typed():

@@ -135,6 +135,12 @@ def _relax(form: Formulation, options: SolveOptions, grids, index: int, keys: di
             value = form.pools[spec.pool].share(value)
     if value is None or not math.isfinite(value):
         return None
+    return relaxation_to(form, spec, value, keys)
+
+
+def relaxation_to(form: Formulation, spec: RowSpec, value: float, keys: dict[int, str]) -> Relaxation | None:
+    """Moving ``spec``'s bound to ``value`` (in the row's units, before any offset), rounded so the
+    bound stays achievable; None when that would tighten the bound."""
     side = "total" if spec.family == "budget" else ("min" if spec.sense == ">=" else "max")
     current, value = spec.bound - spec.offset, value - spec.offset
     if (side == "min" and value >= current) or (side == "max" and value <= current):

@@ -54,10 +54,19 @@ def plan_notes(form: Formulation, current: Evaluation, plan: Evaluation, options
         notes.append(f"{len(milp)} campaign(s) with S-shaped or non-concave curves were solved exactly as a MILP: "
                      + ", ".join(milp[:5]) + ("..." if len(milp) > 5 else ""))
     if form.goal.sense == "maximize" and plan.totals["spend"] <= 0:
-        notes.append("the plan spends nothing: no campaign can meet every cap (a CPL or CPC cap below every "
-                     "campaign's cost, say); loosen the caps to buy anything")
+        notes.append(_spends_nothing(form))
     for name, pool in form.pools.items():
         if not pool.against_competitors and plan.pooled[name] > pool.reference:
             notes.append(f"pool {name}: the plan's {pool.volume} ({plan.pooled[name]:,.0f}) exceed the pool's fixed "
                          f"total ({pool.reference:,.0f}), so its SOV is above 100%; check the total or the curves")
     return tuple(notes)
+
+
+def _spends_nothing(form: Formulation) -> str:
+    """Why a plan that maximises something buys nothing: the ratio bounds (a CPL cap, a ROAS floor),
+    which hold at zero spend whatever their level; else no campaign adds to the goal within its limits."""
+    ratios = [row.name for row in form.rows if row.family == "ratio"]
+    if ratios:
+        return (f"the plan spends nothing: no mix of campaigns meets {', '.join(ratios[:3])} (a CPL or CPC cap "
+                "below every campaign's cost, say); loosen it to buy anything")
+    return f"the plan spends nothing: no campaign adds to {form.goal.kpi} within its limits"

@@ -9,11 +9,14 @@ from __future__ import annotations
 import math
 from typing import NamedTuple
 
+import numpy as np
+from scipy.optimize import linprog
+
 from optimizer.formatting import money
 from optimizer.model.campaigns import CampaignModel
-from optimizer.model.formulation import Formulation
+from optimizer.model.formulation import Formulation, RowSpec
 from optimizer.plan import Explanation, Relaxation
-from optimizer.solver.explain import shown_bound
+from optimizer.solver.explain import relaxation_to, shown_bound
 
 _SHOWN_CONTRIBUTORS = 4
 _REASONS = {"locked": "locked at today's spend", "min": "from spend.min", "max": "from spend.max"}
@@ -32,11 +35,13 @@ class _Clash(NamedTuple):
         return self.text + (": " + ", or ".join(ways) if ways else "") + "."
 
 
-def hard_conflicts(form: Formulation) -> Explanation | None:
-    """Why no plan can exist, from the campaigns' spend ranges and each constraint's own bounds
-    alone (None when nothing shows)."""
+def hard_conflicts(form: Formulation, keys: dict[int, str] | None = None) -> Explanation | None:
+    """Why no plan can exist, from the campaigns' spend ranges, each constraint's own bounds and
+    the spend shares alone (None when nothing shows). ``keys`` are the constraints' ``--set`` prefixes."""
     found = (_budget_below_minimums(form) + [_campaign_range(form, c) for c in form.campaigns if _clashes(c)]
              + _constraint_ranges(form))
+    if not found:
+        found = _share_mix(form, keys or {})
     if not found:
         return None
     conflict = tuple(name for clash in found for name in clash.names)
@@ -122,3 +127,50 @@ def _exact_step(value: float) -> float:
         if abs(round(value, digits) - value) <= 1e-9 * max(1.0, abs(value)):
             return 10.0 ** -digits
     return 1e-6
+
+
+def _share_mix(form: Formulation, keys: dict[int, str]) -> list[_Clash]:
+    """Spend-share bounds that no split of a dollar meets (say awareness >= 60% and conversion >= 50%):
+    only a plan that spends nothing would, which is no plan.
+
+    Share rows are homogeneous in spend, so the question is whether some mix of campaigns that can
+    take spend meets them all; campaigns alike in every share row are one column of a tiny LP.
+    """
+    rows = [row for row in form.rows if row.family == "share"]
+    takers = np.array([c.hi > 0 for c in form.campaigns])
+    if not any(row.sense == ">=" for row in rows) or not takers.any():
+        return []
+    mixes = np.unique(np.array([row.expr.spend[takers] for row in rows]).T, axis=0).T
+    if _reachable_share(rows, mixes, None) is not None:
+        return []
+    fixes = []
+    for index, row in enumerate(rows):
+        others = [r for k, r in enumerate(rows) if k != index]
+        reachable = _reachable_share(others, mixes[[k for k in range(len(rows)) if k != index]], row, mixes[index])
+        # The LP's last digits are noise: a share to nine decimals is as exact as a plan can meet.
+        fix = relaxation_to(form, row, round(reachable, 9), keys) if reachable is not None else None
+        if fix is not None:
+            fixes.append(fix)
+    names = tuple(f.constraint for f in fixes) or tuple(row.name for row in rows)
+    listed = ", ".join(names[:-1]) + f" and {names[-1]}" if len(names) > 1 else names[0]
+    text = (f"{listed} ask for more than all of the spend together: only a plan that spends nothing meets "
+            f"{'them' if len(names) > 1 else 'it'}")
+    return [_Clash(names, tuple(fixes), text)]
+
+
+def _reachable_share(rows: list[RowSpec], mixes: np.ndarray, target: RowSpec | None = None,
+                     target_mix: np.ndarray | None = None) -> float | None:
+    """With one dollar spread over the campaign kinds (columns of ``mixes``) so that ``rows`` hold:
+    the most (for a floor) or least (for a cap) share ``target`` can reach, 0 with no target, or
+    None when no spread meets ``rows``."""
+    sign = np.array([-1.0 if row.sense == ">=" else 1.0 for row in rows])
+    kinds = mixes.shape[1]
+    cost = np.zeros(kinds)
+    if target is not None:
+        selected = target_mix + target.bound  # a share row is spend(selection) - bound x spend(all)
+        cost = -selected if target.sense == ">=" else selected
+    result = linprog(cost, A_ub=sign[:, None] * mixes if rows else None, b_ub=np.zeros(len(rows)) if rows else None,
+                     A_eq=np.ones((1, kinds)), b_eq=[1.0], bounds=(0, None), method="highs")
+    if result.status != 0:
+        return None
+    return float(abs(result.fun)) if target is not None else 0.0

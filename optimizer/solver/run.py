@@ -78,14 +78,15 @@ def explain_infeasible(scenario: Scenario, options: SolveOptions | None = None, 
     """
     options = checked_options(scenario, options, **option_overrides)
     form = formulate(scenario, options.tolerance)
-    return hard_conflicts(form) or explain(form, options, constraint_keys(scenario))
+    keys = constraint_keys(scenario)
+    return hard_conflicts(form, keys) or explain(form, options, keys)
 
 
 def conflicts_before_solving(scenario: Scenario) -> Explanation | None:
     """Bounds that rule out any plan on their own (a min above its max, locked or minimum spend
     over the budget), found without solving; None when there are none."""
     form = formulate(scenario, checked_options(scenario).tolerance)
-    return hard_conflicts(form)
+    return hard_conflicts(form, constraint_keys(scenario))
 
 
 @dataclass(frozen=True)
@@ -104,7 +105,7 @@ def solve_formulation(form: Formulation, options: SolveOptions, period: str | No
         options = options.started()
     current_spend = np.array([c.current for c in form.campaigns])
     context = _Context(form, options, period, time.perf_counter(), evaluate(form, current_spend))
-    conflicts = hard_conflicts(form)
+    conflicts = hard_conflicts(form, keys)
     if conflicts is not None:
         return _no_plan(context, Status.INFEASIBLE, conflicts.message, None, conflicts)
     grids = tuple(c.grid(options.tolerance) for c in form.campaigns)
