@@ -31,6 +31,7 @@ from optimizer.cli_support import (
     load,
     options_for,
     output_options,
+    problems_of,
     resolve_format,
     scenario_options,
     solver_options,
@@ -99,7 +100,8 @@ def solve(file: str, variant: str | None, sets: tuple[str, ...], campaigns: str 
         extra.append(Override(("budget", "total"), budget, "--budget"))
     scenario = load(file, variant, sets, campaigns, extra)
     options = options_for(scenario, solver=solver, tolerance=tolerance, time_limit=time_limit, write_lp=write_lp)
-    plan = optimizer.solve(scenario, options)
+    with problems_of(file):
+        plan = optimizer.solve(scenario, options)
     emit(_format_plan(plan, fmt), output)
     return exit_code(plan)
 

@@ -22,6 +22,7 @@ from optimizer.cli_support import (
     load,
     options_for,
     output_options,
+    problems_of,
     progress_bar,
     resolve_format,
     scenario_options,
@@ -69,7 +70,7 @@ def frontier_command(file: str, variant: str | None, sets: tuple[str, ...], camp
     options = options_for(scenario, solver=solver, tolerance=tolerance, time_limit=time_limit)
     levels = _budgets(budgets)
     total = points * (len(levels) if levels else 1)
-    with progress_bar(total, "Tracing the frontier") as report:
+    with problems_of(file), progress_bar(total, "Tracing the frontier") as report:
         if levels:
             results = frontier_sweep(scenario, levels, against, points, options, progress=_offset(report, points))
         else:

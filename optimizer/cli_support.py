@@ -10,6 +10,7 @@ from pathlib import Path
 
 import click
 
+from optimizer.errors import ScenarioError
 from optimizer.output import write_text
 from optimizer.scenario import Scenario, load_scenario
 from optimizer.scenario.overrides import Override
@@ -127,6 +128,18 @@ def options_for(scenario: Scenario, **settings: object) -> SolveOptions:
         return SolveOptions.for_scenario(scenario, **settings)
     except ValueError as error:
         raise click.UsageError(str(error)) from None
+
+
+@contextmanager
+def problems_of(file: str) -> Iterator[None]:
+    """Problems found after loading (an unknown ``--against``, say) are reported against ``file``,
+    not the scenario's name."""
+    try:
+        yield
+    except ScenarioError as error:
+        if error.source == file:
+            raise
+        raise ScenarioError(error.problems, file) from None
 
 
 @contextmanager

@@ -283,3 +283,10 @@ def test_chart_refuses_a_file_that_is_not_a_frontier(tmp_path, capsys):
     assert tradeoff(capsys, "solve", B2B, "-o", str(plan))[0] == EXIT_OK
     code, _, err = tradeoff(capsys, "chart", str(plan))
     assert code == EXIT_INPUT and "not a frontier" in err
+
+
+def test_problems_found_while_tracing_name_the_file(capsys):
+    path = str(ROOT / "scenarios" / "b2b_saas.toml")
+    code, _, err = tradeoff(capsys, "frontier", path, "--against", "sov.nowhere")
+    assert code == EXIT_INPUT
+    assert err.startswith(f"error: {path}: 1 problem found") and "--against" in err, err

@@ -898,3 +898,29 @@ def test_a_campaign_set_by_name_and_by_position_in_one_layer_is_an_error(variant
     problems = problems_loading(variant_file, overrides=['campaigns."Search: brand".spend.max=5000',
                                                          "campaigns[0].spend.max=9000"])
     assert "already set" in only(problems).message
+
+
+# --- the wrong kind of file, the objective's default ------------------------------------------
+
+
+@pytest.mark.parametrize(("name", "says"), [("plan.toml", "a TOML file"), ("plan.json", "a JSON file"),
+                                           ("plan.xlsx", "an Excel workbook")])
+def test_a_campaign_table_of_another_format_is_named_as_such(tmp_path, name, says):
+    scenario = json_scenario(tmp_path, {"name": "x", "campaigns": [one_campaign()]})
+    other = write(tmp_path, name, 'name = "x"\n')
+    problem = only(problems_loading(scenario, campaigns=other))
+    assert problem.location == name and says in problem.message and ".csv" in problem.message
+
+
+def test_an_objective_with_only_a_secondary_kpi_maximises_leads(tmp_path):
+    document = {"name": "x", "campaigns": [one_campaign(pools=["search"],
+                                                        impressions={"curve": "linear", "unit_cost": 0.01})],
+                "pools": {"search": {"competitor_impressions": 1e6}}, "objective": {"secondary": "sov.search"}}
+    objective = load_scenario(json_scenario(tmp_path, document)).objective
+    assert (objective.sense, objective.kpi, objective.secondary) == ("maximize", "leads", "sov.search")
+
+
+def test_replacing_a_whole_constraint_suggests_one_of_its_own_keys(tmp_path):
+    document = {"name": "x", "campaigns": [one_campaign()], "constraints": [{"kpi": "leads", "min": 1, "name": "F"}]}
+    problem = only(problems_loading(json_scenario(tmp_path, document), overrides=['constraints."F"=5']))
+    assert problem.fix.endswith("constraints.F.max") and "spend" not in problem.fix

@@ -12,12 +12,13 @@ import csv
 import io
 import json
 import math
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from optimizer.errors import Problem
+from optimizer.errors import Problem, ScenarioError
 from optimizer.glossary import OUTCOMES
 from optimizer.scenario.checks import suggest
 from optimizer.scenario.sources import read_text
@@ -61,7 +62,11 @@ def read_campaign_csv(path: Path) -> tuple[list[Row], list[Problem]]:
     Unreadable cells are left out of the rows (and reported), so that validation can go on
     and report every other problem of the file at once.
     """
+    _refuse_other_formats(path)
     text = read_text(path, "campaigns")
+    semicolons = _semicolon_separated(text, path.name)
+    if semicolons:
+        raise ScenarioError([semicolons])
     reader = csv.DictReader(io.StringIO(text, newline=""))
     header = [h.strip() for h in (reader.fieldnames or [])]
     reader.fieldnames = header
@@ -83,6 +88,32 @@ def read_campaign_csv(path: Path) -> tuple[list[Row], list[Problem]]:
     if not header:
         problems.append(Problem(path.name, "the file is empty", "add a header row: name,channel,stage,..."))
     return rows, problems
+
+
+_OTHER_FORMATS = {".toml": "a TOML file", ".json": "a JSON file", ".xlsx": "an Excel workbook",
+                  ".xls": "an Excel workbook", ".tsv": "a tab-separated file"}
+
+
+def _refuse_other_formats(path: Path) -> None:
+    """A scenario or a workbook given where the campaign table belongs is named as such, not read as CSV."""
+    kind = _OTHER_FORMATS.get(path.suffix.lower())
+    if kind is None:
+        return
+    fix = ("save it as CSV UTF-8 (comma-separated) and give that file" if "Excel" in kind or "tab" in kind else
+           "give the campaign table (.csv) here; a scenario file is the command's first argument")
+    raise ScenarioError([Problem(path.name, f"{kind} was given where the campaign table (a .csv file) belongs", fix)])
+
+
+def _semicolon_separated(text: str, where: str) -> Problem | None:
+    """A header split by ``;`` rather than ``,`` (Excel's CSV where the decimal mark is a comma)."""
+    header = text.splitlines()[0] if text.strip() else ""
+    cells = [cell.strip().strip('"') for cell in header.split(";")]
+    if "," in header or len(cells) < 2 or not {"name", "channel", "stage"} & set(cells):
+        return None
+    return Problem(where, "the cells are separated by semicolons, not commas",
+                   "save the table as CSV UTF-8 with commas between cells (Excel uses semicolons where the "
+                   "decimal mark is a comma: set the list separator to a comma, or replace ; by , in a text "
+                   "editor after turning decimal commas into points)")
 
 
 def check_columns(header: Iterable[str], where: str) -> list[Problem]:
@@ -168,6 +199,11 @@ def _number(cell: Any) -> float | int:
 
 
 def _number_fix(text: str) -> str:
+    if re.fullmatch(r"[-+]?\d+(\.\d+)?\s*%", text):
+        fraction = float(text.rstrip("% ")) / 100
+        return f"write {fraction:g}: rates and shares are fractions, not percentages"
+    if re.fullmatch(r"[-+]?\d+,\d+", text) and not re.fullmatch(r"[-+]?\d{1,3}(,\d{3})+", text):
+        return f"write {text.replace(',', '.')}, with a point as the decimal mark"
     plain = text.replace(",", "")
     try:
         float(plain)

@@ -100,6 +100,9 @@ def _expand_campaigns(document: Mapping[str, Any], folder: Path,
 def _given_campaigns(document: Mapping[str, Any], csv_path: Path,
                      problems: list[Problem]) -> tuple[dict[str, Any], str | None, list[Row]]:
     """The document with its campaigns replaced by those of a CSV given on the command line."""
+    if csv_path.is_dir():
+        raise ScenarioError([Problem(f"--campaigns {csv_path}", "this is a folder, not a file",
+                                     "give the path of the campaign CSV")])
     if not csv_path.is_file():
         raise ScenarioError([Problem(f"--campaigns {csv_path}", "file not found",
                                      "check the path of the campaign CSV")])

@@ -265,7 +265,8 @@ def _set(document: dict[str, Any], override: Override) -> Problem | None:
         node = child
     if len(path) == 2 and path[0] in ("campaigns", "constraints"):
         return Problem(override.source, "an item cannot be replaced whole",
-                       f"name a key of the item, such as {format_key(path)}.spend.max")
+                       f"name a key of the item, such as {format_key(path)}."
+                       + ("spend.max" if path[0] == "campaigns" else "max"))
     node[path[-1]] = override.value
     return None
 

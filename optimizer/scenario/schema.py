@@ -325,10 +325,15 @@ class ObjectiveSpec(Spec):
                 f'both maximize ("{self.maximize}") and minimize ("{self.minimize}") are given; the plan has one goal',
                 f'remove minimize to maximise {self.maximize}, or remove maximize to minimise {self.minimize}',
             )
-        if self.maximize is None and self.minimize is None:
-            raise InputError("the objective has no goal",
-                             'give maximize = "leads" (a volume KPI) or minimize = "spend"')
         return self
+
+    @model_validator(mode="before")
+    @classmethod
+    def _leads_by_default(cls, data: Any) -> Any:
+        """With neither maximize nor minimize (only ``secondary``, say) the goal is leads, as with no [objective]."""
+        if isinstance(data, dict) and data.get("maximize") is None and data.get("minimize") is None:
+            return {**data, "maximize": "leads"}
+        return data
 
     @property
     def kpi(self) -> str:

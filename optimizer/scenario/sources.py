@@ -7,6 +7,7 @@ the tool read elsewhere. Paths the user types on the command line are not restri
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import json
@@ -27,9 +28,15 @@ def read_document(path: Path) -> dict[str, Any]:
         raise ScenarioError(
             [Problem(str(path), f'unknown scenario format "{suffix or "(none)"}"', "use a .toml or .json file")]
         )
+    if path.is_dir():
+        raise ScenarioError([Problem(str(path), "this is a folder, not a scenario file",
+                                     "give the path of a .toml or .json file")])
     if not path.exists():
         raise ScenarioError([Problem(str(path), "file not found", "check the path")])
-    text = read_text(path, str(path))
+    try:
+        text = read_text(path, str(path))
+    except ScenarioError as error:
+        raise ScenarioError(error.problems, str(path)) from None
     return parse_document(text, "json" if suffix == ".json" else "toml", str(path))
 
 
@@ -40,6 +47,9 @@ def read_text(path: Path, where: str) -> str:
     except OSError as error:
         raise ScenarioError([Problem(where, f"cannot read the file: {error.strerror or error}",
                                      "check the path and the file's permissions")]) from None
+    save_as = _save_as_utf8(path)
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) or data[:200].count(b"\x00") > 10:
+        raise ScenarioError([Problem(path.name, "the file is UTF-16 text, not UTF-8", save_as)])
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
@@ -47,8 +57,14 @@ def read_text(path: Path, where: str) -> str:
         raise ScenarioError([Problem(
             f"{path.name} line {line}",
             f"the file is not UTF-8 text (byte 0x{data[error.start]:02x} cannot be read)",
-            "save the file as UTF-8 (in Excel: CSV UTF-8)",
+            save_as,
         )]) from None
+
+
+def _save_as_utf8(path: Path) -> str:
+    if path.suffix.lower() == ".csv":
+        return "save the file as UTF-8 (in Excel: Save As, CSV UTF-8)"
+    return "save the file as UTF-8 (in a text editor: Save with Encoding, UTF-8)"
 
 
 def parse_document(text: str, kind: str, source: str) -> dict[str, Any]:
@@ -98,8 +114,10 @@ def _depth(value: Any) -> int:
 
 
 def _parse_json(text: str, source: str) -> Any:
+    repeated: list[str] = []
     try:
-        return json.loads(text, parse_constant=_refuse_constant)
+        document = json.loads(text, parse_constant=_refuse_constant,
+                              object_pairs_hook=lambda pairs: _object_noting_repeats(pairs, repeated))
     except json.JSONDecodeError as error:
         message, fix = _json_hint(error)
         raise ScenarioError([Problem(f"line {error.lineno}, column {error.colno}", message, fix)], source) from None
@@ -107,6 +125,48 @@ def _parse_json(text: str, source: str) -> Any:
         name = str(error).split()[0]
         raise ScenarioError([Problem(_place(text, _constant_position(text, name)), str(error),
                                      "write a number, or leave the key out")], source) from None
+    if repeated:
+        raise ScenarioError([Problem(_place(text, position), f'the key "{key}" appears twice in the same object '
+                                     "(JSON keeps only the last)", "keep one of them")
+                             for key, position in _repeated_keys(text)], source)
+    return document
+
+
+def _object_noting_repeats(pairs: list[tuple[str, Any]], repeated: list[str]) -> dict[str, Any]:
+    keys = [key for key, _ in pairs]
+    repeated += [key for index, key in enumerate(keys) if key in keys[:index]]
+    return dict(pairs)
+
+
+def _repeated_keys(text: str) -> list[tuple[str, int]]:
+    """Each key that repeats within its object, and where the repeat starts (JSON that parses)."""
+    found, objects, position = [], [], 0  # objects: the keys seen so far in each open object
+    while position < len(text):
+        character = text[position]
+        if character == '"':
+            end = _string_end(text, position)
+            after = text[end:].lstrip()
+            if objects and objects[-1] is not None and after.startswith(":"):
+                key = json.loads(text[position:end])
+                if key in objects[-1]:
+                    found.append((key, position))
+                objects[-1].add(key)
+            position = end
+            continue
+        if character in "{[":
+            objects.append(set() if character == "{" else None)
+        elif character in "}]":
+            objects.pop()
+        position += 1
+    return found
+
+
+def _string_end(text: str, start: int) -> int:
+    """The position just after the JSON string that opens at ``start``."""
+    position = start + 1
+    while text[position] != '"':
+        position += 2 if text[position] == "\\" else 1
+    return position + 1
 
 
 def _parse_toml(text: str, source: str) -> Any:
@@ -216,6 +276,9 @@ def resolve_inside(folder: Path, relative: str, what: str) -> Path:
                 "put the file beside the scenario (or in a folder below it) and give its relative path",
             )
         ])
+    if resolved.is_dir():
+        raise ScenarioError([Problem(what, f'"{relative}" is a folder, not a file',
+                                     "give the name of a file (its path from the scenario's folder)")])
     if not found:
         near = _nearby_files(resolved)
         raise ScenarioError([Problem(
