@@ -26,7 +26,7 @@ import scipy.sparse as sp
 
 from optimizer.curves import Piecewise, estimate
 from optimizer.curves.linearise import Estimate, tighten_start
-from optimizer.model.campaigns import CampaignModel
+from optimizer.model.campaigns import CampaignModel, campaign_grids
 from optimizer.model.expressions import Expr
 from optimizer.model.formulation import Formulation
 
@@ -82,7 +82,7 @@ def compile_model(form: Formulation, purpose: Purpose, grids: tuple[np.ndarray, 
     """The formulation's program for ``purpose``; ``grids`` reuses breakpoints from another compile."""
     n = form.size
     if grids is None:
-        grids = tuple(c.grid(form.tolerance) for c in form.campaigns)
+        grids = campaign_grids(form.campaigns, form.tolerance)
     rows = _model_rows(form)
     row_weights = _curve_weights(form, [r.expr for r in rows])
     goal_weights = _curve_weights(form, [form.goal.expr])
