@@ -36,6 +36,7 @@ from optimizer.curves import (
     breakpoints,
     many_breakpoints,
 )
+from optimizer.curves.stacks import CurveStack, interp_blocks
 from optimizer.errors import ScenarioError
 from optimizer.model.campaigns import CampaignModel, campaign_grids
 
@@ -233,3 +234,46 @@ def test_stacks_mix_s_shaped_and_concave_hill_curves_and_straight_power_curves()
 
 def test_tables_are_not_stacked():
     assert Tabular.stack([Tabular((0.0, 1.0), (0.0, 2.0))]) is None
+
+
+def test_no_curves_no_grids():
+    assert many_breakpoints([], [], []) == []
+
+
+# --- stacks of mixed families and block-wise interpolation -------------------------------------
+
+
+@SETTINGS
+@given(drawn=st.lists(curve_and_value(), min_size=1, max_size=12), data=st.data())
+def test_a_mixed_stack_evaluates_like_each_of_its_curves(drawn, data):
+    curves = [curve for curve, _ in drawn]
+    index = np.array(data.draw(st.lists(st.integers(0, len(curves) - 1), min_size=1, max_size=30)))
+    spend = np.array([data.draw(st.floats(0.0, 3.0)) * _scale(curves[k]) for k in index])
+    for k in range(len(curves)):
+        if isinstance(curves[k], Tabular):
+            spend[index == k] = np.minimum(spend[index == k], curves[k].domain_max)
+    stack = CurveStack.of(curves).take(index)
+    for method in ("value", "marginal", "curvature"):
+        alone = [getattr(curves[k], method)(s) for k, s in zip(index, spend, strict=True)]
+        np.testing.assert_allclose(getattr(stack, method)(spend), alone, rtol=1e-12, atol=0)
+
+
+@SETTINGS
+@given(blocks=st.lists(st.tuples(st.lists(st.floats(0.0, 100.0), min_size=1, max_size=8),
+                                 st.lists(st.floats(0.0, 1.0), min_size=1, max_size=6)), min_size=1, max_size=5),
+       data=st.data())
+def test_interpolation_block_by_block_is_numpys(blocks, data):
+    knot_owner, knots, values, query_owner, queries, expected = [], [], [], [], [], []
+    for owner, (xs, shares) in enumerate(blocks):
+        xs = np.sort(np.array(xs + [xs[0]] * data.draw(st.integers(0, 1))))  # sometimes a repeated knot
+        ys = np.array([data.draw(st.floats(-1e3, 1e3)) for _ in xs])
+        inside = np.sort(np.concatenate([xs[0] + np.array(shares) * (xs[-1] - xs[0]), xs]))
+        knot_owner += [owner] * xs.size
+        knots += xs.tolist()
+        values += ys.tolist()
+        query_owner += [owner] * inside.size
+        queries += inside.tolist()
+        expected += np.interp(inside, xs, ys).tolist()
+    found = interp_blocks(np.array(query_owner), np.array(queries), np.array(knot_owner), np.array(knots),
+                          np.array(values))
+    np.testing.assert_array_equal(found, expected)

@@ -1,20 +1,18 @@
-"""Grids for many curves at once: ``breakpoints``, family by family, with array operations.
+"""Grids for many curves at once: ``breakpoints`` with array operations.
 
 ``many_breakpoints(curves, lo, hi, tolerance)[k]`` is the grid ``breakpoints(curves[k], lo[k],
 hi[k], tolerance)`` builds, with the same guarantee (every chord within ``tolerance`` x the
 curve's range, every break of the curve included) and the same splits: each decision is the
-same arithmetic, done element by element. Curves of one family are stacked (``Curve.stack``)
-and the segments of all of them are measured and split together, so a thousand campaigns
-cost a few dozen array operations rather than a few dozen each.
+same arithmetic, done element by element. The curves are stacked (``CurveStack``) and the
+segments of all of them are measured and split together, so a thousand campaigns cost a few
+dozen array operations rather than a few dozen each.
 
 A segment that was not split is not measured again (its chord error has not changed), and a
-request repeated (the same curve on the same range) is computed once. Families that cannot
-be stacked (tables) go through ``breakpoints`` one curve at a time.
+request repeated (the same curve on the same range) is computed once.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -28,11 +26,10 @@ from optimizer.curves.linearise import (
     _MIN_WIDTH,
     _TINIEST,
     DEFAULT_TOLERANCE,
-    LinearisationError,
-    breakpoints,
     chord_gaps,
     too_many_points,
 )
+from optimizer.curves.stacks import CurveStack
 
 
 def many_breakpoints(curves: Sequence[Curve], lo: ArrayLike, hi: ArrayLike,
@@ -42,74 +39,36 @@ def many_breakpoints(curves: Sequence[Curve], lo: ArrayLike, hi: ArrayLike,
     Raises the ``LinearisationError`` of the first curve, in order, that needs too many
     segments; its ``index`` says which.
     """
+    if not curves:
+        return []
     lo, hi = np.asarray(lo, dtype=float).ravel(), np.asarray(hi, dtype=float).ravel()
     first: dict[tuple[Curve, float, float], int] = {}
     same_as = [first.setdefault((curve, float(a), float(b)), k)
                for k, (curve, a, b) in enumerate(zip(curves, lo, hi, strict=True))]
-    families: dict[type, list[int]] = defaultdict(list)
-    for k in first.values():
-        families[type(curves[k])].append(k)
-    grids: dict[int, np.ndarray] = {}
-    errors: list[tuple[int, LinearisationError]] = []
-    for members in families.values():
-        found = _family_grids([curves[k] for k in members], lo[members], hi[members], tolerance)
-        grids.update((members[j], grid) for j, grid in enumerate(found.grids) if grid is not None)
-        errors += [(members[j], error) for j, error in found.errors]
-    if errors:
-        index, error = min(errors, key=lambda pair: pair[0])
-        raise LinearisationError(str(error), index) from None
-    return [grids[k] for k in same_as]
+    distinct = np.array(list(first.values()), dtype=np.int64)
+    grids, crowded = _grids([curves[k] for k in distinct], lo[distinct], hi[distinct], tolerance)
+    if crowded.size:
+        k = int(distinct[crowded[0]])
+        raise too_many_points(curves[k], float(lo[k]), float(hi[k]), tolerance, k)
+    position = np.zeros(len(curves), dtype=np.int64)
+    position[distinct] = np.arange(distinct.size)
+    return [grids[position[k]] for k in same_as]
 
 
-@dataclass
-class _Found:
-    """Grids of one family's curves (None where one failed), and each failure by position."""
-
-    grids: list[np.ndarray | None]
-    errors: list[tuple[int, LinearisationError]]
-
-
-def _family_grids(curves: list[Curve], lo: np.ndarray, hi: np.ndarray, tolerance: float) -> _Found:
-    stack = type(curves[0]).stack(curves)
-    if stack is None:
-        return _one_by_one(curves, lo, hi, tolerance)
+def _grids(curves: list[Curve], lo: np.ndarray, hi: np.ndarray,
+           tolerance: float) -> tuple[list[np.ndarray], np.ndarray]:
+    """The grids of ``breakpoints`` for all curves together, and which curves needed too many segments."""
+    stack = CurveStack.of(curves)
     points = _Points.start(curves, lo, hi)
     ranged = np.flatnonzero(hi > lo)
     target = np.zeros(len(curves))
-    target[ranged] = tolerance * np.abs(stack.take(ranged).value(hi[ranged]) - stack.take(ranged).value(lo[ranged]))
+    on_range = stack.take(ranged)
+    target[ranged] = tolerance * np.abs(on_range.value(hi[ranged]) - on_range.value(lo[ranged]))
     narrowest = _MIN_WIDTH * (hi - lo)
     points.fresh &= (target > 0)[points.owner]
     crowded = _split_until_close(stack, points, target, narrowest)
-    done = (target > 0) & ~crowded
-    points = _tighten_starts(stack, points, done, target, narrowest)
-    grids: list[np.ndarray | None] = list(points.per_owner(len(curves)))
-    errors = []
-    for j in np.flatnonzero(crowded):
-        grids[j] = None
-        errors.append((int(j), too_many_points(curves[j], float(lo[j]), float(hi[j]), tolerance)))
-    return _Found(grids, errors)
-
-
-def _one_by_one(curves: list[Curve], lo: np.ndarray, hi: np.ndarray, tolerance: float) -> _Found:
-    found = _Found([], [])
-    for j, (curve, a, b) in enumerate(zip(curves, lo, hi, strict=True)):
-        try:
-            grid = _unsplit(curve, float(a), float(b))
-            found.grids.append(breakpoints(curve, float(a), float(b), tolerance) if grid is None else grid)
-        except LinearisationError as error:
-            found.grids.append(None)
-            found.errors.append((j, error))
-    return found
-
-
-def _unsplit(curve: Curve, lo: float, hi: float) -> np.ndarray | None:
-    """The grid of a curve straight between its breaks (a table): its ends and breaks, as
-    ``breakpoints`` finds without splitting anything; None when the curve bends or starts vertically."""
-    grid = np.unique(np.array([lo, *(b for b in curve.breaks() if lo < b < hi), hi], dtype=float))
-    if hi <= lo:
-        return grid[:1]
-    straight = not np.any(curve.curvature((grid[:-1] + grid[1:]) / 2))
-    return grid if straight and np.isfinite(curve.marginal(lo)) else None
+    points = _tighten_starts(stack, points, (target > 0) & ~crowded, target, narrowest)
+    return points.per_owner(len(curves)), np.flatnonzero(crowded)
 
 
 @dataclass
@@ -165,7 +124,7 @@ class _Points:
             self.owner, self.xs, self.fresh = self.owner[keep], self.xs[keep], self.fresh[keep]
 
 
-def _split_until_close(stack: Curve, points: _Points, target: np.ndarray, narrowest: np.ndarray) -> np.ndarray:
+def _split_until_close(stack: CurveStack, points: _Points, target: np.ndarray, narrowest: np.ndarray) -> np.ndarray:
     """Split fresh segments whose chord strays too far where it strays most, until none does.
 
     Mirrors the loop of ``breakpoints``; returns which owners passed ``_MAX_POINTS`` (their
@@ -188,7 +147,7 @@ def _split_until_close(stack: Curve, points: _Points, target: np.ndarray, narrow
         points.fresh &= ~over[points.owner]
 
 
-def _tighten_starts(stack: Curve, points: _Points, done: np.ndarray, target: np.ndarray,
+def _tighten_starts(stack: CurveStack, points: _Points, done: np.ndarray, target: np.ndarray,
                     narrowest: np.ndarray) -> _Points:
     """``tighten_start`` for every owner in ``done`` at once: quarter the first segment of a curve
     with a vertical start until lifting its start onto the far end's tangent costs <= ``target``."""
