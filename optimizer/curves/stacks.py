@@ -128,7 +128,11 @@ def interp_blocks(query_owner: np.ndarray, query: np.ndarray, knot_owner: np.nda
     ends = block_starts(knot_owner, int(knot_owner.max(initial=-1)) + 1)[1:] - 1
     last = at == ends[query_owner]
     nxt = np.minimum(at + 1, knots.size - 1)
-    with np.errstate(invalid="ignore", divide="ignore"):
+    with np.errstate(all="ignore"):
         slope = (values[nxt] - values[at]) / (knots[nxt] - knots[at])
         inside = slope * (query - knots[at]) + values[at]
+        # np.interp's way out of an infinite slope: from the other end, or the common value.
+        from_next = slope * (query - knots[nxt]) + values[nxt]
+    inside = np.where(np.isnan(inside), from_next, inside)
+    inside = np.where(np.isnan(inside) & (values[at] == values[nxt]), values[at], inside)
     return np.where(last | (knots[at] == query), values[at], inside)
