@@ -36,6 +36,8 @@ from optimizer.curves import (
     breakpoints,
     many_breakpoints,
 )
+from optimizer.curves.batch import many_estimates, quartered_starts
+from optimizer.curves.linearise import estimate, tighten_start
 from optimizer.curves.stacks import CurveStack, interp_blocks
 from optimizer.errors import ScenarioError
 from optimizer.model.campaigns import CampaignModel, campaign_grids
@@ -277,3 +279,38 @@ def test_interpolation_block_by_block_is_numpys(blocks, data):
     found = interp_blocks(np.array(query_owner), np.array(queries), np.array(knot_owner), np.array(knots),
                           np.array(values))
     np.testing.assert_array_equal(found, expected)
+
+
+# --- estimates and tightened starts for many curves at once ---------------------------------------
+
+
+@SETTINGS
+@given(found=requests(), data=st.data())
+def test_many_estimates_are_the_chords_and_envelopes_of_each_curve(found, data):
+    found = [f for f in found if f[3] > f[2]]
+    assume(found)
+    curves = [curve for curve, *_ in found]
+    grids = [breakpoints(curve, lo, hi, 1e-2) for curve, _, lo, hi in found]
+    kinds = np.array([data.draw(st.sampled_from(["chord", "upper", "lower"])) for _ in found])
+    owner = np.repeat(np.arange(len(found)), [g.size for g in grids])
+    p_owner, xs, ys = many_estimates(CurveStack.of(curves), kinds, owner, np.concatenate(grids))
+    for j, (curve, grid, kind) in enumerate(zip(curves, grids, kinds, strict=True)):
+        alone = estimate(curve, grid, kind)
+        assert xs[p_owner == j].shape == alone.xs.shape
+        np.testing.assert_allclose(xs[p_owner == j], alone.xs, rtol=1e-12, atol=0)
+        np.testing.assert_allclose(ys[p_owner == j], alone.ys, rtol=1e-12, atol=1e-300)
+
+
+@SETTINGS
+@given(drawn=st.lists(st.tuples(st.sampled_from(["power", "hill"]), st.floats(0.2, 0.95), st.floats(1e2, 1e6),
+                                st.sampled_from([1e-3, 1e-6, 1e-9])), min_size=1, max_size=6))
+def test_quartered_starts_insert_what_tighten_start_inserts(drawn):
+    curves = [Power(3.0, p) if kind == "power" else Hill(1e6, scale, p) for kind, p, scale, _ in drawn]
+    grids = [breakpoints(curve, 0.0, 10 * scale, 1e-2) for curve, (_, _, scale, _) in zip(curves, drawn, strict=True)]
+    spans = np.array([abs(float(c.value(g[-1]) - c.value(g[0]))) for c, g in zip(curves, grids, strict=True)])
+    targets = spans * np.array([share for *_, share in drawn])
+    which, added = quartered_starts(CurveStack.of(curves), np.array([g[0] for g in grids]),
+                                    np.array([g[1] for g in grids]), np.array([g[-1] for g in grids]), targets)
+    for k, (curve, grid, target) in enumerate(zip(curves, grids, targets, strict=True)):
+        expected = tighten_start(curve, grid, target)
+        np.testing.assert_allclose(np.union1d(grid, added[which == k]), expected, rtol=1e-12, atol=0)

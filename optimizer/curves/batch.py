@@ -29,7 +29,7 @@ from optimizer.curves.linearise import (
     chord_gaps,
     too_many_points,
 )
-from optimizer.curves.stacks import CurveStack
+from optimizer.curves.stacks import CurveStack, block_starts, split_blocks
 
 
 def many_breakpoints(curves: Sequence[Curve], lo: ArrayLike, hi: ArrayLike,
@@ -101,8 +101,7 @@ class _Points:
 
     def per_owner(self, count: int) -> list[np.ndarray]:
         """Each owner's grid, for owners ``0 .. count - 1``."""
-        ends = np.cumsum(np.bincount(self.owner, minlength=count))
-        return np.split(self.xs, ends[:-1])
+        return split_blocks(self.xs, block_starts(self.owner, count))
 
     def insert(self, after: np.ndarray, xs: np.ndarray) -> None:
         """Insert ``xs[i]`` right after point ``after[i]`` (ascending, each inside its segment);
@@ -149,29 +148,68 @@ def _split_until_close(stack: CurveStack, points: _Points, target: np.ndarray, n
 
 def _tighten_starts(stack: CurveStack, points: _Points, done: np.ndarray, target: np.ndarray,
                     narrowest: np.ndarray) -> _Points:
-    """``tighten_start`` for every owner in ``done`` at once: quarter the first segment of a curve
-    with a vertical start until lifting its start onto the far end's tangent costs <= ``target``."""
-    begins = np.flatnonzero(np.r_[True, points.owner[1:] != points.owner[:-1]])
-    begins = begins[done[points.owner[begins]]]
-    ends = np.r_[np.flatnonzero(points.owner[1:] != points.owner[:-1]), points.xs.size - 1]
-    owners = points.owner[begins]
-    lo, first, last = points.xs[begins], points.xs[begins + 1], points.xs[ends[owners]]
-    active = np.isinf(stack.take(owners).marginal(lo))
-    added_owner, added_xs = [], []
+    """``tighten_start`` for every owner in ``done`` whose curve starts vertically."""
+    starts = block_starts(points.owner, target.size)
+    owners = np.flatnonzero(done)
+    lo = points.xs[starts[owners]]
+    owners = owners[np.isinf(stack.take(owners).marginal(lo))]
+    which, added = quartered_starts(stack.take(owners), points.xs[starts[owners]], points.xs[starts[owners] + 1],
+                                    points.xs[starts[owners + 1] - 1], target[owners], narrowest[owners])
+    if added.size == 0:
+        return points
+    owner, xs = np.concatenate([points.owner, owners[which]]), np.concatenate([points.xs, added])
+    order = np.lexsort((xs, owner))
+    return _Points(owner[order], xs[order], np.zeros(xs.size, dtype=bool))
+
+
+def quartered_starts(stack: CurveStack, lo: np.ndarray, first: np.ndarray, last: np.ndarray, target: np.ndarray,
+                     narrowest: np.ndarray | float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+    """``tighten_start`` for many grids, each given by its start, second and last points: the points
+    it inserts, as (which grid, spend). Grid ``k``'s curve is ``stack``'s element ``k`` and starts
+    vertically; its first segment is quartered until lifting the start onto the far end's tangent
+    costs <= ``target[k]``, or the segment is as narrow as it may get."""
+    first = np.array(first, dtype=float)
+    active = np.ones(first.size, dtype=bool)
+    which, added = [np.zeros(0, dtype=np.int64)], [np.zeros(0)]
     while True:
-        live = np.flatnonzero(active & (first - lo > np.maximum(narrowest[owners], _TINIEST * last)))
+        live = np.flatnonzero(active & (first - lo > np.maximum(narrowest, _TINIEST * last)))
         if live.size == 0:
-            break
-        curve, start, edge = stack.take(owners[live]), lo[live], first[live]
+            return np.concatenate(which), np.concatenate(added)
+        curve, start, edge = stack.take(live), lo[live], first[live]
         lift = curve.value(edge) - curve.marginal(edge) * (edge - start) - curve.value(start)
-        live = live[~(lift <= target[owners[live]])]
+        live = live[~(lift <= target[live])]
         active[:] = False
         active[live] = True
         first[live] = lo[live] + (first[live] - lo[live]) / 4
-        added_owner.append(owners[live])
-        added_xs.append(first[live])
-    if not added_owner:
-        return points
-    owner, xs = np.concatenate([points.owner, *added_owner]), np.concatenate([points.xs, *added_xs])
-    order = np.lexsort((xs, owner))
-    return _Points(owner[order], xs[order], np.zeros(xs.size, dtype=bool))
+        which.append(live)
+        added.append(first[live])
+
+
+def many_estimates(stack: CurveStack, kinds: np.ndarray, owner: np.ndarray,
+                   grid: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``estimate(curve j, grid j, kinds[j])`` for every owner ``j`` at once, as ``(owner, xs, ys)``.
+
+    ``grid`` holds every owner's grid, ordered by owner, then spend, and ``stack``'s element
+    ``j`` is owner ``j``'s curve. The result is ordered the same way; where a corner falls on a
+    grid point, the grid point comes first, as in ``envelope``.
+    """
+    values = stack.take(owner).value(grid)
+    seg = np.flatnonzero(owner[1:] == owner[:-1])
+    bend = stack.take(owner[seg]).curvature((grid[seg] + grid[seg + 1]) / 2)
+    side = kinds[owner[seg]]
+    idx = seg[((side == "upper") & (bend < 0)) | ((side == "lower") & (bend > 0))]
+    a, b = grid[idx], grid[idx + 1]
+    f_a, f_b = values[idx], values[idx + 1]
+    on_wrong_side = stack.take(owner[idx])
+    d_a, d_b = on_wrong_side.marginal(a), on_wrong_side.marginal(b)
+    ys = values.copy()
+    vertical = np.isinf(d_a)
+    # Only a grid's first point can carry a vertical tangent (spend 0 of a power/Hill curve).
+    ys[idx[vertical]] = f_b[vertical] - d_b[vertical] * (b[vertical] - a[vertical])
+    turn = ~vertical & (np.abs(d_a - d_b) > 1e-12 * np.maximum(np.abs(d_a), np.abs(d_b)))
+    a, b, f_a, f_b, d_a, d_b = a[turn], b[turn], f_a[turn], f_b[turn], d_a[turn], d_b[turn]
+    corner_x = np.clip((f_b - f_a + d_a * a - d_b * b) / (d_a - d_b), a, b)
+    corner_y = f_a + d_a * (corner_x - a)
+    # Each corner goes right after its segment's start, or after its end when it falls on it.
+    after = idx[turn] + 1 + (corner_x >= b)
+    return np.insert(owner, after, owner[idx[turn]]), np.insert(grid, after, corner_x), np.insert(ys, after, corner_y)

@@ -99,6 +99,12 @@ def block_starts(owner: np.ndarray, count: int) -> np.ndarray:
     return np.concatenate([[0], np.cumsum(np.bincount(owner, minlength=count))])
 
 
+def split_blocks(values: np.ndarray, starts: np.ndarray) -> list[np.ndarray]:
+    """``values`` cut at ``starts`` (as ``block_starts`` gives them): one view per block."""
+    bounds = starts.tolist()
+    return [values[a:b] for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
+
+
 def ranges(starts: np.ndarray, sizes: np.ndarray) -> np.ndarray:
     """``concatenate([arange(s, s + n) for s, n in zip(starts, sizes)])`` without the loop."""
     sizes = np.asarray(sizes, dtype=np.int64)
@@ -114,19 +120,12 @@ def interp_blocks(query_owner: np.ndarray, query: np.ndarray, knot_owner: np.nda
                   values: np.ndarray) -> np.ndarray:
     """``np.interp`` block by block: each query within its owner's knots, with numpy's arithmetic.
 
-    Both arrays are ordered by owner, then spend; every query lies within its owner's knots.
-    At repeated knots the last one counts, as in ``np.interp``.
+    Knots are ordered by owner, then spend; every query lies within its owner's knots. At
+    repeated knots the last one counts, as in ``np.interp``.
     """
-    merged_owner = np.concatenate([knot_owner, query_owner])
-    merged_x = np.concatenate([knots, query])
-    is_query = np.r_[np.zeros(knots.size, dtype=bool), np.ones(query.size, dtype=bool)]
-    order = np.lexsort((is_query, merged_x, merged_owner))
-    position = np.where(is_query[order], -1, order)
-    latest = np.maximum.accumulate(position)
-    at = np.empty(query.size, dtype=np.int64)
-    at[order[is_query[order]] - knots.size] = latest[is_query[order]]
-    ends = block_starts(knot_owner, int(knot_owner.max(initial=-1)) + 1)[1:] - 1
-    last = at == ends[query_owner]
+    starts = block_starts(knot_owner, int(max(knot_owner.max(initial=-1), query_owner.max(initial=-1))) + 1)
+    at = search_blocks(knots, starts[query_owner], starts[query_owner + 1], query) - 1
+    last = at == starts[query_owner + 1] - 1
     nxt = np.minimum(at + 1, knots.size - 1)
     with np.errstate(all="ignore"):
         slope = (values[nxt] - values[at]) / (knots[nxt] - knots[at])
@@ -136,3 +135,17 @@ def interp_blocks(query_owner: np.ndarray, query: np.ndarray, knot_owner: np.nda
     inside = np.where(np.isnan(inside), from_next, inside)
     inside = np.where(np.isnan(inside) & (values[at] == values[nxt]), values[at], inside)
     return np.where(last | (knots[at] == query), values[at], inside)
+
+
+def search_blocks(sorted_xs: np.ndarray, lo: np.ndarray, hi: np.ndarray, query: np.ndarray) -> np.ndarray:
+    """For each query, the first index in ``[lo, hi)`` whose ``sorted_xs`` exceeds it (``hi`` if none):
+    ``np.searchsorted(side="right")``, each query in its own sorted block."""
+    lo, hi = lo.astype(np.int64), hi.astype(np.int64)
+    while True:
+        open_ = np.flatnonzero(lo < hi)
+        if open_.size == 0:
+            return lo
+        mid = (lo[open_] + hi[open_]) // 2
+        right = sorted_xs[mid] <= query[open_]
+        lo[open_[right]] = mid[right] + 1
+        hi[open_[~right]] = mid[~right]
