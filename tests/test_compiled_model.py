@@ -11,8 +11,11 @@ segments in order by itself). Each expectation is the exact expression evaluated
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
+import scipy.sparse as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -22,6 +25,7 @@ from optimizer.model.campaigns import campaign_grids
 from optimizer.model.compile import CompiledModel, compile_model
 from optimizer.model.formulation import Formulation
 from optimizer.model.rows import formulate
+from optimizer.model.scaling import geometric_magnitude, scale
 
 SETTINGS = settings(max_examples=30, deadline=None)
 
@@ -194,3 +198,19 @@ def test_campaigns_without_binaries_are_valued_less_as_spend_rises_and_keep_thei
             scale = max(float(np.abs(values).max(initial=0.0)), 1e-300)
             assert np.all(np.diff(values) <= 1e-9 * scale), "the LP would not fill these segments in order"
 
+
+
+@SETTINGS
+@given(form=formulations(), seed=st.integers(0, 2**32 - 1))
+def test_scaling_divides_each_row_by_its_geometric_magnitude(form, seed):
+    model = compile_model(form, "plan")
+    rng = np.random.default_rng(seed)
+    rows, columns = model.shape
+    # Coefficients from 1e-300 to 1e300, and some empty rows, in place of the program's own.
+    dense = np.where(rng.random((rows, columns)) < 0.3,
+                     rng.choice([-1.0, 1.0], (rows, columns)) * 10.0 ** rng.uniform(-300, 300, (rows, columns)), 0.0)
+    dense[rng.random(rows) < 0.2] = 0.0
+    scaled, scaling = scale(replace(model, matrix=sp.csc_array(dense)))
+    in_units = dense * scaling.columns
+    expected = [1.0 / geometric_magnitude(in_units[r][in_units[r] != 0]) for r in range(rows)]
+    np.testing.assert_array_equal(scaling.rows, expected)
