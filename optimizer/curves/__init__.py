@@ -1,5 +1,6 @@
 """Response curves and their piecewise-linear approximations."""
 
+from optimizer.curves.batch import many_breakpoints
 from optimizer.curves.families import FAMILIES, Curve, Exponential, Hill, Linear, Log, Power, Tabular
 from optimizer.curves.linearise import (
     DEFAULT_TOLERANCE,
@@ -29,4 +30,5 @@ __all__ = [
     "chord_gaps",
     "envelope",
     "estimate",
+    "many_breakpoints",
 ]

@@ -4,12 +4,17 @@ Every family is a frozen dataclass with vectorised ``value`` and ``marginal`` (t
 derivative), and reports where its curvature changes sign, so that a piecewise-linear
 approximation can put a breakpoint there and treat every segment as purely concave,
 purely convex or straight.
+
+``stack`` turns many curves of one family into one curve whose parameters are arrays; its
+methods then work element by element, which lets grids be built for thousands of
+campaigns with array operations (see ``optimizer.curves.batch``).
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, fields, replace
 from typing import ClassVar
 
 import numpy as np
@@ -80,6 +85,20 @@ class Curve(ABC):
             hi = np.where(move_lo, hi, mid)
         return (lo + hi) / 2
 
+    @classmethod
+    def stack(cls, curves: Sequence[Curve]) -> Curve | None:
+        """One curve of this family whose parameters are arrays, element ``k`` from ``curves[k]``.
+
+        Its methods work element by element on spends of the same shape:
+        ``stack.value(s)[k] == curves[k].value(s[k])``. None for families whose parameters
+        are not single numbers (tables).
+        """
+        return cls(*(np.array([getattr(c, f.name) for c in curves], dtype=float) for f in fields(cls)))
+
+    def take(self, index: np.ndarray) -> Curve:
+        """The elements ``index`` of a stack made by :meth:`stack` (repeats allowed)."""
+        return replace(self, **{f.name: getattr(self, f.name)[index] for f in fields(self)})
+
     def describe(self) -> str:
         """A short human-readable form, e.g. ``exponential(max=400,000, scale=90,000)``."""
         args = ", ".join(f"{k}={_short(v)}" for k, v in self.params().items() if k != "curve")
@@ -94,11 +113,9 @@ def _short(value: object) -> str:
     return str(value)
 
 
-def _slope_at_zero(exponent: float, unit_slope: float) -> float:
+def _slope_at_zero(exponent: ArrayLike, unit_slope: ArrayLike) -> np.ndarray:
     """The slope at zero spend of a curve that starts like ``s^exponent``: vertical below 1."""
-    if exponent < 1:
-        return np.inf
-    return unit_slope if exponent == 1 else 0.0
+    return np.where(np.less(exponent, 1), np.inf, np.where(np.equal(exponent, 1), unit_slope, 0.0))
 
 
 def _clip_to(points: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
@@ -179,16 +196,19 @@ class Hill(Curve):
         """The spend where an S-shaped Hill curve turns from convex to concave."""
         if self.shape <= 1:
             return None
-        return self.half * ((self.shape - 1) / (self.shape + 1)) ** (1 / self.shape)
+        return float(self._turn())
 
     def breaks(self) -> tuple[float, ...]:
         return () if self.inflection is None else (self.inflection,)
 
     def curvature(self, spend: ArrayLike) -> np.ndarray:
-        s = _array(spend)
-        if self.inflection is None:
-            return np.full_like(s, CONCAVE)
-        return np.where(s < self.inflection, CONVEX, CONCAVE).astype(float)
+        return np.where(_array(spend) < self._turn(), CONVEX, CONCAVE).astype(float)
+
+    def _turn(self) -> np.ndarray:
+        """The inflection, or -inf where the curve is concave throughout (shape <= 1); works on stacks."""
+        s_shaped = np.greater(self.shape, 1)
+        shape = np.where(s_shaped, self.shape, 2.0)
+        return np.where(s_shaped, self.half * ((shape - 1) / (shape + 1)) ** (1 / shape), -np.inf)
 
     def params(self) -> dict[str, object]:
         return {"curve": self.family, "max": self.max, "half": self.half, "shape": self.shape}
@@ -212,13 +232,14 @@ class Power(Curve):
         return np.where(positive, slope, _slope_at_zero(self.exponent, self.coef))
 
     def curvature(self, spend: ArrayLike) -> np.ndarray:
-        return np.full_like(_array(spend), float(np.sign(self.exponent - 1)))
+        return np.full_like(_array(spend), np.sign(np.subtract(self.exponent, 1)))
 
     def tangent_point(self, slope, lo, hi):
-        if self.exponent == 1:
-            return (_array(lo) + _array(hi)) / 2
-        point = (_array(slope) / (self.coef * self.exponent)) ** (1 / (self.exponent - 1))
-        return _clip_to(point, _array(lo), _array(hi))
+        lo, hi = _array(lo), _array(hi)
+        straight = np.equal(self.exponent, 1)
+        exponent = np.where(straight, 2.0, self.exponent)
+        point = (_array(slope) / (self.coef * exponent)) ** (1 / (exponent - 1))
+        return np.where(straight, (lo + hi) / 2, _clip_to(point, lo, hi))
 
     def params(self) -> dict[str, object]:
         return {"curve": self.family, "coef": self.coef, "exponent": self.exponent}
@@ -301,6 +322,10 @@ class Tabular(Curve):
 
     def tangent_point(self, slope, lo, hi):
         return (_array(lo) + _array(hi)) / 2
+
+    @classmethod
+    def stack(cls, curves: Sequence[Curve]) -> None:
+        return None
 
     def params(self) -> dict[str, object]:
         return {"curve": self.family, "points": [[x, y] for x, y in zip(self.spend, self.outcome, strict=True)]}

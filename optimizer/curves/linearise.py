@@ -34,7 +34,14 @@ _TINIEST = 1e-300
 
 
 class LinearisationError(ValueError):
-    """The curve could not be approximated within the tolerance."""
+    """The curve could not be approximated within the tolerance.
+
+    ``index``: which of many curves it was, when grids are built together (``many_breakpoints``).
+    """
+
+    def __init__(self, message: str, index: int | None = None):
+        super().__init__(message)
+        self.index = index
 
 
 @dataclass(frozen=True)
@@ -49,21 +56,25 @@ class Piecewise:
         return np.interp(spend, self.xs, self.ys)
 
 
-def chord_gaps(curve: Curve, lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def chord_gaps(curve: Curve, lo: np.ndarray, hi: np.ndarray,
+               owner: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """For each segment ``[lo, hi]``: the signed largest gap curve - chord, and where it is.
 
     Positive where the curve bulges above its chord (concave), negative below (convex).
-    Each segment must lie between two of the curve's breaks.
+    Each segment must lie between two of the curve's breaks. With ``owner``, ``curve`` is a
+    stack (``Curve.stack``) and segment ``k`` belongs to its curve ``owner[k]``.
     """
-    f_lo, f_hi = curve.value(lo), curve.value(hi)
+    on_segments = curve if owner is None else curve.take(owner)
+    f_lo, f_hi = on_segments.value(lo), on_segments.value(hi)
     slope = (f_hi - f_lo) / (hi - lo)
-    bent = curve.curvature((lo + hi) / 2) != 0
+    bent = on_segments.curvature((lo + hi) / 2) != 0
     where = (lo + hi) / 2
     gap = np.zeros_like(lo)
     if bent.any():
-        at = curve.tangent_point(slope[bent], lo[bent], hi[bent])
+        on_bent = curve if owner is None else curve.take(owner[bent])
+        at = on_bent.tangent_point(slope[bent], lo[bent], hi[bent])
         where[bent] = at
-        gap[bent] = curve.value(at) - (f_lo[bent] + slope[bent] * (at - lo[bent]))
+        gap[bent] = on_bent.value(at) - (f_lo[bent] + slope[bent] * (at - lo[bent]))
     return gap, where
 
 
@@ -91,10 +102,17 @@ def breakpoints(curve: Curve, lo: float, hi: float, tolerance: float = DEFAULT_T
         split = np.clip(where[too_far], a[too_far] + _MIN_SPLIT_SHARE * width, b[too_far] - _MIN_SPLIT_SHARE * width)
         grid = np.union1d(grid, split)
         if grid.size > _MAX_POINTS:
-            raise LinearisationError(
-                f"{curve.describe()} needs more than {_MAX_POINTS:,} segments on [{lo:,.2f}, {hi:,.2f}] "
-                f"to stay within {tolerance:.3g} of its range; loosen the tolerance or narrow the spend range"
-            )
+            raise too_many_points(curve, lo, hi, tolerance)
+
+
+def too_many_points(curve: Curve, lo: float, hi: float, tolerance: float,
+                    index: int | None = None) -> LinearisationError:
+    """The error for a grid that would pass ``_MAX_POINTS`` (``index``: see ``LinearisationError``)."""
+    return LinearisationError(
+        f"{curve.describe()} needs more than {_MAX_POINTS:,} segments on [{lo:,.2f}, {hi:,.2f}] "
+        f"to stay within {tolerance:.3g} of its range; loosen the tolerance or narrow the spend range",
+        index,
+    )
 
 
 def tighten_start(curve: Curve, grid: np.ndarray, target: float, narrowest: float = 0.0) -> np.ndarray:

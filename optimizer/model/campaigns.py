@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
-from optimizer.curves import Curve, Exponential, Hill, Linear, LinearisationError, Log, Power, Tabular, breakpoints
+from optimizer.curves import (
+    Curve,
+    Exponential,
+    Hill,
+    Linear,
+    LinearisationError,
+    Log,
+    Power,
+    Tabular,
+    many_breakpoints,
+)
 from optimizer.errors import Problem, ScenarioError
 from optimizer.glossary import OUTCOMES
 from optimizer.scenario.schema import (
@@ -79,13 +89,29 @@ class CampaignModel:
 
     def grid(self, tolerance: float) -> np.ndarray:
         """Breakpoints on ``[lo, hi]`` within ``tolerance`` for every curve of the campaign."""
-        if self.hi <= self.lo:
-            return np.array([self.lo])
-        try:
-            grids = [breakpoints(curve, self.lo, self.hi, tolerance) for curve in self.curves]
-        except LinearisationError as error:
-            raise ScenarioError([Problem(f'campaign "{self.name}"', str(error), "")]) from None
-        return np.unique(np.concatenate(grids))
+        return campaign_grids((self,), tolerance)[0]
+
+
+def campaign_grids(campaigns: Sequence[CampaignModel], tolerance: float) -> tuple[np.ndarray, ...]:
+    """Each campaign's ``grid(tolerance)``, built for all of them at once (``many_breakpoints``)."""
+    owners = [i for i, c in enumerate(campaigns) if c.hi > c.lo for _ in c.curves]
+    curves = [curve for c in campaigns if c.hi > c.lo for curve in c.curves]
+    try:
+        grids = many_breakpoints(curves, [campaigns[i].lo for i in owners], [campaigns[i].hi for i in owners],
+                                 tolerance)
+    except LinearisationError as error:
+        name = campaigns[owners[error.index]].name
+        raise ScenarioError([Problem(f'campaign "{name}"', str(error), "")]) from None
+    per_campaign: list[list[np.ndarray]] = [[] for _ in campaigns]
+    for i, grid in zip(owners, grids, strict=True):
+        per_campaign[i].append(grid)
+    return tuple(_union(found, campaign) for found, campaign in zip(per_campaign, campaigns, strict=True))
+
+
+def _union(grids: list[np.ndarray], campaign: CampaignModel) -> np.ndarray:
+    if campaign.hi <= campaign.lo:
+        return np.array([campaign.lo])
+    return grids[0].copy() if len(grids) == 1 else np.unique(np.concatenate(grids))
 
 
 def curve_from_spec(spec: object) -> Curve:

@@ -17,23 +17,17 @@ campaigns where that fails get ordering binaries (an exact MILP), never a convex
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
 import scipy.sparse as sp
 
-from optimizer.curves import Piecewise, estimate
-from optimizer.curves.linearise import Estimate, tighten_start
-from optimizer.model.campaigns import CampaignModel
+from optimizer.curves.stacks import ranges, split_blocks
+from optimizer.model.campaigns import campaign_grids
 from optimizer.model.expressions import Expr
 from optimizer.model.formulation import Formulation
-
-Purpose = Literal["plan", "bound"]
-_MONOTONE_SLACK = 1e-9
-_NEGLIGIBLE_LIFT = 1e-9
-"""A lifted start below this share of the curve's range is within the re-check's tolerance."""
+from optimizer.model.segments import Purpose, Segments, campaign_segments, curve_uses
 
 
 @dataclass(frozen=True)
@@ -82,38 +76,29 @@ def compile_model(form: Formulation, purpose: Purpose, grids: tuple[np.ndarray, 
     """The formulation's program for ``purpose``; ``grids`` reuses breakpoints from another compile."""
     n = form.size
     if grids is None:
-        grids = tuple(c.grid(form.tolerance) for c in form.campaigns)
+        grids = campaign_grids(form.campaigns, form.tolerance)
     rows = _model_rows(form)
-    row_weights = _curve_weights(form, [r.expr for r in rows])
-    goal_weights = _curve_weights(form, [form.goal.expr])
     goal_prefers = 1.0 if form.goal.sense == "maximize" else -1.0
+    uses = curve_uses(form, [r.expr for r in rows] + [form.goal.expr], [r.sign for r in rows] + [goal_prefers],
+                      goal=len(rows))
+    segments = campaign_segments(form, grids, uses, purpose)
 
     triplets = _Triplets()
     for r, row in enumerate(rows):
         nz = np.flatnonzero(row.expr.spend)
         triplets.add(np.full(nz.size, r), nz, row.expr.spend[nz])
+    count = np.diff(segments.coef_start)
+    columns = n + ranges(segments.start[segments.campaign], count)
+    in_row = np.repeat(segments.use != uses.goal, count)
+    triplets.add(np.repeat(segments.use, count)[in_row], columns[in_row], segments.coef[in_row])
     rhs_shift = np.zeros(len(rows))
-    costs, widths, final_grids, milp = [], [], [], []
-    offset, first_column = 0.0, n
-    for i, campaign in enumerate(form.campaigns):
-        uses = [_Use(r, rows[r].sign, w) for r, w in row_weights[i] if w]
-        uses += [_Use(None, goal_prefers, w) for _, w in goal_weights[i] if w]
-        segments = _campaign_segments(campaign, grids[i], uses, purpose)
-        cols = first_column + np.arange(segments.width.size)
-        first_column += segments.width.size
-        cost = np.zeros(segments.width.size)
-        for use, coefs, constant in zip(uses, segments.coefs, segments.constants, strict=True):
-            if use.row is None:
-                cost, offset = coefs, offset + constant
-            else:
-                triplets.add(np.full(cols.size, use.row), cols, coefs)
-                rhs_shift[use.row] -= constant
-        if segments.ordered:
-            milp.append((i, segments.ordered))
-        costs.append(cost)
-        widths.append(segments.width)
-        final_grids.append(segments.grid)
-    return _assemble(form, purpose, rows, rhs_shift, triplets, costs, widths, final_grids, milp, offset)
+    row_pairs = segments.use != uses.goal
+    np.subtract.at(rhs_shift, segments.use[row_pairs], segments.constant[row_pairs])
+    cost = np.zeros(segments.width.size)
+    cost[columns[~in_row] - n] = segments.coef[~in_row]
+    offset = float(segments.constant[~row_pairs].sum())
+    milp = [(int(i), int(segments.ordered[i])) for i in np.flatnonzero(segments.ordered)]
+    return _assemble(form, purpose, rows, rhs_shift, triplets, cost, segments, milp, offset)
 
 
 def _model_rows(form: Formulation) -> list[_Row]:
@@ -128,134 +113,6 @@ def _model_rows(form: Formulation) -> list[_Row]:
         if spec.sense in ("<=", "=="):
             rows.append(_Row(index, -1.0, -np.inf, spec.rhs, spec.expr))
     return rows
-
-
-def _curve_weights(form: Formulation, exprs: list[Expr]) -> list[list[tuple[int, dict[int, float]]]]:
-    """Per campaign: for each expression touching it, the weight on each of its curves."""
-    per_campaign: list[dict[int, dict[int, float]]] = [
-        defaultdict(lambda: defaultdict(float)) for _ in range(form.size)
-    ]
-    for e, expr in enumerate(exprs):
-        for outcome, weights in expr.outcomes.items():
-            for i in np.flatnonzero(weights):
-                term = form.campaigns[i].terms.get(outcome)
-                if term is not None:
-                    per_campaign[i][e][term.curve] += float(weights[i]) * term.multiplier
-    return [[(e, dict(w)) for e, w in sorted(d.items())] for d in per_campaign]
-
-
-@dataclass(frozen=True)
-class _Use:
-    """A row (or the goal, ``row=None``) that sees some of one campaign's curves."""
-
-    row: int | None
-    prefers: float
-    """+1 when the row (or goal) is easier to satisfy (or better) with more of the weighted sum."""
-    weights: dict[int, float]
-
-    def estimate(self, purpose: Purpose, curve: int) -> Estimate:
-        """The estimate of ``curve`` this use sees: the plan's side is the safe one, the bound's the generous one."""
-        if self.row is None and purpose == "plan":
-            return "chord"
-        wants_more = self.prefers * self.weights[curve] > 0
-        if purpose == "plan":
-            return "lower" if wants_more else "upper"
-        return "upper" if wants_more else "lower"
-
-
-@dataclass(frozen=True)
-class _CampaignSegments:
-    """One campaign's segments and, per use, its coefficient on each segment and its constant."""
-
-    grid: np.ndarray
-    width: np.ndarray
-    coefs: list[np.ndarray]
-    constants: list[float]
-    ordered: int
-    """How many leading segments need ordering binaries (0: the LP fills them in order by itself)."""
-
-
-def _campaign_segments(campaign: CampaignModel, base: np.ndarray, uses: list[_Use],
-                       purpose: Purpose) -> _CampaignSegments:
-    """Segments of one campaign; ordering binaries are needed when a use values a later segment more."""
-    needed = {(curve, use.estimate(purpose, curve)) for use in uses for curve in use.weights}
-    if purpose == "plan":
-        base = _exact_start(campaign, base, needed)
-    grid, values = _estimates_on_grid(campaign, base, needed)
-    if purpose == "plan":
-        _drop_negligible_lifts(campaign, grid, values)
-    width = np.diff(grid)
-    coefs, constants = [], []
-    for use in uses:
-        coef, constant = np.zeros(width.size), 0.0
-        for curve, weight in use.weights.items():
-            curve_values = values[(curve, use.estimate(purpose, curve))]
-            constant += weight * curve_values[0]
-            if width.size:
-                coef += weight * np.diff(curve_values) / width
-        coefs.append(coef)
-        constants.append(constant)
-    return _CampaignSegments(grid, width, coefs, constants, _ordered(uses, coefs))
-
-
-def _ordered(uses: list[_Use], coefs: list[np.ndarray]) -> int:
-    """Segments up to the last place where some use values the next segment more: only those
-    need binaries; beyond it every use prefers earlier segments, so the LP fills them in order."""
-    rises = np.zeros(max(coefs[0].size - 1, 0) if coefs else 0, dtype=bool)
-    for use, coef in zip(uses, coefs, strict=True):
-        if coef.size > 1:
-            weighted = use.prefers * coef
-            scale = float(np.abs(weighted).max())
-            rises |= np.diff(weighted) > _MONOTONE_SLACK * max(scale, 1e-300)
-    return int(np.flatnonzero(rises)[-1]) + 1 if rises.any() else 0
-
-
-def _exact_start(campaign: CampaignModel, base: np.ndarray, needed: set[tuple[int, Estimate]]) -> np.ndarray:
-    """Breakpoints closing in on a vertical start wherever the plan program uses an upper envelope.
-
-    The envelope is lifted at the start (see ``tighten_start``); in the plan program that lift
-    would make the campaign's lowest spend look worse than it is (a CTR floor, say, could not
-    be met at zero spend), so the first segment is shrunk until the lift is negligible.
-    """
-    for curve, kind in needed:
-        function = campaign.curves[curve]
-        if kind == "upper" and base.size > 1 and np.isinf(function.marginal(base[0])):
-            span = abs(float(function.value(base[-1]) - function.value(base[0])))
-            base = tighten_start(function, base, _NEGLIGIBLE_LIFT * span)
-    return base
-
-
-def _drop_negligible_lifts(campaign: CampaignModel, grid: np.ndarray,
-                           values: dict[tuple[int, Estimate], np.ndarray]) -> None:
-    """Start upper envelopes at the curve's own value where their lift is negligible.
-
-    No continuous line stays above a curve that starts vertically, so a lift is the price of
-    a safe envelope; once ``_exact_start`` has made it negligible, the campaign's lowest spend
-    is better shown exactly (spending nothing must meet a CTR floor that spending nothing meets).
-    """
-    if grid.size < 2:
-        return
-    for (curve, kind), estimate_values in values.items():
-        function = campaign.curves[curve]
-        if kind == "upper" and np.isinf(function.marginal(grid[0])):
-            exact = float(function.value(grid[0]))
-            span = abs(float(function.value(grid[-1])) - exact)
-            if estimate_values[0] - exact <= _NEGLIGIBLE_LIFT * span:
-                estimate_values[0] = exact
-
-
-def _estimates_on_grid(campaign: CampaignModel, base: np.ndarray,
-                       needed: set[tuple[int, Estimate]]) -> tuple[np.ndarray, dict[tuple[int, Estimate], np.ndarray]]:
-    """The campaign's final grid and each needed estimate's values on it."""
-    if not needed:
-        return base[[0, -1]] if base.size > 1 else base, {}
-    pieces: dict[tuple[int, Estimate], Piecewise] = {
-        (curve, kind): estimate(campaign.curves[curve], base, kind) for curve, kind in needed
-    }
-    # Every corner is kept, however close to another: scaling makes tiny segments harmless,
-    # and dropping a corner could push an envelope across the curve.
-    grid = np.unique(np.concatenate([base, *(p.xs for p in pieces.values())]))
-    return grid, {key: piece.at(grid) for key, piece in pieces.items()}
 
 
 class _Triplets:
@@ -280,11 +137,12 @@ class _Triplets:
 
 
 def _assemble(form: Formulation, purpose: Purpose, rows: list[_Row], rhs_shift: np.ndarray, triplets: _Triplets,
-              cost_segments: list[np.ndarray], widths: list[np.ndarray], grids: list[np.ndarray],
-              milp: list[tuple[int, int]], offset: float) -> CompiledModel:
+              cost_segments: np.ndarray, segments: Segments, milp: list[tuple[int, int]],
+              offset: float) -> CompiledModel:
     n = form.size
-    counts = np.array([w.size for w in widths], dtype=np.int64)
-    start = np.concatenate([[0], np.cumsum(counts)])
+    start = segments.start
+    counts = np.diff(start)
+    widths = split_blocks(segments.width, start)
     n_seg = int(start[-1])
     n_bin = int(sum(ordered for _, ordered in milp))
     n_cols = n + n_seg + n_bin
@@ -320,15 +178,15 @@ def _assemble(form: Formulation, purpose: Purpose, rows: list[_Row], rhs_shift: 
     hi = np.array([c.hi for c in form.campaigns])
     row_lower = np.concatenate([[r.lower for r in rows] + rhs_shift, lo, *order_lower])
     row_upper = np.concatenate([[r.upper for r in rows] + rhs_shift, lo, *order_upper])
-    cost = np.concatenate([form.goal.expr.spend, *cost_segments, np.zeros(n_bin)])
+    cost = np.concatenate([form.goal.expr.spend, cost_segments, np.zeros(n_bin)])
     col_lower = np.concatenate([lo, np.zeros(n_seg + n_bin)])
-    col_upper = np.concatenate([hi, *widths, np.ones(n_bin)])
+    col_upper = np.concatenate([hi, segments.width, np.ones(n_bin)])
     integer = np.zeros(n_cols, dtype=bool)
     integer[n + n_seg:] = True
     row_spec = np.concatenate([[r.spec for r in rows], np.full(next_row - m, -1)]).astype(np.int64)
     return CompiledModel(
         sense=form.goal.sense, cost=cost, offset=offset, col_lower=col_lower, col_upper=col_upper,
         integer=integer, matrix=triplets.matrix((next_row, n_cols)), row_lower=row_lower, row_upper=row_upper,
-        row_spec=row_spec, n_campaigns=n, segment_start=start, grids=tuple(grids), milp=tuple(i for i, _ in milp),
+        row_spec=row_spec, n_campaigns=n, segment_start=start, grids=segments.grids, milp=tuple(i for i, _ in milp),
         purpose=purpose,
     )

@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from optimizer.model.campaigns import campaign_grids
 from optimizer.model.evaluate import evaluate
 from optimizer.model.formulation import Formulation
 from optimizer.model.refine import refine_span
@@ -51,7 +52,7 @@ def trace(form: Formulation, axis: Axis, options: SolveOptions, points: int = 21
     started = time.perf_counter()
     for tolerance in (options.tolerance, options.tolerance / _EDGE_REFINEMENT):
         # Constraints that only just hold together can fail on the coarse grids: try finer ones once.
-        grids = tuple(c.grid(tolerance) for c in form.campaigns)
+        grids = campaign_grids(form.campaigns, tolerance)
         scout = FrontierProgram(form, axis, options, grids)
         low, high = _ends(scout)
         if low.ok and high.ok or Status.INFEASIBLE not in (low.run.status, high.run.status):

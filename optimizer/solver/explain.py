@@ -21,6 +21,7 @@ import numpy as np
 
 from optimizer.formatting import kpi_value, money
 from optimizer.glossary import GLOSSARY
+from optimizer.model.campaigns import campaign_grids
 from optimizer.model.compile import compile_model
 from optimizer.model.expressions import Expr
 from optimizer.model.formulation import Formulation, RowSpec
@@ -43,7 +44,7 @@ def explain(form: Formulation, options: SolveOptions, keys: dict[int, str] | Non
     clash) are each found and explained, up to a few; each one's relaxations are worked out
     with the other conflicts set aside, since no single change can fix them all.
     """
-    grids = tuple(c.grid(options.tolerance) for c in form.campaigns)
+    grids = campaign_grids(form.campaigns, options.tolerance)
     tests = _FeasibilityTests(form, options, grids)
     conflicts: list[tuple[list[int], bool]] = []
     while len(conflicts) < _MAX_CONFLICTS:

@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from optimizer.errors import ScenarioError
+from optimizer.model.campaigns import campaign_grids
 from optimizer.model.evaluate import Evaluation, evaluate, goal_reach
 from optimizer.model.formulation import ExtraRows, Formulation
 from optimizer.model.refine import refine_grids
@@ -108,7 +109,7 @@ def solve_formulation(form: Formulation, options: SolveOptions, period: str | No
     conflicts = hard_conflicts(form, keys)
     if conflicts is not None:
         return _no_plan(context, Status.INFEASIBLE, conflicts.message, None, conflicts)
-    grids = tuple(c.grid(options.tolerance) for c in form.campaigns)
+    grids = campaign_grids(form.campaigns, options.tolerance)
     plan = attempt(form, options, "plan", grids)
     proven = True
     if plan.run.status is Status.INFEASIBLE:
