@@ -113,9 +113,11 @@ def _short(value: object) -> str:
     return str(value)
 
 
-def _slope_at_zero(exponent: ArrayLike, unit_slope: ArrayLike) -> np.ndarray:
+def _slope_at_zero(exponent: ArrayLike, unit_slope: ArrayLike) -> ArrayLike:
     """The slope at zero spend of a curve that starts like ``s^exponent``: vertical below 1."""
-    return np.where(np.less(exponent, 1), np.inf, np.where(np.equal(exponent, 1), unit_slope, 0.0))
+    if isinstance(exponent, np.ndarray):  # a stack of curves
+        return np.where(exponent < 1, np.inf, np.where(exponent == 1, unit_slope, 0.0))
+    return np.inf if exponent < 1 else (unit_slope if exponent == 1 else 0.0)
 
 
 def _clip_to(points: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
@@ -196,7 +198,7 @@ class Hill(Curve):
         """The spend where an S-shaped Hill curve turns from convex to concave."""
         if self.shape <= 1:
             return None
-        return float(self._turn())
+        return _hill_inflection(self.half, self.shape)
 
     def breaks(self) -> tuple[float, ...]:
         return () if self.inflection is None else (self.inflection,)
@@ -204,14 +206,20 @@ class Hill(Curve):
     def curvature(self, spend: ArrayLike) -> np.ndarray:
         return np.where(_array(spend) < self._turn(), CONVEX, CONCAVE).astype(float)
 
-    def _turn(self) -> np.ndarray:
+    def _turn(self) -> ArrayLike:
         """The inflection, or -inf where the curve is concave throughout (shape <= 1); works on stacks."""
-        s_shaped = np.greater(self.shape, 1)
-        shape = np.where(s_shaped, self.shape, 2.0)
-        return np.where(s_shaped, self.half * ((shape - 1) / (shape + 1)) ** (1 / shape), -np.inf)
+        if not isinstance(self.shape, np.ndarray):
+            return -np.inf if self.inflection is None else self.inflection
+        s_shaped = self.shape > 1
+        return np.where(s_shaped, _hill_inflection(self.half, np.where(s_shaped, self.shape, 2.0)), -np.inf)
 
     def params(self) -> dict[str, object]:
         return {"curve": self.family, "max": self.max, "half": self.half, "shape": self.shape}
+
+
+def _hill_inflection(half: ArrayLike, shape: ArrayLike) -> ArrayLike:
+    """Where a Hill curve with ``shape > 1`` turns from convex to concave."""
+    return half * ((shape - 1) / (shape + 1)) ** (1 / shape)
 
 
 @dataclass(frozen=True)
@@ -232,7 +240,7 @@ class Power(Curve):
         return np.where(positive, slope, _slope_at_zero(self.exponent, self.coef))
 
     def curvature(self, spend: ArrayLike) -> np.ndarray:
-        return np.full_like(_array(spend), np.sign(np.subtract(self.exponent, 1)))
+        return np.full_like(_array(spend), np.sign(self.exponent - 1))
 
     def tangent_point(self, slope, lo, hi):
         lo, hi = _array(lo), _array(hi)

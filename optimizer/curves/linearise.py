@@ -62,7 +62,7 @@ def chord_gaps(curve: Curve, lo: np.ndarray, hi: np.ndarray,
 
     Positive where the curve bulges above its chord (concave), negative below (convex).
     Each segment must lie between two of the curve's breaks. With ``owner``, ``curve`` is a
-    stack (``Curve.stack``) and segment ``k`` belongs to its curve ``owner[k]``.
+    stack of curves (``CurveStack``) and segment ``k`` belongs to its curve ``owner[k]``.
     """
     on_segments = curve if owner is None else curve.take(owner)
     f_lo, f_hi = on_segments.value(lo), on_segments.value(hi)

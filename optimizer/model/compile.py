@@ -88,15 +88,15 @@ def compile_model(form: Formulation, purpose: Purpose, grids: tuple[np.ndarray, 
         nz = np.flatnonzero(row.expr.spend)
         triplets.add(np.full(nz.size, r), nz, row.expr.spend[nz])
     count = np.diff(segments.coef_start)
-    columns = n + ranges(segments.start[segments.campaign], count)
-    in_row = np.repeat(segments.use != uses.goal, count)
+    columns = n + ranges(segments.start[segments.campaign], count)  # each (use, campaign) pair's segments
+    row_pair = segments.use != uses.goal
+    in_row = np.repeat(row_pair, count)
     triplets.add(np.repeat(segments.use, count)[in_row], columns[in_row], segments.coef[in_row])
     rhs_shift = np.zeros(len(rows))
-    row_pairs = segments.use != uses.goal
-    np.subtract.at(rhs_shift, segments.use[row_pairs], segments.constant[row_pairs])
+    np.subtract.at(rhs_shift, segments.use[row_pair], segments.constant[row_pair])
     cost = np.zeros(segments.width.size)
     cost[columns[~in_row] - n] = segments.coef[~in_row]
-    offset = float(segments.constant[~row_pairs].sum())
+    offset = float(segments.constant[~row_pair].sum())
     milp = [(int(i), int(segments.ordered[i])) for i in np.flatnonzero(segments.ordered)]
     return _assemble(form, purpose, rows, rhs_shift, triplets, cost, segments, milp, offset)
 

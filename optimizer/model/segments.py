@@ -125,7 +125,7 @@ def campaign_segments(form: Formulation, base: Sequence[np.ndarray], uses: Uses,
     starts = block_starts(grid_owner, n)
     if purpose == "plan":
         _drop_negligible_lifts(stack, est, grid, starts, values)
-    return _coefficients(uses, estimate_of, grid, starts, values, n)
+    return _coefficients(uses, estimate_of, est, grid, starts, values, n)
 
 
 def _estimate_kinds(uses: Uses, purpose: Purpose) -> np.ndarray:
@@ -230,40 +230,41 @@ def _drop_negligible_lifts(stack: CurveStack, est: _Estimates, grid: np.ndarray,
     values[at[negligible]] = exact[negligible]
 
 
-def _coefficients(uses: Uses, estimate_of: np.ndarray, grid: np.ndarray, starts: np.ndarray, values: np.ndarray,
-                  n: int) -> Segments:
+def _coefficients(uses: Uses, estimate_of: np.ndarray, est: _Estimates, grid: np.ndarray, starts: np.ndarray,
+                  values: np.ndarray, n: int) -> Segments:
     """Each (use, campaign) pair's weighted sum of its estimates' slopes on each segment of the campaign."""
     sizes = np.diff(starts)
     segments = np.maximum(sizes - 1, 0)
     seg_start = np.concatenate([[0], np.cumsum(segments)]).astype(np.int64)
     inner = ranges(starts[:-1], segments)
     width = grid[inner + 1] - grid[inner]
-    estimates_per = np.bincount(estimate_of, minlength=int(estimate_of.max(initial=-1)) + 1)
-    campaign_of_estimate = np.zeros(estimates_per.size, dtype=np.int64)
-    campaign_of_estimate[estimate_of] = uses.campaign
-    value_start = np.concatenate([[0], np.cumsum(sizes[campaign_of_estimate])]).astype(np.int64)
-
-    pair_first = np.flatnonzero(np.r_[True, (uses.use[1:] != uses.use[:-1])
-                                      | (uses.campaign[1:] != uses.campaign[:-1])][: uses.use.size])
-    pair_of = np.repeat(np.arange(pair_first.size), np.diff(np.r_[pair_first, uses.use.size]))
+    value_start = np.concatenate([[0], np.cumsum(sizes[est.campaign])]).astype(np.int64)
+    pair_of, pair_first = _pairs(uses)
     pair_campaign, pair_use = uses.campaign[pair_first], uses.use[pair_first]
     coef_start = np.concatenate([[0], np.cumsum(segments[pair_campaign])]).astype(np.int64)
 
     count = segments[uses.campaign]
     at_value = ranges(value_start[estimate_of], count)
-    slope_change = values[at_value + 1] - values[at_value]
-    term = np.repeat(uses.weight, count) * slope_change / width[ranges(seg_start[uses.campaign], count)]
+    term = np.repeat(uses.weight, count) * (values[at_value + 1] - values[at_value]) \
+        / width[ranges(seg_start[uses.campaign], count)]
     coef = np.zeros(int(coef_start[-1]))
     np.add.at(coef, ranges(coef_start[pair_of], count), term)  # in entry order, as a running sum would
     constant = np.zeros(pair_first.size)
     np.add.at(constant, pair_of, uses.weight * values[value_start[estimate_of]])
-    grids = tuple(split_blocks(grid, starts))
-    ordered = _ordered(uses.prefers[pair_use], pair_campaign, coef, coef_start, segments, n)
-    return Segments(grids, width, seg_start, pair_use, pair_campaign, coef, coef_start, constant, ordered)
+    ordered = _ordered(uses.prefers[pair_use], pair_campaign, coef, coef_start, n)
+    return Segments(tuple(split_blocks(grid, starts)), width, seg_start, pair_use, pair_campaign, coef, coef_start,
+                    constant, ordered)
+
+
+def _pairs(uses: Uses) -> tuple[np.ndarray, np.ndarray]:
+    """Each entry's (use, campaign) pair, and each pair's first entry (entries come pair by pair)."""
+    change = np.r_[True, (uses.use[1:] != uses.use[:-1]) | (uses.campaign[1:] != uses.campaign[:-1])]
+    first = np.flatnonzero(change[: uses.use.size])
+    return np.repeat(np.arange(first.size), np.diff(np.r_[first, uses.use.size])), first
 
 
 def _ordered(prefers: np.ndarray, campaign: np.ndarray, coef: np.ndarray, coef_start: np.ndarray,
-             segments: np.ndarray, n: int) -> np.ndarray:
+             n: int) -> np.ndarray:
     """Per campaign, segments up to the last place where some use values the next segment more: only
     those need binaries; beyond it every use prefers earlier segments, so the LP fills them in order."""
     count = np.diff(coef_start)
