@@ -1,8 +1,8 @@
-"""Grids built for many curves at once (optimizer/curves/batch.py) against the one-curve path.
+"""Grids built for many curves at once (optimizer/curves/batch.py) against each curve alone.
 
-``many_breakpoints`` promises, for every request, the grid ``breakpoints`` builds for that curve
-alone; that is checked here on random mixes of every family (repeats, empty ranges, vertical
-starts included), and the guarantee itself (every chord within the tolerance, every break
+Stacking many curves must not change any one's grid, envelope or start: a mix is checked against
+each curve asked for alone (one curve, one stack, no neighbours to get mixed up with) on random
+mixes of every family (repeats, empty ranges, vertical starts included), and the guarantee itself (every chord within the tolerance, every break
 included) is checked again independently on a dense grid with the closed forms of
 ``test_curves``. Stacked curves (``Curve.stack``) must evaluate like each of their curves.
 """

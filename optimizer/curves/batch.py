@@ -1,11 +1,10 @@
-"""Grids for many curves at once: ``breakpoints`` with array operations.
+"""Grids, envelopes and tightened starts for many curves at once (the engine behind ``linearise``).
 
-``many_breakpoints(curves, lo, hi, tolerance)[k]`` is the grid ``breakpoints(curves[k], lo[k],
-hi[k], tolerance)`` builds, with the same guarantee (every chord within ``tolerance`` x the
-curve's range, every break of the curve included) and the same splits: each decision is the
-same arithmetic, done element by element. The curves are stacked (``CurveStack``) and the
-segments of all of them are measured and split together, so a thousand campaigns cost a few
-dozen array operations rather than a few dozen each.
+``many_breakpoints(curves, lo, hi, tolerance)[k]`` is a grid on ``[lo[k], hi[k]]`` on which every
+chord of ``curves[k]`` stays within ``tolerance`` x the curve's range over it, and which holds
+every break of the curve. The curves are stacked (``CurveStack``) and the segments of all of
+them are measured and split together, so a thousand campaigns cost a few dozen array operations
+rather than a few dozen each; ``linearise`` asks the same of a single curve.
 
 A segment that was not split is not measured again (its chord error has not changed), and a
 request repeated (the same curve on the same range) is computed once.
@@ -20,21 +19,64 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from optimizer.curves.families import Curve
-from optimizer.curves.linearise import (
-    _MAX_POINTS,
-    _MIN_SPLIT_SHARE,
-    _MIN_WIDTH,
-    _TINIEST,
-    DEFAULT_TOLERANCE,
-    chord_gaps,
-    too_many_points,
-)
 from optimizer.curves.stacks import CurveStack, block_starts, split_blocks
+
+DEFAULT_TOLERANCE = 1e-3
+MAX_POINTS = 20_000
+MIN_SPLIT_SHARE = 0.05
+MIN_WIDTH = 1e-200
+"""No segment is split below this fraction of the spend range: the envelopes stay exact anyway."""
+TINIEST = 1e-300
+
+
+class LinearisationError(ValueError):
+    """The curve could not be approximated within the tolerance.
+
+    ``index``: which of many curves it was, when grids are built together (``many_breakpoints``).
+    """
+
+    def __init__(self, message: str, index: int | None = None):
+        super().__init__(message)
+        self.index = index
+
+
+def chord_gaps(curve: Curve, lo: np.ndarray, hi: np.ndarray,
+               owner: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """For each segment ``[lo, hi]``: the signed largest gap curve - chord, and where it is.
+
+    Positive where the curve bulges above its chord (concave), negative below (convex).
+    Each segment must lie between two of the curve's breaks. With ``owner``, ``curve`` is a
+    stack of curves (``CurveStack``) and segment ``k`` belongs to its curve ``owner[k]``.
+    """
+    on_segments = curve if owner is None else curve.take(owner)
+    f_lo, f_hi = on_segments.value(lo), on_segments.value(hi)
+    slope = (f_hi - f_lo) / (hi - lo)
+    bent = on_segments.curvature((lo + hi) / 2) != 0
+    where = (lo + hi) / 2
+    gap = np.zeros_like(lo)
+    if bent.any():
+        on_bent = curve if owner is None else curve.take(owner[bent])
+        at = on_bent.tangent_point(slope[bent], lo[bent], hi[bent])
+        where[bent] = at
+        gap[bent] = on_bent.value(at) - (f_lo[bent] + slope[bent] * (at - lo[bent]))
+    return gap, where
+
+
+def too_many_points(curve: Curve, lo: float, hi: float, tolerance: float,
+                    index: int | None = None) -> LinearisationError:
+    """The error for a grid that would pass ``MAX_POINTS`` (``index``: see ``LinearisationError``)."""
+    return LinearisationError(
+        f"{curve.describe()} needs more than {MAX_POINTS:,} segments on [{lo:,.2f}, {hi:,.2f}] "
+        f"to stay within {tolerance:.3g} of its range; loosen the tolerance or narrow the spend range",
+        index,
+    )
 
 
 def many_breakpoints(curves: Sequence[Curve], lo: ArrayLike, hi: ArrayLike,
                      tolerance: float = DEFAULT_TOLERANCE) -> list[np.ndarray]:
-    """For each ``k``, the grid ``breakpoints(curves[k], lo[k], hi[k], tolerance)`` builds.
+    """For each ``k``, a grid on ``[lo[k], hi[k]]`` whose chords of ``curves[k]`` stay within ``tolerance``
+    x its range there, holding every break of the curve between them; segments whose chord strays
+    too far are split where it strays most.
 
     Raises the ``LinearisationError`` of the first curve, in order, that needs too many
     segments; its ``index`` says which.
@@ -57,14 +99,14 @@ def many_breakpoints(curves: Sequence[Curve], lo: ArrayLike, hi: ArrayLike,
 
 def _grids(curves: list[Curve], lo: np.ndarray, hi: np.ndarray,
            tolerance: float) -> tuple[list[np.ndarray], np.ndarray]:
-    """The grids of ``breakpoints`` for all curves together, and which curves needed too many segments."""
+    """The grids of all curves together, and which curves needed too many segments."""
     stack = CurveStack.of(curves)
     points = _Points.start(curves, lo, hi)
     ranged = np.flatnonzero(hi > lo)
     target = np.zeros(len(curves))
     on_range = stack.take(ranged)
     target[ranged] = tolerance * np.abs(on_range.value(hi[ranged]) - on_range.value(lo[ranged]))
-    narrowest = _MIN_WIDTH * (hi - lo)
+    narrowest = MIN_WIDTH * (hi - lo)
     points.fresh &= (target > 0)[points.owner]
     crowded = _split_until_close(stack, points, target, narrowest)
     points = _tighten_starts(stack, points, (target > 0) & ~crowded, target, narrowest)
@@ -84,8 +126,8 @@ class _Points:
 
     @classmethod
     def start(cls, curves: list[Curve], lo: np.ndarray, hi: np.ndarray) -> _Points:
-        """Each curve's range ends and its breaks inside them, as ``breakpoints`` starts; an empty
-        range (``hi <= lo``) is the single point ``min(lo, hi)``."""
+        """Each curve's range ends and its breaks inside them; an empty range (``hi <= lo``) is the
+        single point ``min(lo, hi)``."""
         inner = [(j, b) for j, curve in enumerate(curves) for b in curve.breaks() if lo[j] < b < hi[j]]
         owners = np.arange(len(curves))
         owner = np.concatenate([owners, owners, np.array([j for j, _ in inner], dtype=int)])
@@ -126,8 +168,7 @@ class _Points:
 def _split_until_close(stack: CurveStack, points: _Points, target: np.ndarray, narrowest: np.ndarray) -> np.ndarray:
     """Split fresh segments whose chord strays too far where it strays most, until none does.
 
-    Mirrors the loop of ``breakpoints``; returns which owners passed ``_MAX_POINTS`` (their
-    segments are left as they were when they did).
+    Returns which owners passed ``MAX_POINTS`` (their segments are left as they were when they did).
     """
     crowded = np.zeros(target.size, dtype=bool)
     while True:
@@ -138,17 +179,17 @@ def _split_until_close(stack: CurveStack, points: _Points, target: np.ndarray, n
         gap, where = chord_gaps(stack, a, b, owner)
         too_far = (np.abs(gap) > target[owner]) & (b - a > 2 * narrowest[owner])
         width = (b - a)[too_far]
-        split = np.clip(where[too_far], a[too_far] + _MIN_SPLIT_SHARE * width, b[too_far] - _MIN_SPLIT_SHARE * width)
+        split = np.clip(where[too_far], a[too_far] + MIN_SPLIT_SHARE * width, b[too_far] - MIN_SPLIT_SHARE * width)
         points.insert(seg[too_far], split)
         points.drop_duplicates()
-        over = np.bincount(points.owner, minlength=target.size) > _MAX_POINTS
+        over = np.bincount(points.owner, minlength=target.size) > MAX_POINTS
         crowded |= over
         points.fresh &= ~over[points.owner]
 
 
 def _tighten_starts(stack: CurveStack, points: _Points, done: np.ndarray, target: np.ndarray,
                     narrowest: np.ndarray) -> _Points:
-    """``tighten_start`` for every owner in ``done`` whose curve starts vertically."""
+    """Tightened first segments (``quartered_starts``) for every owner in ``done`` whose curve starts vertically."""
     starts = block_starts(points.owner, target.size)
     owners = np.flatnonzero(done)
     lo = points.xs[starts[owners]]
@@ -164,15 +205,16 @@ def _tighten_starts(stack: CurveStack, points: _Points, done: np.ndarray, target
 
 def quartered_starts(stack: CurveStack, lo: np.ndarray, first: np.ndarray, last: np.ndarray, target: np.ndarray,
                      narrowest: np.ndarray | float = 0.0) -> tuple[np.ndarray, np.ndarray]:
-    """``tighten_start`` for many grids, each given by its start, second and last points: the points
-    it inserts, as (which grid, spend). Grid ``k``'s curve is ``stack``'s element ``k`` and starts
-    vertically; its first segment is quartered until lifting the start onto the far end's tangent
+    """The points that tighten many grids' first segments, as (which grid, spend); each grid is given
+    by its start, second and last points. Grid ``k``'s curve is ``stack``'s element ``k`` and starts
+    vertically (power and Hill curves at zero spend), where the upper envelope starts at
+    ``f(b) - f'(b) (b - lo)`` rather than ``f(lo)``: its first segment is quartered until that lift
     costs <= ``target[k]``, or the segment is as narrow as it may get."""
     first = np.array(first, dtype=float)
     active = np.ones(first.size, dtype=bool)
     which, added = [np.zeros(0, dtype=np.int64)], [np.zeros(0)]
     while True:
-        live = np.flatnonzero(active & (first - lo > np.maximum(narrowest, _TINIEST * last)))
+        live = np.flatnonzero(active & (first - lo > np.maximum(narrowest, TINIEST * last)))
         if live.size == 0:
             return np.concatenate(which), np.concatenate(added)
         curve, start, edge = stack.take(live), lo[live], first[live]
@@ -187,11 +229,12 @@ def quartered_starts(stack: CurveStack, lo: np.ndarray, first: np.ndarray, last:
 
 def many_estimates(stack: CurveStack, kinds: np.ndarray, owner: np.ndarray,
                    grid: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """``estimate(curve j, grid j, kinds[j])`` for every owner ``j`` at once, as ``(owner, xs, ys)``.
+    """The chord (``kinds[j] == "chord"``) or envelope (``"upper"``, ``"lower"``) of every owner ``j``'s
+    curve on its grid, as ``(owner, xs, ys)``: see ``linearise.envelope``.
 
     ``grid`` holds every owner's grid, ordered by owner, then spend, and ``stack``'s element
     ``j`` is owner ``j``'s curve. The result is ordered the same way; where a corner falls on a
-    grid point, the grid point comes first, as in ``envelope``.
+    grid point, the grid point comes first.
     """
     values = stack.take(owner).value(grid)
     seg = np.flatnonzero(owner[1:] == owner[:-1])

@@ -21,27 +21,21 @@ from typing import Literal
 
 import numpy as np
 
+from optimizer.curves.batch import (
+    DEFAULT_TOLERANCE,
+    LinearisationError,
+    chord_gaps,
+    many_breakpoints,
+    many_estimates,
+    quartered_starts,
+)
 from optimizer.curves.families import Curve
+from optimizer.curves.stacks import CurveStack
+
+__all__ = ["DEFAULT_TOLERANCE", "Estimate", "LinearisationError", "Piecewise", "breakpoints", "chord", "chord_gaps",
+           "envelope", "estimate", "tighten_start"]
 
 Estimate = Literal["chord", "upper", "lower"]
-
-DEFAULT_TOLERANCE = 1e-3
-_MAX_POINTS = 20_000
-_MIN_SPLIT_SHARE = 0.05
-_MIN_WIDTH = 1e-200
-_TINIEST = 1e-300
-"""No segment is split below this fraction of the spend range: the envelopes stay exact anyway."""
-
-
-class LinearisationError(ValueError):
-    """The curve could not be approximated within the tolerance.
-
-    ``index``: which of many curves it was, when grids are built together (``many_breakpoints``).
-    """
-
-    def __init__(self, message: str, index: int | None = None):
-        super().__init__(message)
-        self.index = index
 
 
 @dataclass(frozen=True)
@@ -56,63 +50,13 @@ class Piecewise:
         return np.interp(spend, self.xs, self.ys)
 
 
-def chord_gaps(curve: Curve, lo: np.ndarray, hi: np.ndarray,
-               owner: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """For each segment ``[lo, hi]``: the signed largest gap curve - chord, and where it is.
-
-    Positive where the curve bulges above its chord (concave), negative below (convex).
-    Each segment must lie between two of the curve's breaks. With ``owner``, ``curve`` is a
-    stack of curves (``CurveStack``) and segment ``k`` belongs to its curve ``owner[k]``.
-    """
-    on_segments = curve if owner is None else curve.take(owner)
-    f_lo, f_hi = on_segments.value(lo), on_segments.value(hi)
-    slope = (f_hi - f_lo) / (hi - lo)
-    bent = on_segments.curvature((lo + hi) / 2) != 0
-    where = (lo + hi) / 2
-    gap = np.zeros_like(lo)
-    if bent.any():
-        on_bent = curve if owner is None else curve.take(owner[bent])
-        at = on_bent.tangent_point(slope[bent], lo[bent], hi[bent])
-        where[bent] = at
-        gap[bent] = on_bent.value(at) - (f_lo[bent] + slope[bent] * (at - lo[bent]))
-    return gap, where
-
-
 def breakpoints(curve: Curve, lo: float, hi: float, tolerance: float = DEFAULT_TOLERANCE) -> np.ndarray:
     """A grid on ``[lo, hi]`` whose chords stay within ``tolerance`` x the curve's range.
 
     The grid contains ``lo``, ``hi`` and every break of the curve between them; segments
     whose chord error is too large are split where the error peaks.
     """
-    inner = [b for b in curve.breaks() if lo < b < hi]
-    grid = np.unique(np.array([lo, *inner, hi], dtype=float))
-    if hi <= lo:
-        return grid[:1]
-    target = tolerance * abs(float(curve.value(hi) - curve.value(lo)))
-    if target == 0:
-        return grid
-    narrowest = _MIN_WIDTH * (hi - lo)
-    while True:
-        a, b = grid[:-1], grid[1:]
-        gap, where = chord_gaps(curve, a, b)
-        too_far = (np.abs(gap) > target) & (b - a > 2 * narrowest)
-        if not too_far.any():
-            return tighten_start(curve, grid, target, narrowest)
-        width = (b - a)[too_far]
-        split = np.clip(where[too_far], a[too_far] + _MIN_SPLIT_SHARE * width, b[too_far] - _MIN_SPLIT_SHARE * width)
-        grid = np.union1d(grid, split)
-        if grid.size > _MAX_POINTS:
-            raise too_many_points(curve, lo, hi, tolerance)
-
-
-def too_many_points(curve: Curve, lo: float, hi: float, tolerance: float,
-                    index: int | None = None) -> LinearisationError:
-    """The error for a grid that would pass ``_MAX_POINTS`` (``index``: see ``LinearisationError``)."""
-    return LinearisationError(
-        f"{curve.describe()} needs more than {_MAX_POINTS:,} segments on [{lo:,.2f}, {hi:,.2f}] "
-        f"to stay within {tolerance:.3g} of its range; loosen the tolerance or narrow the spend range",
-        index,
-    )
+    return many_breakpoints([curve], [lo], [hi], tolerance)[0]
 
 
 def tighten_start(curve: Curve, grid: np.ndarray, target: float, narrowest: float = 0.0) -> np.ndarray:
@@ -122,14 +66,10 @@ def tighten_start(curve: Curve, grid: np.ndarray, target: float, narrowest: floa
     envelope starts at ``f(b) - f'(b) (b - lo)`` rather than ``f(lo)``; a short first segment
     keeps that lift small.
     """
-    lo = grid[0]
-    while grid.size > 1 and np.isinf(curve.marginal(lo)) and grid[1] - lo > max(narrowest, _TINIEST * grid[-1]):
-        first = grid[1]
-        lift = float(curve.value(first) - curve.marginal(first) * (first - lo) - curve.value(lo))
-        if lift <= target:
-            break
-        grid = np.insert(grid, 1, lo + (first - lo) / 4)
-    return grid
+    if grid.size < 2 or not np.isinf(curve.marginal(grid[0])):
+        return grid
+    _, added = quartered_starts(CurveStack.of([curve]), grid[:1], grid[1:2], grid[-1:], np.array([target]), narrowest)
+    return np.union1d(grid, added)
 
 
 def chord(curve: Curve, grid: np.ndarray) -> Piecewise:
@@ -145,31 +85,9 @@ def envelope(curve: Curve, grid: np.ndarray, side: Literal["upper", "lower"]) ->
     (power or Hill curves at zero spend) is replaced by lifting the start onto the other
     end's tangent, which keeps the function continuous and on the right side.
     """
-    values = curve.value(grid)
-    if grid.size < 2:
-        return Piecewise(grid, values)
-    a, b = grid[:-1], grid[1:]
-    curvature = curve.curvature((a + b) / 2)
-    wrong_side = curvature < 0 if side == "upper" else curvature > 0
-    idx = np.flatnonzero(wrong_side)
-    if idx.size == 0:
-        return Piecewise(grid, values)
-    f_a, f_b = values[idx], values[idx + 1]
-    d_a, d_b = curve.marginal(a[idx]), curve.marginal(b[idx])
-    ys = values.copy()
-    vertical = np.isinf(d_a)
-    if vertical.any():
-        first = idx[vertical]
-        # Only the first grid point can carry a vertical tangent (spend 0 of a power/Hill curve).
-        ys[first] = f_b[vertical] - d_b[vertical] * (b[first] - a[first])
-    turn = ~vertical & (np.abs(d_a - d_b) > 1e-12 * np.maximum(np.abs(d_a), np.abs(d_b)))
-    seg = idx[turn]
-    corner_x = (f_b[turn] - f_a[turn] + d_a[turn] * a[seg] - d_b[turn] * b[seg]) / (d_a[turn] - d_b[turn])
-    corner_x = np.clip(corner_x, a[seg], b[seg])
-    corner_y = f_a[turn] + d_a[turn] * (corner_x - a[seg])
-    xs = np.concatenate([grid, corner_x])
-    order = np.argsort(xs, kind="stable")
-    return Piecewise(xs[order], np.concatenate([ys, corner_y])[order])
+    _, xs, ys = many_estimates(CurveStack.of([curve]), np.array([side]), np.zeros(grid.size, dtype=np.int64),
+                               np.asarray(grid, dtype=float))
+    return Piecewise(xs, ys)
 
 
 def estimate(curve: Curve, grid: np.ndarray, kind: Estimate) -> Piecewise:
