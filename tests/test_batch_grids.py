@@ -2,9 +2,10 @@
 
 Stacking many curves must not change any one's grid, envelope or start: a mix is checked against
 each curve asked for alone (one curve, one stack, no neighbours to get mixed up with) on random
-mixes of every family (repeats, empty ranges, vertical starts included), and the guarantee itself (every chord within the tolerance, every break
-included) is checked again independently on a dense grid with the closed forms of
-``test_curves``. Stacked curves (``Curve.stack``) must evaluate like each of their curves.
+mixes of every family (repeats, empty ranges, vertical starts included), and the guarantee
+itself (every chord within the tolerance, every break included) is checked again
+independently on a dense grid with the closed forms of ``test_curves``. Stacked curves
+(``Curve.stack``) must evaluate like each of their curves.
 """
 
 from __future__ import annotations

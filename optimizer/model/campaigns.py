@@ -18,6 +18,7 @@ from optimizer.curves import (
     Tabular,
     many_breakpoints,
 )
+from optimizer.curves.stacks import CurveStack
 from optimizer.errors import Problem, ScenarioError
 from optimizer.glossary import OUTCOMES
 from optimizer.scenario.schema import (
@@ -33,7 +34,7 @@ from optimizer.scenario.schema import (
 )
 
 _BEYOND_BUDGET = 1e-3
-_AT_BOUND = 1e-7
+AT_BOUND = 1e-7
 """A spend this close to a bound (relative to the campaign's range) is at the bound."""
 
 
@@ -64,11 +65,11 @@ class CampaignModel:
 
     def at_top(self, spend: float) -> bool:
         """Whether ``spend`` is at the campaign's highest allowed spend."""
-        return bool(self.hi - spend <= _AT_BOUND * max(1.0, abs(self.hi)))
+        return bool(self.hi - spend <= AT_BOUND * max(1.0, abs(self.hi)))
 
     def at_bottom(self, spend: float) -> bool:
         """Whether ``spend`` is at the campaign's lowest allowed spend."""
-        return bool(spend - self.lo <= _AT_BOUND * max(1.0, abs(self.hi)))
+        return bool(spend - self.lo <= AT_BOUND * max(1.0, abs(self.hi)))
 
     def outcome(self, name: str, spend: np.ndarray | float) -> np.ndarray:
         """The outcome ``name`` at ``spend`` (zero when the campaign does not define it)."""
@@ -90,6 +91,38 @@ class CampaignModel:
     def grid(self, tolerance: float) -> np.ndarray:
         """Breakpoints on ``[lo, hi]`` within ``tolerance`` for every curve of the campaign."""
         return campaign_grids((self,), tolerance)[0]
+
+
+@dataclass(frozen=True, eq=False)
+class OutcomeTable:
+    """Every (campaign, outcome) term of a plan as arrays: ``stack[k]`` x ``multiplier[k]`` is
+    outcome ``outcome[k]`` of campaign ``campaign[k]``."""
+
+    campaign: np.ndarray
+    outcome: np.ndarray
+    multiplier: np.ndarray
+    curves: tuple[Curve, ...]
+    stack: CurveStack
+    tabular: np.ndarray
+
+    def by_outcome(self) -> dict[str, np.ndarray]:
+        """The terms of each outcome name."""
+        return {name: np.flatnonzero(self.outcome == name) for name in dict.fromkeys(self.outcome.tolist())}
+
+
+def outcome_table(campaigns: Sequence[CampaignModel]) -> OutcomeTable:
+    """The terms of every campaign, ready to evaluate all at once."""
+    rows = [(i, name, term.multiplier, campaign.curves[term.curve])
+            for i, campaign in enumerate(campaigns) for name, term in campaign.terms.items()]
+    curves = tuple(row[3] for row in rows)
+    return OutcomeTable(
+        campaign=np.array([row[0] for row in rows], dtype=np.int64),
+        outcome=np.array([row[1] for row in rows], dtype=object),
+        multiplier=np.array([row[2] for row in rows], dtype=float),
+        curves=curves,
+        stack=CurveStack.of(curves),
+        tabular=np.array([isinstance(curve, Tabular) for curve in curves], dtype=bool),
+    )
 
 
 def campaign_grids(campaigns: Sequence[CampaignModel], tolerance: float) -> tuple[np.ndarray, ...]:

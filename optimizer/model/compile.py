@@ -17,7 +17,7 @@ campaigns where that fails get ordering binaries (an exact MILP), never a convex
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 import numpy as np
@@ -61,6 +61,20 @@ class CompiledModel:
     def is_mip(self) -> bool:
         """True when some campaigns needed ordering binaries."""
         return bool(self.integer.any())
+
+    def relaxed(self) -> CompiledModel:
+        """The LP relaxation: binaries may take any value in [0, 1]."""
+        return replace(self, integer=np.zeros_like(self.integer))
+
+    def with_binaries_fixed(self, x: np.ndarray) -> CompiledModel:
+        """The LP left when the binaries are fixed at their (rounded) values in ``x``."""
+        pattern = np.round(x) * self.integer
+        return replace(
+            self,
+            col_lower=np.where(self.integer, pattern, self.col_lower),
+            col_upper=np.where(self.integer, pattern, self.col_upper),
+            integer=np.zeros_like(self.integer),
+        )
 
 
 @dataclass(frozen=True)

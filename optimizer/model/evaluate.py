@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from optimizer.glossary import OUTCOMES, ratio_kpis
+from optimizer.model.campaigns import AT_BOUND, outcome_table
 from optimizer.model.expressions import Expr
 from optimizer.model.formulation import Formulation, RowSpec
 
@@ -40,16 +41,23 @@ def evaluate(form: Formulation, spend: np.ndarray) -> Evaluation:
     """Outcomes and marginals of each campaign at ``spend``; totals; SOV per pool.
 
     Marginals are taken on the side the plan could still move: the last dollar's value at
-    a campaign's upper bound, the next dollar's elsewhere.
+    a campaign's upper bound, the next dollar's elsewhere. Every curve of every campaign is
+    evaluated at once, family by family (``CurveStack``).
     """
     spend = np.asarray(spend, dtype=float)
+    terms = outcome_table(form.campaigns)
+    at = spend[terms.campaign]
+    values = terms.multiplier * terms.stack.value(at)
+    slopes = terms.multiplier * terms.stack.marginal(at)
+    hi = np.array([c.hi for c in form.campaigns])
+    at_top = (hi - spend <= AT_BOUND * np.maximum(1.0, np.abs(hi)))[terms.campaign]
+    for k in np.flatnonzero(at_top & terms.tabular):  # a table's last dollar differs from its next
+        slopes[k] = terms.multiplier[k] * terms.curves[k].left_marginal(at[k])
     outcomes = {name: np.zeros(form.size) for name in OUTCOMES}
     marginals = {name: np.zeros(form.size) for name in OUTCOMES}
-    for i, campaign in enumerate(form.campaigns):
-        side = "left" if campaign.at_top(spend[i]) else "right"
-        for name in campaign.terms:
-            outcomes[name][i] = campaign.outcome(name, spend[i])
-            marginals[name][i] = campaign.marginal(name, spend[i], side)
+    for name, chosen in terms.by_outcome().items():
+        outcomes[name][terms.campaign[chosen]] = values[chosen]
+        marginals[name][terms.campaign[chosen]] = slopes[chosen]
     totals = {"spend": float(spend.sum()), **{name: float(outcomes[name].sum()) for name in OUTCOMES}}
     pooled = {name: float(pool.expr().value(spend, outcomes)) for name, pool in form.pools.items()}
     sov = {name: pool.share(pooled[name]) for name, pool in form.pools.items()}

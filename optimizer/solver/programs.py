@@ -1,7 +1,9 @@
 """Solving compiled programs: scaled solver runs, refinement rounds, infeasibility proofs, bounds.
 
 ``solve_program`` is the one place a solver is called: it scales the program, runs the
-chosen adapter and maps the results back to the model's units.
+chosen adapter and maps the results back to the model's units. ``solve_model`` is how a
+program is solved: a large one with HiGHS over the segments in doubt (``reduced``), priced by
+the duals of an earlier solve, or of its LP relaxation.
 """
 
 from __future__ import annotations
@@ -19,11 +21,16 @@ from optimizer.solver.certificate import dual_bound
 from optimizer.solver.highs import solve_highs
 from optimizer.solver.options import SolveOptions
 from optimizer.solver.persistent import unscaled
+from optimizer.solver.reduced import Fold, fold, lagrangian_bound, solve_reduced
 from optimizer.solver.status import SolverRun
 from optimizer.status import Status
 
 Grids = tuple[np.ndarray, ...]
 _RESCUE_ROUNDS = 3
+REDUCED_FROM = 200
+"""Programs of this many campaigns or more are solved over their segments in doubt."""
+_QUICK_GAP = 5e-5
+"""A bound from the plan's own duals this close to the plan needs no outer solve."""
 
 
 @dataclass(frozen=True)
@@ -47,11 +54,50 @@ def solve_program(model: CompiledModel, options: SolveOptions, form: Formulation
     return unscaled(run, scaling)
 
 
-def attempt(form: Formulation, options: SolveOptions, purpose: Purpose, grids: Grids, seconds: float = 0.0) -> Attempt:
-    """Compile and solve one program."""
+def attempt(form: Formulation, options: SolveOptions, purpose: Purpose, grids: Grids, seconds: float = 0.0,
+            duals: np.ndarray | None = None) -> Attempt:
+    """Compile and solve one program; ``duals`` of a similar program (coarser grids) speed it up."""
     model = compile_model(form, purpose, grids)
-    run = solve_program(model, options, form)
+    run = solve_model(model, options, form, duals)
     return Attempt(model, run, grids, seconds + run.seconds)
+
+
+def solve_model(model: CompiledModel, options: SolveOptions, form: Formulation,
+                duals: np.ndarray | None = None) -> SolverRun:
+    """The program's optimum, in the model's units.
+
+    A large program with HiGHS is solved over its segments in doubt under ``duals`` (or, without
+    them, under the duals of its LP relaxation); a MILP's answer then comes with the duals of
+    its binaries fixed, as ``polish`` gives. Whatever that cannot settle is solved whole.
+    """
+    folded = _folded(model, options)
+    if folded is None:
+        return solve_program(model, options, form)
+    spent = 0.0
+    if duals is None:
+        if not model.is_mip:
+            return solve_program(model, options, form)
+        relaxed = solve_program(model.relaxed(), options, form)
+        if relaxed.status is not Status.OPTIMAL or relaxed.x is None or relaxed.row_dual is None:
+            return relaxed if relaxed.status is Status.INFEASIBLE else solve_program(model, options, form)
+        if _integral(model, relaxed.x):  # the relaxation's optimum is the MILP's
+            return relaxed
+        duals, spent = relaxed.row_dual, relaxed.seconds
+    run = solve_reduced(folded, duals, lambda small: solve_program(small, options, form))
+    if run is None:
+        run = solve_program(model, options, form)
+    return replace(run, seconds=run.seconds + spent)
+
+
+def _folded(model: CompiledModel, options: SolveOptions) -> Fold | None:
+    if options.solver != "highs" or model.n_campaigns < REDUCED_FROM:
+        return None
+    return fold(model)
+
+
+def _integral(model: CompiledModel, x: np.ndarray) -> bool:
+    binaries = x[model.integer]
+    return bool(np.all(np.abs(binaries - np.round(binaries)) <= 1e-9))
 
 
 def refine(form: Formulation, options: SolveOptions, plan: Attempt) -> Attempt:
@@ -62,7 +108,7 @@ def refine(form: Formulation, options: SolveOptions, plan: Attempt) -> Attempt:
         finer = refine_grids(plan.grids, plan.run.x[: form.size])
         if all(a.size == b.size for a, b in zip(finer, plan.grids, strict=True)):
             break
-        finer_plan = attempt(form, options, "plan", finer, plan.seconds)
+        finer_plan = attempt(form, options, "plan", finer, plan.seconds, plan.run.row_dual)
         if finer_plan.run.status is not Status.OPTIMAL:
             return replace(plan, seconds=finer_plan.seconds)
         plan = finer_plan
@@ -97,35 +143,64 @@ def rescue(form: Formulation, options: SolveOptions, plan: Attempt) -> tuple[Att
 
 @dataclass(frozen=True)
 class OuterBound:
-    """The outer program's attempt and the proven bound on the true optimum it gives (None: none)."""
+    """A proven bound on the true optimum (None: none), the outer program's solution when one was
+    solved (it shows where the plan program's grids are too coarse), and the solver time spent."""
 
-    attempt: Attempt
     value: float | None
+    x: np.ndarray | None
+    seconds: float
 
 
-def outer_bound(form: Formulation, options: SolveOptions, grids: Grids) -> OuterBound:
-    """Solve the outer program for a proven bound.
+def outer_bound(form: Formulation, options: SolveOptions, grids: Grids, plan: Attempt | None = None) -> OuterBound:
+    """A proven bound from the outer program.
 
-    A MILP stopped early (at a time limit) may have no bound yet; the LP relaxation of the
-    outer program then gives a looser one, still proven (it only widens the feasible set).
-    Past the deadline, each of these runs gets a short grace: a plan without a gap helps no one.
+    For a large program, the plan's duals price the outer program campaign by campaign
+    (``lagrangian_bound``, no solver run); only when that bound is loose is the outer program's
+    LP relaxation solved, for its own duals. Otherwise the outer program is solved whole: a MILP
+    stopped early (at a time limit) may have no bound yet; the LP relaxation of the outer
+    program then gives a looser one, still proven (it only widens the feasible set). Past the
+    deadline, each of these runs gets a short grace: a plan without a gap helps no one.
     """
     options.grant_grace()
-    outer = attempt(form, options, "bound", grids)
-    value = certified_bound(outer.model, outer.run)
-    if value is None and outer.model.is_mip:
+    model = compile_model(form, "bound", grids)
+    folded = _folded(model, options)
+    if folded is not None and plan is not None and plan.run.row_dual is not None:
+        quick = _priced_bound(folded, plan.run.row_dual, plan.run.objective)
+        if quick is not None:
+            return quick
+        run = solve_reduced(fold(model.relaxed()) or folded, plan.run.row_dual,
+                            lambda small: solve_program(small, options, form))
+        if run is not None and run.row_dual is not None:
+            values = (lagrangian_bound(folded, plan.run.row_dual), lagrangian_bound(folded, run.row_dual))
+            return OuterBound(min(values) if model.sense == "maximize" else max(values), run.x, run.seconds)
+    run = solve_model(model, options, form)
+    value, seconds = certified_bound(model, run), run.seconds
+    if value is None and model.is_mip:
         options.grant_grace()
-        relaxed = replace(outer.model, integer=np.zeros_like(outer.model.integer))
+        relaxed = model.relaxed()
         run = solve_program(relaxed, options, form)
         value = certified_bound(relaxed, run) if run.status is Status.OPTIMAL else None
-        outer = replace(outer, seconds=outer.seconds + run.seconds)
-    return OuterBound(outer, value)
+        seconds += run.seconds
+    return OuterBound(value, run.x, seconds)
+
+
+def _priced_bound(folded: Fold, duals: np.ndarray, plan_value: float | None) -> OuterBound | None:
+    """The outer program's bound under the plan's duals, when it is already within reach of the plan."""
+    value = lagrangian_bound(folded, duals)
+    if plan_value is None or not np.isfinite(value):
+        return None
+    distance = value - plan_value if folded.model.sense == "maximize" else plan_value - value
+    return OuterBound(value, None, 0.0) if distance <= _QUICK_GAP * max(abs(plan_value), 1e-9) else None
 
 
 def certified_bound(model: CompiledModel, run: SolverRun) -> float | None:
     """The bound program's optimum as a proven bound (weak duality for an LP, the MILP's dual bound)."""
     if run.row_dual is not None and not model.is_mip:
         bound = dual_bound(model, run.row_dual)
+    elif run.row_dual is not None and run.status is Status.OPTIMAL:
+        # A MILP answered over its segments in doubt: its duals price the binaries' program.
+        folded = fold(model)
+        bound = lagrangian_bound(folded, run.row_dual) if folded is not None else run.bound
     else:
         bound = run.bound
     return bound if bound is not None and np.isfinite(bound) else None
@@ -137,14 +212,9 @@ def polish(form: Formulation, options: SolveOptions, plan: Attempt) -> Attempt:
     run = plan.run
     if not plan.model.is_mip or run.status not in (Status.OPTIMAL, Status.TIME_LIMIT) or run.x is None:
         return plan
-    pattern = np.round(run.x) * plan.model.integer
-    lp = replace(
-        plan.model,
-        col_lower=np.where(plan.model.integer, pattern, plan.model.col_lower),
-        col_upper=np.where(plan.model.integer, pattern, plan.model.col_upper),
-        integer=np.zeros_like(plan.model.integer),
-    )
-    fixed = solve_program(lp, options, form)
+    if run.row_dual is not None:  # solved over its segments in doubt: already polished
+        return plan
+    fixed = solve_program(plan.model.with_binaries_fixed(run.x), options, form)
     seconds = plan.seconds + fixed.seconds
     slack = 1e-9 * max(1.0, abs(run.objective or 0.0))
     better = fixed.objective is not None and run.objective is not None and (

@@ -132,7 +132,7 @@ def _certified_plan(context: _Context, plan: Attempt) -> Plan:
     """Evaluate the plan on the exact curves, re-check it, bound it, price its constraints."""
     form, options = context.form, context.options
     plan = polish(form, options, plan)
-    plan, outer, raw_bound = _close_gap(context, plan, outer_bound(form, options, plan.grids))
+    plan, outer, raw_bound = _close_gap(context, plan, outer_bound(form, options, plan.grids, plan))
     evaluation = _evaluate(form, plan)
     checks = verify(form, evaluation, options.feasibility)
     raw_value = evaluation.value(form.goal.expr)
@@ -163,7 +163,7 @@ def _certified_plan(context: _Context, plan: Attempt) -> Plan:
         current_kpis=context.current.kpis(), current_sov=context.current.sov,
         shadow_prices=_prices(context, plan, evaluation, raw_value),
         checks=checks,
-        info=_info(context, plan.seconds + outer.attempt.seconds, plan),
+        info=_info(context, plan.seconds + outer.seconds, plan),
         warnings=plan_notes(form, context.current, evaluation, options, milp) + notes,
         esov=excess_sov(form, evaluation),
     )
@@ -190,15 +190,15 @@ def _close_gap(context: _Context, plan: Attempt, bound: OuterBound) -> tuple[Att
     best = bound.value
     for _ in range(_GAP_ROUNDS):
         gap = _gap(form, _evaluate(form, plan).value(form.goal.expr), best)
-        outer_x = bound.attempt.run.x
+        outer_x = bound.x
         if best is None or gap is None or gap <= _GAP_TARGET or outer_x is None or not options.allows_more():
             break
         grids = refine_grids(plan.grids, plan.run.x[: form.size], keep_ends=False)
         grids = refine_grids(grids, outer_x[: form.size], keep_ends=False)
-        candidate = polish(form, options, attempt(form, options, "plan", grids, plan.seconds))
+        candidate = polish(form, options, attempt(form, options, "plan", grids, plan.seconds, plan.run.row_dual))
         if candidate.run.status is not Status.OPTIMAL:
             break
-        bound = outer_bound(form, options, grids)
+        bound = outer_bound(form, options, grids, candidate)
         found = bound.value
         if found is not None:
             best = min(best, found) if form.goal.sense == "maximize" else max(best, found)

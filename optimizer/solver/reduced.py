@@ -1,0 +1,261 @@
+"""Large programs solved over the segments whose place is in doubt; duals price all the rest.
+
+A compiled program has few coupling rows (budget, floors, caps) over very many bounded segment
+columns. Given duals for the coupling rows, each segment's reduced cost, with its campaign's
+spend folded in, says whether it is worth filling: clearly positive, it is full; clearly
+negative, it is empty. Only the segments near zero, and every segment of a campaign whose
+segments need ordering binaries, are left to the solver, in a program a few percent of the
+size. Its duals then price every fixed segment again; any on the wrong side is freed and the
+small program solved again, until none is. The answer is then the whole program's optimum
+(feasible, dual feasible and complementary), with duals for every row, not an approximation.
+
+The same fold gives ``lagrangian_bound``: for any duals, a proven bound on the program's
+optimum, each campaign's best fill found on its own in numpy, and exact for campaigns that
+need binaries (their segments fill in order), so it bounds a MILP without solving one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+
+import numpy as np
+import scipy.sparse as sp
+
+from optimizer.model.compile import CompiledModel
+from optimizer.solver.status import SolverRun
+from optimizer.status import Status
+
+Solver = Callable[[CompiledModel], SolverRun]
+
+DOUBT = 1e-3
+"""A segment whose reduced cost is within this share of its terms' size is left to the solver."""
+_PRICE_SLACK = 1e-7
+"""A fixed segment priced this far (same measure) on the wrong side of zero is freed; HiGHS's own
+optimality tolerance is of this order."""
+_MOST_DOUBT = 0.1
+"""Beyond this the duals are no guide: the whole program is solved instead."""
+_ROUNDS = 8
+_MAX_COUPLING_SHARE = 0.25
+"""With more coupling rows than this share of the campaigns, the whole program is solved instead."""
+
+
+@dataclass(frozen=True)
+class Fold:
+    """A program seen campaign by campaign: each segment's cost and coupling-row terms with its
+    campaign's spend folded in (``spend_i = lower_i + sum of its segments``)."""
+
+    model: CompiledModel
+    coupling: int
+    """Rows ``0 .. coupling - 1`` couple campaigns; the linking and ordering rows follow."""
+    owner: np.ndarray
+    cost: np.ndarray
+    terms: sp.csr_array
+    """Coupling rows x segments."""
+    constant: float
+    row_lower: np.ndarray
+    row_upper: np.ndarray
+    whole: np.ndarray
+    """Per campaign: its segments need ordering binaries, so it is never split."""
+
+    @property
+    def first_segment(self) -> int:
+        return self.model.n_campaigns
+
+    @property
+    def segment_lower(self) -> np.ndarray:
+        n = self.first_segment
+        return self.model.col_lower[n: n + self.owner.size]
+
+    @property
+    def segment_upper(self) -> np.ndarray:
+        n = self.first_segment
+        return self.model.col_upper[n: n + self.owner.size]
+
+    def reduced_costs(self, duals: np.ndarray) -> np.ndarray:
+        """Each segment's d(objective)/d(fill) with the coupling rows priced at ``duals``."""
+        return self.cost - self.terms.T @ duals[: self.coupling]
+
+    def magnitudes(self, duals: np.ndarray) -> np.ndarray:
+        """The size of the terms that make up each reduced cost (to judge it against zero)."""
+        return np.abs(self.cost) + abs(self.terms).T @ np.abs(duals[: self.coupling]) + 1e-300
+
+
+def fold(model: CompiledModel) -> Fold | None:
+    """The program's fold, or None when it does not pay (many coupling rows) or does not apply."""
+    n, coupling = model.n_campaigns, int(np.count_nonzero(model.row_spec >= 0))
+    if coupling > _MAX_COUPLING_SHARE * n or not np.all(model.row_spec[:coupling] >= 0):
+        return None
+    counts = np.diff(model.segment_start)
+    owner = np.repeat(np.arange(n), counts)
+    segments = slice(n, n + owner.size)
+    lower = model.col_lower[:n]
+    if not (np.allclose(model.row_lower[coupling: coupling + n], lower)
+            and np.allclose(model.row_upper[coupling: coupling + n], lower)
+            and np.allclose(np.bincount(owner, model.col_upper[segments] - model.col_lower[segments], minlength=n),
+                            model.col_upper[:n] - lower, rtol=1e-9, atol=1e-9 * np.abs(lower).max(initial=1.0))):
+        return None  # spend bounds other than its segments' (a changed bound): solve as it is
+    rows = sp.csc_array(model.matrix[:, : n + owner.size])[:coupling, :] if coupling else None
+    spend_terms = sp.csr_array(rows[:, :n]) if rows is not None else sp.csr_array((0, n))
+    segment_terms = sp.csr_array(rows[:, n:]) if rows is not None else sp.csr_array((0, owner.size))
+    terms = sp.csr_array(segment_terms + spend_terms[:, owner])
+    shift = spend_terms @ lower
+    whole = np.zeros(n, dtype=bool)
+    whole[list(model.milp)] = True
+    return Fold(
+        model=model, coupling=coupling, owner=owner,
+        cost=model.cost[segments] + model.cost[:n][owner], terms=terms,
+        constant=float(model.offset + model.cost[:n] @ lower),
+        row_lower=model.row_lower[:coupling] - shift, row_upper=model.row_upper[:coupling] - shift,
+        whole=whole,
+    )
+
+
+def lagrangian_bound(folded: Fold, duals: np.ndarray) -> float:
+    """A proven bound on the program's optimum (upper when maximising, lower when minimising).
+
+    Valid for any ``duals`` (d objective / d row bound, in the program's sense); the closer they
+    are to optimal, the tighter. Each campaign's fill is chosen on its own: a segment whose
+    reduced cost helps is filled; a campaign that needs ordering binaries fills its segments
+    in order, so the bound holds for the MILP (not only its relaxation).
+    """
+    sense = 1.0 if folded.model.sense == "maximize" else -1.0
+    y = duals[: folded.coupling]
+    side = np.where(sense * y > 0, folded.row_upper, folded.row_lower)
+    y = np.where(np.isfinite(side), y, 0.0)
+    gain = sense * folded.reduced_costs(y)  # in the maximising sense
+    lower, upper = folded.segment_lower, folded.segment_upper
+    best = np.where(gain > 0, upper, lower) * gain
+    ordered = folded.whole[folded.owner]
+    total = float(best[~ordered].sum())
+    if ordered.any():
+        total += _best_in_order(gain[ordered] * (upper - lower)[ordered], folded.owner[ordered],
+                                float((gain * lower)[ordered].sum()))
+    if not np.isfinite(total):
+        return sense * np.inf
+    used = y != 0
+    return float(folded.constant + y[used] @ side[used] + sense * total)
+
+
+def _best_in_order(steps: np.ndarray, owner: np.ndarray, base: float) -> float:
+    """The sum over campaigns of the best prefix of their segment gains (the empty prefix included)."""
+    running = np.cumsum(steps)
+    starts = np.flatnonzero(np.r_[True, owner[1:] != owner[:-1]])
+    before = np.r_[0.0, running][starts]
+    best = np.maximum(np.maximum.reduceat(running, starts) - before, 0.0)
+    return base + float(best.sum())
+
+
+def solve_reduced(folded: Fold, duals: np.ndarray, solve: Solver) -> SolverRun | None:
+    """The whole program's optimum, found by solving only the segments in doubt under ``duals``.
+
+    ``solve`` runs a (small) compiled program. A MILP's small program is solved, then solved
+    again as an LP with its binaries fixed, for the duals that price the rest: the answer is
+    the best plan for that mix of S-curve campaigns. None when the rounds run out or a small
+    program fails; the caller then solves the whole program.
+    """
+    model = folded.model
+    free = folded.whole[folded.owner].copy()
+    duals = np.asarray(duals, dtype=float)
+    seconds, doubt = 0.0, DOUBT
+    for _ in range(_ROUNDS):
+        gain = folded.reduced_costs(duals)
+        free |= np.abs(gain) <= doubt * folded.magnitudes(duals)
+        full = ~free & (gain > 0)
+        small, kept = _restricted(folded, free, full)
+        run = _solved(small, solve)
+        seconds += run.seconds
+        if run.status is Status.INFEASIBLE and doubt < _MOST_DOUBT:
+            doubt *= 10  # the duals were too far off to fix this much: leave more to the solver
+            continue
+        if run.status is not Status.OPTIMAL or run.x is None or run.row_dual is None:
+            return None
+        x, duals = _expanded(folded, kept, free, full, run)
+        sense = 1.0 if model.sense == "maximize" else -1.0
+        priced = sense * folded.reduced_costs(duals)
+        slack = _PRICE_SLACK * folded.magnitudes(duals)
+        wrong = ~free & np.where(full, priced < -slack, priced > slack)
+        if not wrong.any():
+            bound = run.objective if not model.is_mip else run.bound
+            return replace(run, x=x, row_dual=duals, bound=bound, seconds=seconds)
+        free |= wrong
+    return None
+
+
+def _solved(small: CompiledModel, solve: Solver) -> SolverRun:
+    """The small program's optimum, with duals: a MILP's for its binaries fixed at its answer.
+
+    A MILP's LP relaxation is tried first: when its binaries come out whole, it is the answer.
+    """
+    if not small.is_mip:
+        return solve(small)
+    relaxed = solve(small.relaxed())
+    if relaxed.status is not Status.OPTIMAL or relaxed.x is None or relaxed.row_dual is None:
+        return relaxed
+    binaries = relaxed.x[small.integer]
+    if np.all(np.abs(binaries - np.round(binaries)) <= 1e-9):
+        return relaxed
+    run = solve(small)
+    if run.status is not Status.OPTIMAL or run.x is None:
+        return replace(run, seconds=run.seconds + relaxed.seconds)
+    fixed = solve(small.with_binaries_fixed(run.x))
+    return replace(fixed, bound=run.bound, seconds=relaxed.seconds + run.seconds + fixed.seconds)
+
+
+@dataclass(frozen=True)
+class _Kept:
+    """Where the small program's columns and rows sit in the whole program."""
+
+    columns: np.ndarray
+    rows: np.ndarray
+    campaigns: np.ndarray
+
+
+def _restricted(folded: Fold, free: np.ndarray, full: np.ndarray) -> tuple[CompiledModel, _Kept]:
+    """The program over the free segments, the fixed ones moved into the row bounds."""
+    model, n, coupling = folded.model, folded.first_segment, folded.coupling
+    campaigns = np.zeros(n, dtype=bool)
+    campaigns[folded.owner[free]] = True
+    campaigns |= folded.whole
+    segment_values = np.where(full, folded.segment_upper, folded.segment_lower)
+    fixed = np.zeros(model.shape[1])
+    fixed[n: n + folded.owner.size] = np.where(free, 0.0, segment_values)
+    fixed[:n] = np.where(campaigns, 0.0,
+                         model.col_lower[:n] + np.bincount(folded.owner, segment_values - folded.segment_lower,
+                                                           minlength=n))
+    binaries = np.arange(n + folded.owner.size, model.shape[1])
+    columns = np.concatenate([np.flatnonzero(campaigns), n + np.flatnonzero(free), binaries])
+    ordering = np.arange(coupling + n, model.shape[0])
+    rows = np.concatenate([np.arange(coupling), coupling + np.flatnonzero(campaigns), ordering])
+    shift = model.matrix @ fixed
+    matrix = sp.csc_array(sp.csr_array(model.matrix[:, columns])[rows, :])
+    small = replace(
+        model,
+        cost=model.cost[columns], offset=float(model.offset + model.cost @ fixed),
+        col_lower=model.col_lower[columns], col_upper=model.col_upper[columns], integer=model.integer[columns],
+        matrix=matrix, row_lower=model.row_lower[rows] - shift[rows], row_upper=model.row_upper[rows] - shift[rows],
+        row_spec=model.row_spec[rows],
+    )
+    return small, _Kept(columns, rows, np.flatnonzero(campaigns))
+
+
+def _expanded(folded: Fold, kept: _Kept, free: np.ndarray, full: np.ndarray,
+              run: SolverRun) -> tuple[np.ndarray, np.ndarray]:
+    """The small program's solution and duals as the whole program's."""
+    model, n = folded.model, folded.first_segment
+    segments = slice(n, n + folded.owner.size)
+    x = np.zeros(model.shape[1])
+    x[segments] = np.where(full, folded.segment_upper, folded.segment_lower)
+    x[kept.columns] = run.x
+    x[:n] = model.col_lower[:n] + np.bincount(folded.owner, x[segments] - folded.segment_lower, minlength=n)
+    duals = np.zeros(model.shape[0])
+    duals[kept.rows] = run.row_dual
+    # A campaign left out of the small program is priced so that its spend column's reduced cost is 0.
+    coupling = duals[: folded.coupling]
+    spend_value = model.cost[:n] - model.matrix[: folded.coupling, :n].T @ coupling if folded.coupling \
+        else model.cost[:n].copy()
+    left_out = np.ones(n, dtype=bool)
+    left_out[kept.campaigns] = False
+    duals[folded.coupling: folded.coupling + n] = np.where(left_out, spend_value,
+                                                          duals[folded.coupling: folded.coupling + n])
+    return x, duals

@@ -1,0 +1,168 @@
+"""The reduced solve (segments in doubt only) against the whole program, on plans never seen before.
+
+Each plan is a seeded benchmark plan (every curve family, S-curves, budget, share floors, a CPL
+cap, an SOV floor) drawn with a seed the tool was never tuned on. The references are HiGHS on
+the whole program and weak duality computed here; the reduced answer must reach the whole
+program's optimum (within the certified gap where S-curves make it a MILP), hold every row,
+and its duals must certify it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from benchmarks.plans import generate
+from optimizer import Status, load_scenario, solve
+from optimizer.model.campaigns import campaign_grids
+from optimizer.model.compile import CompiledModel, compile_model
+from optimizer.model.rows import formulate
+from optimizer.solver import programs
+from optimizer.solver.certificate import dual_bound
+from optimizer.solver.options import SolveOptions
+from optimizer.solver.programs import solve_program
+from optimizer.solver.reduced import fold, lagrangian_bound, solve_reduced
+
+SEEDS = (101, 202, 303)
+SIZE = 300
+ROW_SLACK = 1e-7
+
+
+def _programs(seed: int):
+    plan = generate(SIZE, seed)
+    options = SolveOptions()
+    form = formulate(plan.scenario, options.tolerance)
+    grids = campaign_grids(form.campaigns, options.tolerance)
+    coarse = compile_model(form, "plan", campaign_grids(form.campaigns, options.tolerance * 20)).relaxed()
+    coarse_run = solve_program(coarse, options, form)
+    assert coarse_run.status is Status.OPTIMAL
+    solver = lambda model: solve_program(model, options, form)  # noqa: E731
+    return form, compile_model(form, "plan", grids), compile_model(form, "bound", grids), coarse_run.row_dual, solver
+
+
+@pytest.fixture(scope="module", params=SEEDS)
+def seeded(request):
+    return _programs(request.param)
+
+
+def _assert_holds(model: CompiledModel, x: np.ndarray) -> None:
+    """Every row and column bound of ``model`` holds at ``x`` (relative to the row's size)."""
+    activity = model.matrix @ x
+    size = abs(model.matrix) @ np.abs(x) + 1.0
+    assert np.all(activity >= model.row_lower - ROW_SLACK * size)
+    assert np.all(activity <= model.row_upper + ROW_SLACK * size)
+    width = np.maximum(model.col_upper - model.col_lower, 1.0)
+    assert np.all(x >= model.col_lower - ROW_SLACK * width)
+    assert np.all(x <= model.col_upper + ROW_SLACK * width)
+    fixed = model.integer
+    assert np.all(np.abs(x[fixed] - np.round(x[fixed])) <= 1e-9)
+
+
+def test_an_lp_reaches_the_whole_programs_optimum_and_its_duals_prove_it(seeded):
+    form, plan, _, coarse_duals, solver = seeded
+    lp = plan.relaxed()
+    whole = solver(lp)
+    reduced = solve_reduced(fold(lp), coarse_duals, solver)
+    assert reduced is not None and reduced.status is Status.OPTIMAL
+    assert reduced.objective == pytest.approx(whole.objective, rel=1e-7)
+    _assert_holds(lp, reduced.x)
+    assert dual_bound(lp, reduced.row_dual) == pytest.approx(reduced.objective, rel=1e-7)
+    assert reduced.x.size == lp.shape[1] and reduced.row_dual.size == lp.shape[0]  # the whole program's answer
+
+
+def test_a_milp_answer_is_feasible_and_within_its_certified_gap_of_the_whole_milp(seeded):
+    form, plan, bound, coarse_duals, solver = seeded
+    assert plan.is_mip  # the benchmark plans have S-curves
+    whole = solver(plan)
+    assert whole.status is Status.OPTIMAL
+    reduced = solve_reduced(fold(plan), coarse_duals, solver)
+    assert reduced is not None and reduced.status is Status.OPTIMAL
+    _assert_holds(plan, reduced.x)
+    assert float(plan.cost @ reduced.x + plan.offset) == pytest.approx(reduced.objective, rel=1e-9)
+    certified = lagrangian_bound(fold(plan), reduced.row_dual)
+    gap = certified - reduced.objective
+    assert gap >= -1e-7 * abs(reduced.objective)
+    assert abs(reduced.objective - whole.objective) <= gap + 1e-7 * abs(whole.objective)
+    # Its duals are optimal for its own mix of S-curve campaigns (binaries fixed).
+    fixed = plan.with_binaries_fixed(reduced.x)
+    assert dual_bound(fixed, reduced.row_dual) == pytest.approx(reduced.objective, rel=1e-7)
+
+
+@pytest.mark.parametrize("purpose", ["plan", "bound"])
+def test_the_lagrangian_bound_holds_for_any_duals_and_is_tight_at_the_optimal_ones(seeded, purpose):
+    form, plan, bound, coarse_duals, solver = seeded
+    model = plan if purpose == "plan" else bound
+    milp_optimum = solver(model).objective
+    folded = fold(model)
+    rng = np.random.default_rng(7)
+    coupling = folded.coupling
+    for _ in range(20):
+        duals = np.zeros(model.shape[0])
+        duals[:coupling] = coarse_duals[:coupling] * rng.uniform(0, 3, coupling) + rng.normal(0, 1e-3, coupling)
+        assert lagrangian_bound(folded, duals) >= milp_optimum - 1e-9 * abs(milp_optimum)
+    relaxed = solver(model.relaxed())
+    assert lagrangian_bound(folded, relaxed.row_dual) <= relaxed.objective * (1 + 1e-9)
+
+
+def test_segments_fixed_on_the_wrong_side_are_found_by_pricing_and_freed(seeded):
+    form, plan, _, coarse_duals, solver = seeded
+    lp = plan.relaxed()
+    whole = solver(lp)
+    rng = np.random.default_rng(5)
+    for _ in range(3):
+        duals = coarse_duals * rng.uniform(0.97, 1.03, coarse_duals.size)
+        reduced = solve_reduced(fold(lp), duals, solver)
+        assert reduced is not None
+        assert reduced.objective == pytest.approx(whole.objective, rel=1e-7)
+        _assert_holds(lp, reduced.x)
+
+
+def test_poor_duals_give_the_optimum_or_nothing_never_a_wrong_answer(seeded):
+    form, plan, _, coarse_duals, solver = seeded
+    lp = plan.relaxed()
+    whole = solver(lp)
+    for duals in (np.zeros(lp.shape[0]), 10 * coarse_duals):
+        reduced = solve_reduced(fold(lp), duals, solver)
+        if reduced is not None:
+            assert reduced.objective == pytest.approx(whole.objective, rel=1e-7)
+            _assert_holds(lp, reduced.x)
+
+
+@pytest.mark.parametrize("seed", SEEDS[:2])
+def test_solve_on_the_reduced_path_matches_the_whole_path(monkeypatch, seed):
+    scenario = generate(SIZE, seed).scenario
+    monkeypatch.setattr(programs, "REDUCED_FROM", 10**9)
+    whole = solve(scenario)
+    monkeypatch.setattr(programs, "REDUCED_FROM", 0)
+    fast = solve(scenario)
+    for plan in (whole, fast):
+        assert plan.status is Status.OPTIMAL
+        assert all(check.ok for check in plan.checks)
+        assert plan.gap is not None and plan.gap <= 1e-3
+    allowed = max(whole.gap, fast.gap) * abs(whole.objective_value) + 1e-9 * abs(whole.objective_value)
+    assert abs(fast.objective_value - whole.objective_value) <= allowed
+
+
+def test_example_scenarios_solve_the_same_on_the_reduced_path(monkeypatch):
+    for path in sorted((Path(__file__).resolve().parent.parent / "scenarios").glob("*.toml")):
+        scenario = load_scenario(path)
+        monkeypatch.setattr(programs, "REDUCED_FROM", 10**9)
+        whole = solve(scenario, time_limit=60)
+        monkeypatch.setattr(programs, "REDUCED_FROM", 0)
+        fast = solve(scenario, time_limit=60)
+        assert fast.status is whole.status, path.name
+        if whole.objective_value is None:
+            continue
+        assert all(check.ok for check in fast.checks), path.name
+        allowed = (max(whole.gap or 0.0, fast.gap or 0.0) + 1e-9) * abs(whole.objective_value)
+        assert abs(fast.objective_value - whole.objective_value) <= allowed, path.name
+
+
+def test_a_changed_spend_bound_is_solved_whole(seeded):
+    form, plan, _, coarse_duals, solver = seeded
+    lower = plan.col_lower.copy()
+    lower[0] += 0.5 * (plan.col_upper[0] - plan.col_lower[0])
+    assert fold(replace(plan, col_lower=lower)) is None
