@@ -14,10 +14,11 @@ import highspy
 import numpy as np
 
 from optimizer.model.compile import CompiledModel
-from optimizer.model.scaling import Scaling, scale
+from optimizer.model.scaling import scale
 from optimizer.solver.cbc import solve_cbc
 from optimizer.solver.highs import load_highs, run_highs
 from optimizer.solver.options import SolveOptions
+from optimizer.solver.programs import unscaled
 from optimizer.solver.status import SolverRun
 from optimizer.status import Status
 
@@ -95,17 +96,6 @@ class Program:
             run = solve_cbc(self._scaled, self.options)
         self.options.note_stop(run.status is Status.TIME_LIMIT)
         return unscaled(run, self._scaling)
-
-
-def unscaled(run: SolverRun, scaling: Scaling) -> SolverRun:
-    """A run's values mapped back from the scaled program."""
-    return replace(
-        run,
-        x=scaling.x(run.x) if run.x is not None else None,
-        objective=scaling.value(run.objective) if run.objective is not None else None,
-        bound=scaling.value(run.bound) if run.bound is not None else None,
-        row_dual=scaling.duals(run.row_dual) if run.row_dual is not None else None,
-    )
 
 
 def _with(values: np.ndarray, rows: np.ndarray, new: np.ndarray) -> np.ndarray:

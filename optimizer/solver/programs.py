@@ -15,12 +15,11 @@ import numpy as np
 from optimizer.model.compile import CompiledModel, Purpose, compile_model
 from optimizer.model.formulation import Formulation
 from optimizer.model.refine import refine_grids
-from optimizer.model.scaling import scale
+from optimizer.model.scaling import Scaling, scale
 from optimizer.solver.cbc import lp_names, solve_cbc
 from optimizer.solver.certificate import dual_bound
 from optimizer.solver.highs import solve_highs
 from optimizer.solver.options import SolveOptions
-from optimizer.solver.persistent import unscaled
 from optimizer.solver.reduced import Fold, fold, lagrangian_bound, solve_reduced
 from optimizer.solver.status import SolverRun
 from optimizer.status import Status
@@ -43,15 +42,26 @@ class Attempt:
     seconds: float
 
 
-def solve_program(model: CompiledModel, options: SolveOptions, form: Formulation) -> SolverRun:
-    """Solve the scaled program; results come back in the model's own units."""
+def solve_program(model: CompiledModel, options: SolveOptions, form: Formulation | None) -> SolverRun:
+    """Solve the scaled program; results come back in the model's own units (``form`` names CBC's columns)."""
     scaled, scaling = scale(model)
     if options.solver == "cbc":
-        run = solve_cbc(scaled, options, lp_names(form, model))
+        run = solve_cbc(scaled, options, lp_names(form, model) if form is not None else None)
     else:
         run = solve_highs(scaled, options)
     options.note_stop(run.status is Status.TIME_LIMIT)
     return unscaled(run, scaling)
+
+
+def unscaled(run: SolverRun, scaling: Scaling) -> SolverRun:
+    """A run's values mapped back from the scaled program."""
+    return replace(
+        run,
+        x=scaling.x(run.x) if run.x is not None else None,
+        objective=scaling.value(run.objective) if run.objective is not None else None,
+        bound=scaling.value(run.bound) if run.bound is not None else None,
+        row_dual=scaling.duals(run.row_dual) if run.row_dual is not None else None,
+    )
 
 
 def attempt(form: Formulation, options: SolveOptions, purpose: Purpose, grids: Grids, seconds: float = 0.0,
@@ -62,7 +72,7 @@ def attempt(form: Formulation, options: SolveOptions, purpose: Purpose, grids: G
     return Attempt(model, run, grids, seconds + run.seconds)
 
 
-def solve_model(model: CompiledModel, options: SolveOptions, form: Formulation,
+def solve_model(model: CompiledModel, options: SolveOptions, form: Formulation | None,
                 duals: np.ndarray | None = None) -> SolverRun:
     """The program's optimum, in the model's units.
 
@@ -89,10 +99,13 @@ def solve_model(model: CompiledModel, options: SolveOptions, form: Formulation,
     return replace(run, seconds=run.seconds + spent)
 
 
+def large(model: CompiledModel, options: SolveOptions) -> bool:
+    """Whether ``model`` is solved over its segments in doubt (HiGHS, ``REDUCED_FROM`` campaigns or more)."""
+    return options.solver == "highs" and model.n_campaigns >= REDUCED_FROM
+
+
 def _folded(model: CompiledModel, options: SolveOptions) -> Fold | None:
-    if options.solver != "highs" or model.n_campaigns < REDUCED_FROM:
-        return None
-    return fold(model)
+    return fold(model) if large(model, options) else None
 
 
 def _integral(model: CompiledModel, x: np.ndarray) -> bool:

@@ -33,8 +33,6 @@ DOUBT = 1e-3
 _PRICE_SLACK = 1e-7
 """A fixed segment priced this far (same measure) on the wrong side of zero is freed; HiGHS's own
 optimality tolerance is of this order."""
-_MOST_DOUBT = 0.1
-"""Beyond this the duals are no guide: the whole program is solved instead."""
 _ROUNDS = 8
 _MAX_COUPLING_SHARE = 0.25
 """With more coupling rows than this share of the campaigns, the whole program is solved instead."""
@@ -157,16 +155,19 @@ def solve_reduced(folded: Fold, duals: np.ndarray, solve: Solver) -> SolverRun |
     model = folded.model
     free = folded.whole[folded.owner].copy()
     duals = np.asarray(duals, dtype=float)
-    seconds, doubt = 0.0, DOUBT
+    seconds = 0.0
     for _ in range(_ROUNDS):
         gain = folded.reduced_costs(duals)
-        free |= np.abs(gain) <= doubt * folded.magnitudes(duals)
+        free |= np.abs(gain) <= DOUBT * folded.magnitudes(duals)
         full = ~free & (gain > 0)
         small, kept = _restricted(folded, free, full)
         run = _solved(small, solve)
         seconds += run.seconds
-        if run.status is Status.INFEASIBLE and doubt < _MOST_DOUBT:
-            doubt *= 10  # the duals were too far off to fix this much: leave more to the solver
+        if run.status is Status.INFEASIBLE:
+            helping = _helping(folded, small, free, full, solve)
+            if helping is None:
+                return None
+            free |= helping  # the duals were off: free the fixed segments that could make it feasible
             continue
         if run.status is not Status.OPTIMAL or run.x is None or run.row_dual is None:
             return None
@@ -185,7 +186,10 @@ def solve_reduced(folded: Fold, duals: np.ndarray, solve: Solver) -> SolverRun |
 def _solved(small: CompiledModel, solve: Solver) -> SolverRun:
     """The small program's optimum, with duals: a MILP's for its binaries fixed at its answer.
 
-    A MILP's LP relaxation is tried first: when its binaries come out whole, it is the answer.
+    A MILP's LP relaxation is solved first: when its binaries come out whole, it is the answer.
+    Otherwise the binaries it settled are kept, and only the ones it left fractional (a few
+    S-curve campaigns, at most about one per coupling row) are branched on; the certificate
+    says how close that comes.
     """
     if not small.is_mip:
         return solve(small)
@@ -193,13 +197,51 @@ def _solved(small: CompiledModel, solve: Solver) -> SolverRun:
     if relaxed.status is not Status.OPTIMAL or relaxed.x is None or relaxed.row_dual is None:
         return relaxed
     binaries = relaxed.x[small.integer]
-    if np.all(np.abs(binaries - np.round(binaries)) <= 1e-9):
+    settled = np.abs(binaries - np.round(binaries)) <= 1e-9
+    if settled.all():
         return relaxed
-    run = solve(small)
+    columns = np.flatnonzero(small.integer)[settled]
+    lower, upper = small.col_lower.copy(), small.col_upper.copy()
+    lower[columns] = upper[columns] = np.round(binaries[settled])
+    run = solve(replace(small, col_lower=lower, col_upper=upper))
+    seconds = relaxed.seconds + run.seconds
     if run.status is not Status.OPTIMAL or run.x is None:
-        return replace(run, seconds=run.seconds + relaxed.seconds)
+        run = solve(small)
+        seconds += run.seconds
+    if run.status is not Status.OPTIMAL or run.x is None:
+        return replace(run, seconds=seconds)
     fixed = solve(small.with_binaries_fixed(run.x))
-    return replace(fixed, bound=run.bound, seconds=relaxed.seconds + run.seconds + fixed.seconds)
+    return replace(fixed, bound=None, seconds=seconds + fixed.seconds)
+
+
+def _helping(folded: Fold, small: CompiledModel, free: np.ndarray, full: np.ndarray,
+             solve: Solver) -> np.ndarray | None:
+    """For an infeasible small program: the fixed segments whose freeing would reduce its violations.
+
+    The small program's coupling rows are made elastic and their total violation (each row in
+    units of its size) minimised; that program's duals price every fixed segment. None when
+    nothing fixed could help (the whole program is then infeasible, or its binaries are at
+    fault): the caller solves the whole program, which says which.
+    """
+    m = folded.coupling
+    size = abs(folded.terms) @ (folded.segment_upper - folded.segment_lower)
+    size = np.maximum(size + np.abs(np.where(np.isfinite(folded.row_lower), folded.row_lower, 0.0)), 1e-300)
+    rows = np.arange(m)
+    slack = sp.csc_array((np.r_[np.ones(m), -np.ones(m)], (np.r_[rows, rows], np.arange(2 * m))),
+                         shape=(small.shape[0], 2 * m))
+    elastic = replace(
+        small.relaxed(), sense="maximize", offset=0.0,
+        cost=np.r_[np.zeros(small.shape[1]), -1.0 / size, -1.0 / size],
+        col_lower=np.r_[small.col_lower, np.zeros(2 * m)], col_upper=np.r_[small.col_upper, np.full(2 * m, np.inf)],
+        integer=np.zeros(small.shape[1] + 2 * m, dtype=bool), matrix=sp.csc_array(sp.hstack([small.matrix, slack])),
+    )
+    run = solve(elastic)
+    if run.status is not Status.OPTIMAL or run.row_dual is None or run.objective is None or run.objective >= 0:
+        return None
+    priced = -(folded.terms.T @ run.row_dual[:m])
+    slack_tolerance = _PRICE_SLACK * (abs(folded.terms).T @ np.abs(run.row_dual[:m]) + 1e-300)
+    helping = ~free & np.where(full, priced < -slack_tolerance, priced > slack_tolerance)
+    return helping if helping.any() else None
 
 
 @dataclass(frozen=True)
