@@ -34,8 +34,13 @@ from optimizer.scenario.schema import (
 )
 
 _BEYOND_BUDGET = 1e-3
-AT_BOUND = 1e-7
+_AT_BOUND = 1e-7
 """A spend this close to a bound (relative to the campaign's range) is at the bound."""
+
+
+def at_top(hi: np.ndarray | float, spend: np.ndarray | float) -> np.ndarray:
+    """Whether each ``spend`` is at its highest allowed spend ``hi`` (numbers or arrays)."""
+    return np.asarray(hi - spend <= _AT_BOUND * np.maximum(1.0, np.abs(hi)))
 
 
 @dataclass(frozen=True)
@@ -65,11 +70,11 @@ class CampaignModel:
 
     def at_top(self, spend: float) -> bool:
         """Whether ``spend`` is at the campaign's highest allowed spend."""
-        return bool(self.hi - spend <= AT_BOUND * max(1.0, abs(self.hi)))
+        return bool(at_top(self.hi, spend))
 
     def at_bottom(self, spend: float) -> bool:
         """Whether ``spend`` is at the campaign's lowest allowed spend."""
-        return bool(spend - self.lo <= AT_BOUND * max(1.0, abs(self.hi)))
+        return bool(spend - self.lo <= _AT_BOUND * max(1.0, abs(self.hi)))
 
     def outcome(self, name: str, spend: np.ndarray | float) -> np.ndarray:
         """The outcome ``name`` at ``spend`` (zero when the campaign does not define it)."""

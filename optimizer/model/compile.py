@@ -66,6 +66,11 @@ class CompiledModel:
         """The LP relaxation: binaries may take any value in [0, 1]."""
         return replace(self, integer=np.zeros_like(self.integer))
 
+    def unsettled(self, x: np.ndarray) -> np.ndarray:
+        """For each binary, whether ``x`` leaves it fractional."""
+        binaries = x[self.integer]
+        return np.abs(binaries - np.round(binaries)) > 1e-9
+
     def with_binaries_fixed(self, x: np.ndarray) -> CompiledModel:
         """The LP left when the binaries are fixed at their (rounded) values in ``x``."""
         pattern = np.round(x) * self.integer

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from optimizer.glossary import OUTCOMES, ratio_kpis
-from optimizer.model.campaigns import AT_BOUND, outcome_table
+from optimizer.model.campaigns import at_top, outcome_table
 from optimizer.model.expressions import Expr
 from optimizer.model.formulation import Formulation, RowSpec
 
@@ -50,8 +50,8 @@ def evaluate(form: Formulation, spend: np.ndarray) -> Evaluation:
     values = terms.multiplier * terms.stack.value(at)
     slopes = terms.multiplier * terms.stack.marginal(at)
     hi = np.array([c.hi for c in form.campaigns])
-    at_top = (hi - spend <= AT_BOUND * np.maximum(1.0, np.abs(hi)))[terms.campaign]
-    for k in np.flatnonzero(at_top & terms.tabular):  # a table's last dollar differs from its next
+    # A table's last dollar is worth other than its next: at the top, the plan can only give dollars back.
+    for k in np.flatnonzero(at_top(hi, spend)[terms.campaign] & terms.tabular):
         slopes[k] = terms.multiplier[k] * terms.curves[k].left_marginal(at[k])
     outcomes = {name: np.zeros(form.size) for name in OUTCOMES}
     marginals = {name: np.zeros(form.size) for name in OUTCOMES}

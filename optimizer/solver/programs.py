@@ -90,7 +90,7 @@ def solve_model(model: CompiledModel, options: SolveOptions, form: Formulation |
         relaxed = solve_program(model.relaxed(), options, form)
         if relaxed.status is not Status.OPTIMAL or relaxed.x is None or relaxed.row_dual is None:
             return relaxed if relaxed.status is Status.INFEASIBLE else solve_program(model, options, form)
-        if _integral(model, relaxed.x):  # the relaxation's optimum is the MILP's
+        if not model.unsettled(relaxed.x).any():  # the relaxation's optimum is the MILP's
             return relaxed
         duals, spent = relaxed.row_dual, relaxed.seconds
     run = solve_reduced(folded, duals, lambda small: solve_program(small, options, form))
@@ -99,18 +99,9 @@ def solve_model(model: CompiledModel, options: SolveOptions, form: Formulation |
     return replace(run, seconds=run.seconds + spent)
 
 
-def large(model: CompiledModel, options: SolveOptions) -> bool:
-    """Whether ``model`` is solved over its segments in doubt (HiGHS, ``REDUCED_FROM`` campaigns or more)."""
-    return options.solver == "highs" and model.n_campaigns >= REDUCED_FROM
-
-
 def _folded(model: CompiledModel, options: SolveOptions) -> Fold | None:
-    return fold(model) if large(model, options) else None
-
-
-def _integral(model: CompiledModel, x: np.ndarray) -> bool:
-    binaries = x[model.integer]
-    return bool(np.all(np.abs(binaries - np.round(binaries)) <= 1e-9))
+    """The fold of a program to solve over its segments in doubt (HiGHS, ``REDUCED_FROM`` campaigns or more)."""
+    return fold(model) if options.solver == "highs" and model.n_campaigns >= REDUCED_FROM else None
 
 
 def refine(form: Formulation, options: SolveOptions, plan: Attempt) -> Attempt:
@@ -181,7 +172,7 @@ def outer_bound(form: Formulation, options: SolveOptions, grids: Grids, plan: At
         quick = _priced_bound(folded, plan.run.row_dual, plan.run.objective)
         if quick is not None:
             return quick
-        run = solve_reduced(fold(model.relaxed()) or folded, plan.run.row_dual,
+        run = solve_reduced(replace(folded, model=model.relaxed()), plan.run.row_dual,
                             lambda small: solve_program(small, options, form))
         if run is not None and run.row_dual is not None:
             values = (lagrangian_bound(folded, plan.run.row_dual), lagrangian_bound(folded, run.row_dual))

@@ -93,10 +93,9 @@ def fold(model: CompiledModel) -> Fold | None:
             and np.allclose(np.bincount(owner, model.col_upper[segments] - model.col_lower[segments], minlength=n),
                             model.col_upper[:n] - lower, rtol=1e-9, atol=1e-9 * np.abs(lower).max(initial=1.0))):
         return None  # spend bounds other than its segments' (a changed bound): solve as it is
-    rows = sp.csc_array(model.matrix[:, : n + owner.size])[:coupling, :] if coupling else None
-    spend_terms = sp.csr_array(rows[:, :n]) if rows is not None else sp.csr_array((0, n))
-    segment_terms = sp.csr_array(rows[:, n:]) if rows is not None else sp.csr_array((0, owner.size))
-    terms = sp.csr_array(segment_terms + spend_terms[:, owner])
+    rows = sp.csr_array(model.matrix[:coupling, : n + owner.size])
+    spend_terms = rows[:, :n]
+    terms = sp.csr_array(rows[:, n:] + spend_terms[:, owner])
     shift = spend_terms @ lower
     whole = np.zeros(n, dtype=bool)
     whole[list(model.milp)] = True
@@ -147,10 +146,10 @@ def _best_in_order(steps: np.ndarray, owner: np.ndarray, base: float) -> float:
 def solve_reduced(folded: Fold, duals: np.ndarray, solve: Solver) -> SolverRun | None:
     """The whole program's optimum, found by solving only the segments in doubt under ``duals``.
 
-    ``solve`` runs a (small) compiled program. A MILP's small program is solved, then solved
-    again as an LP with its binaries fixed, for the duals that price the rest: the answer is
-    the best plan for that mix of S-curve campaigns. None when the rounds run out or a small
-    program fails; the caller then solves the whole program.
+    ``solve`` runs a (small) compiled program. A MILP's answer comes with the duals of its
+    binaries fixed (``_solved``), which price the rest: the best plan for that mix of S-curve
+    campaigns. None when the rounds run out or a small program fails; the caller then solves
+    the whole program.
     """
     model = folded.model
     free = folded.whole[folded.owner].copy()
@@ -196,13 +195,12 @@ def _solved(small: CompiledModel, solve: Solver) -> SolverRun:
     relaxed = solve(small.relaxed())
     if relaxed.status is not Status.OPTIMAL or relaxed.x is None or relaxed.row_dual is None:
         return relaxed
-    binaries = relaxed.x[small.integer]
-    settled = np.abs(binaries - np.round(binaries)) <= 1e-9
+    settled = ~small.unsettled(relaxed.x)
     if settled.all():
         return relaxed
     columns = np.flatnonzero(small.integer)[settled]
     lower, upper = small.col_lower.copy(), small.col_upper.copy()
-    lower[columns] = upper[columns] = np.round(binaries[settled])
+    lower[columns] = upper[columns] = np.round(relaxed.x[columns])
     run = solve(replace(small, col_lower=lower, col_upper=upper))
     seconds = relaxed.seconds + run.seconds
     if run.status is not Status.OPTIMAL or run.x is None:
