@@ -166,3 +166,31 @@ def test_a_changed_spend_bound_is_solved_whole(seeded):
     lower = plan.col_lower.copy()
     lower[0] += 0.5 * (plan.col_upper[0] - plan.col_lower[0])
     assert fold(replace(plan, col_lower=lower)) is None
+
+
+def _row_of(form, model: CompiledModel, family: str) -> int:
+    spec = next(i for i, row in enumerate(form.rows) if row.family == family)
+    return int(np.flatnonzero(model.row_spec == spec)[0])
+
+
+def test_a_floor_out_of_reach_is_proven_infeasible_by_pricing_every_segment(seeded):
+    form, plan, _, coarse_duals, solver = seeded
+    lp = plan.relaxed()
+    row = _row_of(form, lp, "sov")
+    # The most SOV the other rows allow, found on the whole program; 1% past it cannot be met.
+    cost = lp.matrix.tocsr()[[row], :].toarray().ravel()
+    most = solver(replace(lp, cost=cost, offset=0.0))
+    assert most.status is Status.OPTIMAL
+    lower = lp.row_lower.copy()
+    lower[row] = most.objective + 0.01 * abs(most.objective)
+    beyond = replace(lp, row_lower=lower)
+    assert solver(beyond).status is Status.INFEASIBLE
+    reduced = solve_reduced(fold(beyond), coarse_duals, solver)
+    assert reduced is not None and reduced.status is Status.INFEASIBLE
+    # Just inside the reach, the same duals lead to the optimum, not to a false proof.
+    lower[row] = most.objective - 0.01 * abs(most.objective)
+    within = replace(lp, row_lower=lower)
+    reduced = solve_reduced(fold(within), coarse_duals, solver)
+    assert reduced is not None and reduced.status is Status.OPTIMAL
+    assert reduced.objective == pytest.approx(solver(within).objective, rel=1e-7)
+    _assert_holds(within, reduced.x)

@@ -126,7 +126,7 @@ class FrontierProgram:
         if run.x is None or run.status is not Status.OPTIMAL:
             return Solution(run, None, np.nan, np.nan, None)
         self._record("primary", run.x)
-        if self.prices is None:
+        if self.prices is None or run.row_dual is not None:
             return self._solution(run, run.row_dual)
         _set_floor(self.prices, self._traded, traded_floor)
         return self._solution(run, self._fixed(self.prices, run.x).row_dual)

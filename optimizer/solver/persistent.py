@@ -1,8 +1,11 @@
 """A compiled program kept between solves, for sweeps: change row bounds or the objective, re-solve.
 
 With HiGHS the program is loaded once and each re-solve starts from the previous basis (a
-frontier point moves one row's bound, so a few simplex pivots usually suffice). CBC has no
-such interface here, so its runs rebuild the program each time, with the same results.
+frontier point moves one row's bound, so a few simplex pivots usually suffice). A large MILP
+keeps its LP relaxation loaded beside it and solves that first: when its binaries come out
+whole it is the answer, and otherwise its duals settle all but the segments in doubt
+(``reduced``), so the MILP branches over a small program only. CBC has no such interface
+here, so its runs rebuild the program each time, with the same results.
 """
 
 from __future__ import annotations
@@ -15,12 +18,19 @@ import numpy as np
 
 from optimizer.model.compile import CompiledModel
 from optimizer.model.scaling import scale
+from optimizer.solver import programs
 from optimizer.solver.cbc import solve_cbc
 from optimizer.solver.highs import load_highs, run_highs
 from optimizer.solver.options import SolveOptions
-from optimizer.solver.programs import unscaled
+from optimizer.solver.programs import solve_program, unscaled
+from optimizer.solver.reduced import fold, solve_reduced
 from optimizer.solver.status import SolverRun
 from optimizer.status import Status
+
+_WARM_SHARE = 0.5
+_SPARE_PIVOTS = 100
+"""A warm LP run may take this share of a cold solve's pivots, plus the spare, before it is solved cold
+(a warm run that strays pivots slowly: one proof of infeasibility took 7x a cold solve's pivots, 25x its time)."""
 
 
 class Program:
@@ -31,6 +41,9 @@ class Program:
         self.model = model
         self._scaled, self._scaling = scale(model)
         self._highs = load_highs(self._scaled, options) if options.solver == "highs" else None
+        large = options.solver == "highs" and model.is_mip and model.n_campaigns >= programs.REDUCED_FROM
+        self._relaxation = Program(model.relaxed(), options) if large else None
+        self._cold_pivots: int | None = None
         self.runs = 0
 
     def set_row_bounds(self, rows: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> None:
@@ -46,6 +59,8 @@ class Program:
             row_lower=_with(self._scaled.row_lower, rows, lower * factor),
             row_upper=_with(self._scaled.row_upper, rows, upper * factor),
         )
+        if self._relaxation is not None:
+            self._relaxation.set_row_bounds(rows, lower, upper)
         if self._highs is not None:
             self._highs.changeRowsBounds(rows.size, rows.astype(np.int32), lower * factor, upper * factor)
 
@@ -58,6 +73,8 @@ class Program:
         factor = self._scaling.columns[columns]
         self._scaled = replace(self._scaled, col_lower=_with(self._scaled.col_lower, columns, lower / factor),
                                col_upper=_with(self._scaled.col_upper, columns, upper / factor))
+        if self._relaxation is not None:
+            self._relaxation.set_column_bounds(columns, lower, upper)
         if self._highs is not None:
             self._highs.changeColsBounds(columns.size, columns.astype(np.int32), lower / factor, upper / factor)
 
@@ -69,6 +86,8 @@ class Program:
         objective = 1.0 / top if top > 0 else 1.0
         self._scaling = replace(self._scaling, objective=objective)
         self._scaled = replace(self._scaled, cost=scaled_cost * objective, offset=offset * objective, sense=sense)
+        if self._relaxation is not None:
+            self._relaxation.set_objective(cost, offset, sense)
         if self._highs is not None:
             columns = np.arange(scaled_cost.size, dtype=np.int32)
             self._highs.changeColsCost(columns.size, columns, self._scaled.cost)
@@ -83,6 +102,10 @@ class Program:
         ``start`` (in the model's units) is a feasible solution a MILP search may begin from.
         """
         self.runs += 1
+        if self._relaxation is not None:
+            run = self._relaxed_first()
+            if run is not None:
+                return run
         if self._highs is not None:
             if start is not None and self._scaled.is_mip:
                 solution = highspy.HighsSolution()
@@ -91,11 +114,56 @@ class Program:
             limit = self.options.run_limit()
             if limit is not None:
                 self._highs.setOptionValue("time_limit", float(limit))
-            run = run_highs(self._highs, self._scaled.is_mip)
+            run = self._run_highs()
         else:
             run = solve_cbc(self._scaled, self.options)
         self.options.note_stop(run.status is Status.TIME_LIMIT)
         return unscaled(run, self._scaling)
+
+    def _run_highs(self) -> SolverRun:
+        """One HiGHS run; an LP's warm start that takes more pivots than a cold solve did is abandoned.
+
+        Warm starts usually take a few pivots, but after some bound changes the old basis is a
+        poor start. The measure is the pivots of the first optimal solve.
+        """
+        if self._scaled.is_mip:
+            return run_highs(self._highs, True)
+        limited = self._cold_pivots is not None
+        if limited:
+            self._highs.setOptionValue("simplex_iteration_limit", int(_WARM_SHARE * self._cold_pivots) + _SPARE_PIVOTS)
+        run = run_highs(self._highs, False)
+        if not limited and run.status is Status.OPTIMAL and self._highs.getInfo().simplex_iteration_count:
+            self._cold_pivots = int(self._highs.getInfo().simplex_iteration_count)
+        if not limited or self._highs.getModelStatus() != highspy.HighsModelStatus.kIterationLimit:
+            return run
+        fresh = load_highs(self._scaled, self.options)
+        cold = run_highs(fresh, False)
+        basis = fresh.getBasis()
+        if basis.valid:
+            self._highs.setBasis(basis)  # the next warm start begins where the cold solve ended
+        return replace(cold, seconds=run.seconds + cold.seconds)
+
+    def _relaxed_first(self) -> SolverRun | None:
+        """The MILP's optimum from its relaxation (warm), or over the segments its duals leave in doubt.
+
+        None when neither settles it (the whole MILP is then solved).
+        """
+        assert self._relaxation is not None
+        relaxed = self._relaxation.solve()
+        if relaxed.status is Status.INFEASIBLE:
+            return relaxed
+        if relaxed.status is not Status.OPTIMAL or relaxed.x is None or relaxed.row_dual is None:
+            return None
+        if not self.model.unsettled(relaxed.x).any():
+            return relaxed
+        folded = fold(self.model)
+        if folded is None:
+            return None
+        run = solve_reduced(folded, relaxed.row_dual, lambda small: solve_program(small, self.options, None))
+        if run is None:
+            return None
+        self.options.note_stop(run.status is Status.TIME_LIMIT)
+        return replace(run, seconds=run.seconds + relaxed.seconds)
 
 
 def _with(values: np.ndarray, rows: np.ndarray, new: np.ndarray) -> np.ndarray:

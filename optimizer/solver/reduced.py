@@ -34,6 +34,12 @@ _PRICE_SLACK = 1e-7
 """A fixed segment priced this far (same measure) on the wrong side of zero is freed; HiGHS's own
 optimality tolerance is of this order."""
 _ROUNDS = 8
+_WIDER = 10.0
+"""When a MILP's small program cannot be met with whole binaries, its doubt widens by this factor."""
+_MET = 1e-9
+_VIOLATED = 1e-6
+"""Phase one's least violation (a sum of row violations, each in units of its row's size): at most
+``_MET`` is met; beyond ``_VIOLATED``, with every fixed segment priced, the program is infeasible."""
 _MAX_COUPLING_SHARE = 0.25
 """With more coupling rows than this share of the campaigns, the whole program is solved instead."""
 
@@ -148,25 +154,33 @@ def solve_reduced(folded: Fold, duals: np.ndarray, solve: Solver) -> SolverRun |
 
     ``solve`` runs a (small) compiled program. A MILP's answer comes with the duals of its
     binaries fixed (``_solved``), which price the rest: the best plan for that mix of S-curve
-    campaigns. None when the rounds run out or a small program fails; the caller then solves
-    the whole program.
+    campaigns. An infeasible answer is returned only when proven for the whole program. None
+    when the rounds run out or a small program fails; the caller then solves the whole program.
     """
     model = folded.model
     free = folded.whole[folded.owner].copy()
     duals = np.asarray(duals, dtype=float)
-    seconds = 0.0
+    doubt, seconds = DOUBT, 0.0
     for _ in range(_ROUNDS):
         gain = folded.reduced_costs(duals)
-        free |= np.abs(gain) <= DOUBT * folded.magnitudes(duals)
+        free |= np.abs(gain) <= doubt * folded.magnitudes(duals)
         full = ~free & (gain > 0)
         small, kept = _restricted(folded, free, full)
         run = _solved(small, solve)
         seconds += run.seconds
         if run.status is Status.INFEASIBLE:
-            helping = _helping(folded, small, free, full, solve)
-            if helping is None:
+            repair = _phase_one(folded, free, full, solve)
+            seconds += repair.seconds
+            if repair.proven:
+                return replace(run, message="infeasible (priced over every segment)", seconds=seconds)
+            if repair.free is None:
                 return None
-            free |= helping  # the duals were off: free the fixed segments that could make it feasible
+            if not (repair.free & ~free).any():
+                # The relaxation can be met but not with whole binaries: widen the doubt instead.
+                if not model.is_mip or doubt >= 1.0:
+                    return None
+                doubt = min(doubt * _WIDER, 1.0)
+            free = repair.free
             continue
         if run.status is not Status.OPTIMAL or run.x is None or run.row_dual is None:
             return None
@@ -212,34 +226,57 @@ def _solved(small: CompiledModel, solve: Solver) -> SolverRun:
     return replace(fixed, bound=None, seconds=seconds + fixed.seconds)
 
 
-def _helping(folded: Fold, small: CompiledModel, free: np.ndarray, full: np.ndarray,
-             solve: Solver) -> np.ndarray | None:
-    """For an infeasible small program: the fixed segments whose freeing would reduce its violations.
+@dataclass(frozen=True)
+class _Repair:
+    """Phase one's answer: the segments to leave free for the relaxation to be met (None: none
+    found), or a proof that nothing can meet it."""
 
-    The small program's coupling rows are made elastic and their total violation (each row in
-    units of its size) minimised; that program's duals price every fixed segment. None when
-    nothing fixed could help (the whole program is then infeasible, or its binaries are at
-    fault): the caller solves the whole program, which says which.
+    free: np.ndarray | None
+    proven: bool
+    seconds: float
+
+
+def _phase_one(folded: Fold, free: np.ndarray, full: np.ndarray, solve: Solver) -> _Repair:
+    """The fixed segments to free so that the small program's relaxation becomes feasible.
+
+    The coupling rows are made elastic and their total violation (each row in units of its
+    size) minimised over the free segments; that program's duals price every fixed segment,
+    and any that would reduce the violation is freed, until none would. A violation left then
+    is the whole relaxation's least: the program is proven infeasible.
     """
+    seconds = 0.0
+    for _ in range(_ROUNDS):
+        small, _ = _restricted(folded, free, full)
+        run = solve(_elastic(folded, small))
+        seconds += run.seconds
+        if run.status is not Status.OPTIMAL or run.row_dual is None or run.objective is None:
+            return _Repair(None, False, seconds)
+        if run.objective >= -_MET:
+            return _Repair(free, False, seconds)
+        y = run.row_dual[: folded.coupling]
+        priced = -(folded.terms.T @ y)
+        slack = _PRICE_SLACK * (abs(folded.terms).T @ np.abs(y) + 1e-300)
+        helping = ~free & np.where(full, priced < -slack, priced > slack)
+        if not helping.any():
+            return _Repair(None, run.objective < -_VIOLATED, seconds)
+        free = free | helping
+    return _Repair(None, False, seconds)
+
+
+def _elastic(folded: Fold, small: CompiledModel) -> CompiledModel:
+    """The small program's relaxation with every coupling row elastic, its violation maximised away."""
     m = folded.coupling
     size = abs(folded.terms) @ (folded.segment_upper - folded.segment_lower)
     size = np.maximum(size + np.abs(np.where(np.isfinite(folded.row_lower), folded.row_lower, 0.0)), 1e-300)
     rows = np.arange(m)
     slack = sp.csc_array((np.r_[np.ones(m), -np.ones(m)], (np.r_[rows, rows], np.arange(2 * m))),
                          shape=(small.shape[0], 2 * m))
-    elastic = replace(
+    return replace(
         small.relaxed(), sense="maximize", offset=0.0,
         cost=np.r_[np.zeros(small.shape[1]), -1.0 / size, -1.0 / size],
         col_lower=np.r_[small.col_lower, np.zeros(2 * m)], col_upper=np.r_[small.col_upper, np.full(2 * m, np.inf)],
         integer=np.zeros(small.shape[1] + 2 * m, dtype=bool), matrix=sp.csc_array(sp.hstack([small.matrix, slack])),
     )
-    run = solve(elastic)
-    if run.status is not Status.OPTIMAL or run.row_dual is None or run.objective is None or run.objective >= 0:
-        return None
-    priced = -(folded.terms.T @ run.row_dual[:m])
-    slack_tolerance = _PRICE_SLACK * (abs(folded.terms).T @ np.abs(run.row_dual[:m]) + 1e-300)
-    helping = ~free & np.where(full, priced < -slack_tolerance, priced > slack_tolerance)
-    return helping if helping.any() else None
 
 
 @dataclass(frozen=True)
