@@ -35,6 +35,7 @@ from optimizer.cli_support import (
     resolve_format,
     scenario_options,
     solver_options,
+    stage_line,
 )
 from optimizer.errors import ScenarioError, SolverError
 from optimizer.plan import Plan
@@ -100,8 +101,8 @@ def solve(file: str, variant: str | None, sets: tuple[str, ...], campaigns: str 
         extra.append(Override(("budget", "total"), budget, "--budget"))
     scenario = load(file, variant, sets, campaigns, extra)
     options = options_for(scenario, solver=solver, tolerance=tolerance, time_limit=time_limit, write_lp=write_lp)
-    with problems_of(file):
-        plan = optimizer.solve(scenario, options)
+    with problems_of(file), stage_line(f"Solving {len(scenario.campaigns):,} campaigns") as report:
+        plan = optimizer.solve(scenario, options, progress=report)
     emit(_format_plan(plan, fmt), output)
     return exit_code(plan)
 

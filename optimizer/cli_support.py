@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TextIO
 
 import click
 
@@ -140,6 +142,31 @@ def problems_of(file: str) -> Iterator[None]:
         if error.source == file:
             raise
         raise ScenarioError(error.problems, file) from None
+
+
+@contextmanager
+def stage_line(label: str, stream: TextIO | None = None) -> Iterator[Callable[[str], None] | None]:
+    """A progress callback showing the current stage and the time so far on one line of a
+    terminal (stderr), cleared at the end; None when not on a terminal."""
+    stream = sys.stderr if stream is None else stream
+    if not stream.isatty():
+        yield None
+        return
+    started = time.perf_counter()
+    width = 0
+
+    def report(stage: str) -> None:
+        nonlocal width
+        line = f"{label}: {stage}... ({time.perf_counter() - started:.1f} s)"
+        stream.write("\r" + line.ljust(width))
+        stream.flush()
+        width = max(width, len(line))
+
+    try:
+        yield report
+    finally:
+        stream.write("\r" + " " * width + "\r")
+        stream.flush()
 
 
 @contextmanager

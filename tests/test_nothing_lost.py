@@ -59,11 +59,11 @@ def test_written_files_get_the_permissions_of_a_plain_write(tmp_path):
 
 
 def test_ctrl_c_during_a_frontier_exits_130_and_leaves_no_files(tmp_path):
-    """A real SIGINT to the CLI while it traces a 600-campaign frontier (about 15 s of work)."""
+    """A real SIGINT to the CLI while it traces a 200-point frontier of 600 campaigns (about 9 s of work)."""
     output = tmp_path / "frontier.json"
     output.write_text("precious")
     tradeoff = Path(sys.executable).with_name("tradeoff")
-    process = subprocess.Popen([str(tradeoff), "frontier", str(LARGE), "-o", str(output), "--charts",
+    process = subprocess.Popen([str(tradeoff), "frontier", str(LARGE), "--points", "200", "-o", str(output), "--charts",
                                 str(tmp_path / "charts")], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     time.sleep(3.0)  # past start-up and loading, well inside the sweep
     assert process.poll() is None, "the frontier finished before it could be interrupted"
@@ -110,3 +110,21 @@ def test_a_generous_time_limit_changes_nothing():
     untimed = solve(load_scenario(ROOT / "scenarios" / "b2b_saas.toml"))
     assert plan.status is Status.OPTIMAL
     assert np.allclose([a.spend for a in plan.allocation], [a.spend for a in untimed.allocation])
+
+
+def test_ctrl_c_during_a_solve_exits_130_and_keeps_the_old_output(tmp_path, monkeypatch, capsys):
+    """Ctrl-C lands between solver runs as KeyboardInterrupt: here while the plan is being refined."""
+    from optimizer.cli import run
+    from optimizer.solver import run as solve_run
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(solve_run, "refine", interrupted)
+    output = tmp_path / "plan.json"
+    output.write_text("precious")
+    code = run(["solve", str(ROOT / "scenarios" / "b2b_saas.toml"), "--format", "json", "-o", str(output)])
+    err = capsys.readouterr().err
+    assert code == EXIT_INTERRUPTED and "Interrupted" in err and "Traceback" not in err
+    assert output.read_text() == "precious"
+    assert list(tmp_path.iterdir()) == [output]

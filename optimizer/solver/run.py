@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -30,21 +31,33 @@ from optimizer.solver.shadow import campaign_prices, constraint_prices, spec_dua
 from optimizer.solver.verify import verify
 from optimizer.status import Status
 
+Stages = Callable[[str], None]
+STAGES = ("formulating", "solving", "checking reach", "explaining", "refining", "certifying", "checking")
+"""The stages a solve reports, in order (``checking reach`` and ``explaining`` only when no plan is found at first)."""
+
 
 def solve(scenario: Scenario, options: SolveOptions | None = None, *, extra_rows: ExtraRows | None = None,
-          **option_overrides: Any) -> Plan:
+          progress: Stages | None = None, **option_overrides: Any) -> Plan:
     """The optimal budget split for ``scenario``, checked on the exact curves and certified.
 
     ``options`` (or keyword overrides such as ``solver="cbc"``, ``tolerance=1e-4``) default to
     the scenario's ``[solver]`` settings. ``extra_rows(formulation)`` may return more
     ``RowSpec`` s: the hook for constraints a planning tool adds. Infeasible and unbounded
     scenarios give a ``Plan`` with that status; bad input raises ``ScenarioError``.
+    ``progress(stage)`` is called as each stage begins (see ``STAGES``); Ctrl-C raises
+    ``KeyboardInterrupt`` between solver runs, with nothing written.
     """
     options = checked_options(scenario, options, **option_overrides).started()
+    _report(progress, "formulating")
     form = formulate(scenario, options.tolerance)
     if extra_rows is not None:
         form = form.with_rows(extra_rows(form))
-    return solve_formulation(form, options, period=scenario.period, keys=constraint_keys(scenario))
+    return solve_formulation(form, options, period=scenario.period, keys=constraint_keys(scenario), progress=progress)
+
+
+def _report(progress: Stages | None, stage: str) -> None:
+    if progress is not None:
+        progress(stage)
 
 
 def checked_options(scenario: Scenario, options: SolveOptions | None = None, **option_overrides: Any) -> SolveOptions:
@@ -97,31 +110,36 @@ class _Context:
     period: str | None
     started: float
     current: Evaluation
+    progress: Stages | None = None
 
 
 def solve_formulation(form: Formulation, options: SolveOptions, period: str | None = None,
-                      keys: dict[int, str] | None = None) -> Plan:
+                      keys: dict[int, str] | None = None, progress: Stages | None = None) -> Plan:
     """Solve an already formulated problem; ``keys`` name constraints in explanations (see ``constraint_keys``)."""
     if options.deadline is None:
         options = options.started()
     current_spend = np.array([c.current for c in form.campaigns])
-    context = _Context(form, options, period, time.perf_counter(), evaluate(form, current_spend))
+    context = _Context(form, options, period, time.perf_counter(), evaluate(form, current_spend), progress)
     conflicts = hard_conflicts(form, keys)
     if conflicts is not None:
         return _no_plan(context, Status.INFEASIBLE, conflicts.message, None, conflicts)
     grids = campaign_grids(form.campaigns, options.tolerance)
+    _report(progress, "solving")
     plan = attempt(form, options, "plan", grids)
     proven = True
     if plan.run.status is Status.INFEASIBLE:
+        _report(progress, "checking reach")
         plan, proven = rescue(form, options, plan)
     if plan.run.status is Status.INFEASIBLE and not proven and options.cut_short:
         return _no_plan(context, Status.TIME_LIMIT, no_plan_message(Status.TIME_LIMIT, proven, options), plan)
     if plan.run.status is Status.INFEASIBLE:
+        _report(progress, "explaining")
         # The explanation's runs are many and small: each gets the time limit, not what is left of it.
         explanation = explain(form, replace(options, deadline=None), keys)
         return _no_plan(context, Status.INFEASIBLE, explanation.message, plan, explanation)
     if not plan.run.has_solution:
         return _no_plan(context, plan.run.status, no_plan_message(plan.run.status, proven, options), plan)
+    _report(progress, "refining")
     plan = refine(form, options, plan)
     if options.write_lp is not None:
         write_lp(plan.model, options.write_lp, lp_names(form, plan.model))
@@ -131,8 +149,10 @@ def solve_formulation(form: Formulation, options: SolveOptions, period: str | No
 def _certified_plan(context: _Context, plan: Attempt) -> Plan:
     """Evaluate the plan on the exact curves, re-check it, bound it, price its constraints."""
     form, options = context.form, context.options
+    _report(context.progress, "certifying")
     plan = polish(form, options, plan)
     plan, outer, raw_bound = _close_gap(context, plan, outer_bound(form, options, plan.grids, plan))
+    _report(context.progress, "checking")
     evaluation = _evaluate(form, plan)
     checks = verify(form, evaluation, options.feasibility)
     raw_value = evaluation.value(form.goal.expr)
