@@ -100,6 +100,8 @@ class FrontierProgram:
         self._traded_outer = _row(self.bound.model, len(kept))
         self._goal = (model.cost.copy(), model.offset)
         self._binaries = np.flatnonzero(model.integer)
+        self._spend_lower = np.array([c.lo for c in form.campaigns])
+        self._spend_upper = np.array([c.hi for c in form.campaigns])
         for program in (self.plan, self.prices, self.spend):
             if program is not None:
                 _set_floor(program, self._traded, None)
@@ -177,7 +179,8 @@ class FrontierProgram:
     def _solution(self, run: SolverRun, duals: np.ndarray | None) -> Solution:
         assert run.x is not None
         dual = float(duals[self._traded.index]) if duals is not None else None
-        return Solution(run, run.x[: self.form.size], self._primary.value(run.x), self._traded.value(run.x), dual)
+        spend = np.clip(run.x[: self.form.size], self._spend_lower, self._spend_upper)  # solver round-off
+        return Solution(run, spend, self._primary.value(run.x), self._traded.value(run.x), dual)
 
     def _record(self, kind: str, x: np.ndarray) -> None:
         if self.is_mip:

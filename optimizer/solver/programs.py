@@ -202,9 +202,12 @@ def certified_bound(model: CompiledModel, run: SolverRun) -> float | None:
     if run.row_dual is not None and not model.is_mip:
         bound = dual_bound(model, run.row_dual)
     elif run.row_dual is not None and run.status is Status.OPTIMAL:
-        # A MILP answered over its segments in doubt: its duals price the binaries' program.
+        # A MILP answered over its segments in doubt: its duals price the binaries' program, and
+        # a relaxation solved on the way may bound it more tightly (both are proven: keep the tighter).
         folded = fold(model)
         bound = lagrangian_bound(folded, run.row_dual) if folded is not None else run.bound
+        if run.bound is not None and bound is not None:
+            bound = min(bound, run.bound) if model.sense == "maximize" else max(bound, run.bound)
     else:
         bound = run.bound
     return bound if bound is not None and np.isfinite(bound) else None
