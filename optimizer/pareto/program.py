@@ -71,9 +71,10 @@ class FrontierProgram:
     """The frontier's programs, each kept loaded with its own basis between solves.
 
     ``plan`` answers the primary and traded questions (a MILP when S-curves need it);
-    ``spend`` minimises spend for the constant-leads view (budget set aside); for a MILP,
-    ``prices`` is the plan's LP twin whose binaries are fixed at each solution to read its
-    duals; ``bound`` is the outer program for certificates.
+    ``spend`` minimises spend for the constant-leads view (budget set aside); for a MILP whose
+    answers come without duals (a small plan's), the plan's LP twin, loaded when first needed,
+    has its binaries fixed at each solution to read them; ``bound`` is the outer program for
+    certificates.
     """
 
     def __init__(self, form: Formulation, axis: Axis, options: SolveOptions, grids: tuple[np.ndarray, ...]):
@@ -92,7 +93,8 @@ class FrontierProgram:
         relaxed = replace(model, integer=np.zeros_like(model.integer))
         self.is_mip = model.is_mip
         self.plan = Program(model, options)
-        self.prices = Program(relaxed, options) if model.is_mip else None
+        self._relaxed = relaxed
+        self._prices: Program | None = None
         self.spend = Program(relaxed, options)
         self.bound = Program(compile_model(self.form, "bound", grids), options)
         self._traded = _row(model, len(kept))
@@ -102,10 +104,9 @@ class FrontierProgram:
         self._binaries = np.flatnonzero(model.integer)
         self._spend_lower = np.array([c.lo for c in form.campaigns])
         self._spend_upper = np.array([c.hi for c in form.campaigns])
-        for program in (self.plan, self.prices, self.spend):
-            if program is not None:
-                _set_floor(program, self._traded, None)
-                _set_floor(program, self._primary, None)
+        for program in (self.plan, self.spend):
+            _set_floor(program, self._traded, None)
+            _set_floor(program, self._primary, None)
         _set_floor(self.bound, self._traded_outer, None)
         self.spend.set_objective(np.where(np.arange(model.cost.size) < form.size, 1.0, 0.0), 0.0, "minimize")
         budget = [i for i, row in enumerate(self.form.rows) if row.family == "budget"]
@@ -116,7 +117,7 @@ class FrontierProgram:
 
     @property
     def solves(self) -> int:
-        programs = (self.plan, self.prices, self.spend, self.bound)
+        programs = (self.plan, self._prices, self.spend, self.bound)
         return sum(program.runs for program in programs if program is not None)
 
     def max_primary(self, traded_floor: float | None) -> Solution:
@@ -128,10 +129,11 @@ class FrontierProgram:
         if run.x is None or run.status is not Status.OPTIMAL:
             return Solution(run, None, np.nan, np.nan, None)
         self._record("primary", run.x)
-        if self.prices is None or run.row_dual is not None:
+        if not self.is_mip or run.row_dual is not None:
             return self._solution(run, run.row_dual)
-        _set_floor(self.prices, self._traded, traded_floor)
-        return self._solution(run, self._fixed(self.prices, run.x).row_dual)
+        prices = self._prices_twin()
+        _set_floor(prices, self._traded, traded_floor)
+        return self._solution(run, self._fixed(prices, run.x).row_dual)
 
     def max_traded(self, primary_floor: float | None, traded_floor: float | None = None) -> Solution:
         """The most traded volume with the primary KPI (as the program counts it) at or above ``primary_floor``."""
@@ -169,6 +171,13 @@ class FrontierProgram:
         if run.x is not None:
             self._starts["outer"].append((self._traded_outer.value(run.x), run.x))
         return certified_bound(self.bound.model, run) if run.status is Status.OPTIMAL else None
+
+    def _prices_twin(self) -> Program:
+        """The plan's LP twin, loaded when first needed: a large MILP's answers carry their own duals."""
+        if self._prices is None:
+            self._prices = Program(self._relaxed, self.plan.options)
+            _set_floor(self._prices, self._primary, None)
+        return self._prices
 
     def _fixed(self, program: Program, pattern: np.ndarray) -> SolverRun:
         """Solve an LP twin with the binaries fixed at ``pattern``."""
