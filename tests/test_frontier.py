@@ -7,6 +7,8 @@ SciPy's own HiGHS interface.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 from highres import random_plan, reference_optimum
@@ -91,6 +93,18 @@ def test_the_ends_match_separate_solves():
     assert curve.points[-1].traded == pytest.approx(max(p.traded for p in curve.points), rel=1e-12)
 
 
+@pytest.mark.parametrize("seed", [5, 7])
+def test_the_lead_max_end_has_the_most_leads_and_is_priced_by_the_first_step_of_sov_past_it(seed):
+    """Checked on a fine grid: no plan has more leads; its price is the one-sided finite difference to its right."""
+    spec, curve = traced(seed, 10)
+    low = curve.points[0]
+    most, _ = reference_optimum(spec.with_sov_floor(0.0), segments=2000)
+    assert low.primary == pytest.approx(most, rel=1e-4)
+    step = 0.0005
+    at, beyond = (reference_optimum(spec.with_sov_floor(low.traded + offset), segments=2000)[0] for offset in (0, step))
+    assert low.primary_lost_per_point == pytest.approx((at - beyond) / (step * 100), rel=0.05)
+
+
 def test_the_recommended_point_sits_at_the_scenarios_own_floor_and_the_current_split_is_placed():
     scenario = load_scenario("scenarios/b2b_saas.toml")
     curve = frontier(scenario, points=7)
@@ -117,6 +131,43 @@ def test_fixed_leads_view_is_the_least_spend_for_the_lead_max_level():
     for point in curve.points:
         if not np.isfinite(point.extra_budget):
             assert not np.isfinite(point.budget_per_point)
+
+
+def test_the_fixed_leads_view_is_undefined_exactly_where_no_budget_keeps_the_lead_max_level(monkeypatch):
+    """A point without a least spend is one where even an unlimited budget cannot reach the lead-max
+    leads at its SOV (checked on a fine grid); the shortcut that answers those without a solve gives
+    the same view as solving each one."""
+    from optimizer.model.campaigns import campaign_grids
+    from optimizer.model.rows import formulate
+    from optimizer.pareto.axis import axis_for
+    from optimizer.pareto.program import FrontierProgram, held
+    from optimizer.solver.options import SolveOptions
+
+    spec, curve = traced(11, 8, points=7)
+    lead_max = curve.points[0].primary
+    undefined = [not np.isfinite(p.extra_budget) for p in curve.points]
+    assert any(undefined) and not all(undefined)
+    for point, missing in zip(curve.points, undefined, strict=True):
+        unlimited = replace(spec.with_sov_floor(point.traded), budget=spec.budget * 1e3)
+        reachable, _ = reference_optimum(unlimited, segments=400)
+        if missing:
+            assert reachable < lead_max * (1 + 1e-6)
+        else:
+            assert reachable >= lead_max * (1 - 1e-3)
+    # The reach is where solving starts to fail: a hair inside it a least spend is found, a hair past it none.
+    scenario = Scenario.model_validate(spec.scenario())
+    options = SolveOptions()
+    form = formulate(scenario, options.tolerance)
+    program = FrontierProgram(form, axis_for(form, "sov.search"), options, campaign_grids(form.campaigns,
+                                                                                           options.tolerance))
+    best = program.max_primary(None)
+    reach = program._spend_reach(held(best.primary))
+    monkeypatch.setattr(FrontierProgram, "_spend_reach", lambda self, primary_floor: np.inf)
+    assert program.min_spend(held(best.primary), reach * (1 - 1e-6), best).ok
+    assert not program.min_spend(held(best.primary), reach * (1 + 1e-4), best).ok
+    _, solved_each = traced(11, 8, points=7)
+    np.testing.assert_allclose([p.extra_budget for p in solved_each.points], [p.extra_budget for p in curve.points],
+                               rtol=1e-6, atol=1e-6 * spec.budget)
 
 
 def test_the_knee_is_where_the_price_per_point_accelerates():

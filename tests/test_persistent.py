@@ -106,7 +106,7 @@ def test_a_held_optimum_that_whole_binaries_cannot_meet_under_the_relaxations_du
     relaxation's duals leave a small MILP that cannot be met, so more segments are freed."""
     from optimizer.model.campaigns import campaign_grids as grids_for
     from optimizer.pareto.axis import axis_for
-    from optimizer.pareto.program import FrontierProgram
+    from optimizer.pareto.program import FrontierProgram, held
     from optimizer.solver import reduced
 
     widened = []
@@ -124,7 +124,7 @@ def test_a_held_optimum_that_whole_binaries_cannot_meet_under_the_relaxations_du
     program = FrontierProgram(form, axis_for(form, scenario.objective.secondary), options,
                               grids_for(form.campaigns, options.tolerance))
     best = program.max_primary(None)
-    cleaned = program.hold(best, None)
+    cleaned = program.max_traded(held(best.primary), None)
     assert any(widened) and cleaned.ok and cleaned.run.row_dual is not None
     fresh = solve_program(program.plan.model, options, None)
     assert fresh.status is Status.OPTIMAL

@@ -26,17 +26,24 @@ from optimizer.model.formulation import Formulation, RowSpec
 from optimizer.pareto.axis import Axis
 from optimizer.solver.options import SolveOptions
 from optimizer.solver.persistent import Program
-from optimizer.solver.programs import certified_bound
+from optimizer.solver.programs import certified_bound, solve_program
 from optimizer.solver.status import SolverRun
 from optimizer.status import Status
 
 _HOLD = 1e-7
 """Relative slack when a solved value is held as a floor for the next solve."""
+_TIE = 1e-6
+"""The other KPI's weight in each objective, relative to the two KPIs' reach (see ``_tie_weights``)."""
 
 
 def held(value: float) -> float:
     """A solved value, loosened by a hair so that holding it as a floor stays feasible."""
     return value - _HOLD * max(1.0, abs(value))
+
+
+def raised(value: float) -> float:
+    """A solved value, raised by a hair: a floor there binds, so its dual prices the step beyond it."""
+    return value + _HOLD * max(1.0, abs(value))
 
 
 @dataclass(frozen=True)
@@ -100,7 +107,12 @@ class FrontierProgram:
         self._traded = _row(model, len(kept))
         self._primary = _row(model, len(kept) + 1)
         self._traded_outer = _row(self.bound.model, len(kept))
-        self._goal = (model.cost.copy(), model.offset)
+        primary_weight, traded_weight = _tie_weights(model, self._primary, self._traded)
+        self._primary_first = (model.cost + traded_weight * self._traded.coefficients,
+                               model.offset + traded_weight * self._traded.constant)
+        self._traded_first = (self._traded.coefficients + primary_weight * model.cost,
+                              self._traded.constant + primary_weight * model.offset)
+        self._traded_weight = traded_weight
         self._binaries = np.flatnonzero(model.integer)
         self._spend_lower = np.array([c.lo for c in form.campaigns])
         self._spend_upper = np.array([c.hi for c in form.campaigns])
@@ -114,6 +126,7 @@ class FrontierProgram:
             rows = np.flatnonzero(model.row_spec == budget[0])
             self.spend.set_row_bounds(rows, np.full(rows.size, -np.inf), np.full(rows.size, np.inf))
         self._starts: dict[str, list[tuple[float, np.ndarray]]] = {"primary": [], "outer": []}
+        self._spend_reaches: dict[float, float] = {}
 
     @property
     def solves(self) -> int:
@@ -121,42 +134,44 @@ class FrontierProgram:
         return sum(program.runs for program in programs if program is not None)
 
     def max_primary(self, traded_floor: float | None) -> Solution:
-        """The most primary KPI with the traded KPI's volume at or above ``traded_floor``."""
+        """The most primary KPI with the traded KPI's volume at or above ``traded_floor`` (and, among
+        plans with that most, the one with the most traded KPI)."""
         _set_floor(self.plan, self._traded, traded_floor)
         _set_floor(self.plan, self._primary, None)
-        self.plan.set_objective(*self._goal, "maximize")
+        self.plan.set_objective(*self._primary_first, "maximize")
         run = self.plan.solve(self._start("primary", traded_floor))
         if run.x is None or run.status is not Status.OPTIMAL:
             return Solution(run, None, np.nan, np.nan, None)
         self._record("primary", run.x)
         if not self.is_mip or run.row_dual is not None:
-            return self._solution(run, run.row_dual)
+            return self._solution(run, run.row_dual, self._traded_weight)
         prices = self._prices_twin()
         _set_floor(prices, self._traded, traded_floor)
-        return self._solution(run, self._fixed(prices, run.x).row_dual)
+        return self._solution(run, self._fixed(prices, run.x).row_dual, self._traded_weight)
 
     def max_traded(self, primary_floor: float | None, traded_floor: float | None = None) -> Solution:
-        """The most traded volume with the primary KPI (as the program counts it) at or above ``primary_floor``."""
+        """The most traded volume with the primary KPI (as the program counts it) at or above ``primary_floor``
+        (and, among plans with that most, the one with the most primary KPI)."""
         _set_floor(self.plan, self._traded, traded_floor)
         _set_floor(self.plan, self._primary, primary_floor)
-        self.plan.set_objective(self._traded.coefficients, self._traded.constant, "maximize")
+        self.plan.set_objective(*self._traded_first, "maximize")
         run = self.plan.solve(self._start("primary", traded_floor))
         if run.x is None or run.status is not Status.OPTIMAL:
             return Solution(run, None, np.nan, np.nan, None)
         self._record("primary", run.x)
         return self._solution(run, None)
 
-    def hold(self, solution: Solution, traded_floor: float | None) -> Solution:
-        """Lexicographic cleaning: push the traded KPI up while holding ``solution``'s primary value."""
-        cleaned = self.max_traded(held(solution.primary), traded_floor)
-        return cleaned if cleaned.ok else solution
-
     def min_spend(self, primary_floor: float, traded_floor: float, pattern: Solution) -> Solution:
         """The least spend meeting both floors, with the budget set aside.
 
         For a MILP, campaigns needing binaries stay on or off as in ``pattern``: the least spend
         for that mix of S-curve campaigns.
+
+        A traded floor past what any spend reaches at that primary floor is answered without a
+        solve: with a CPL cap that is most of a frontier, and each such proof was a slow solve.
         """
+        if traded_floor > _loosened(self._spend_reach(primary_floor)):
+            return Solution(_OUT_OF_REACH, None, np.nan, np.nan, None)
         _set_floor(self.spend, self._primary, primary_floor)
         _set_floor(self.spend, self._traded, traded_floor)
         run = self._fixed(self.spend, pattern.run.x) if self.is_mip else self.spend.solve()
@@ -176,8 +191,24 @@ class FrontierProgram:
         """The plan's LP twin, loaded when first needed: a large MILP's answers carry their own duals."""
         if self._prices is None:
             self._prices = Program(self._relaxed, self.plan.options)
+            self._prices.set_objective(*self._primary_first, "maximize")
             _set_floor(self._prices, self._primary, None)
         return self._prices
+
+    def _spend_reach(self, primary_floor: float) -> float:
+        """The most traded volume any spend reaches with the primary KPI at ``primary_floor`` (binaries
+        relaxed): past it, no S-curve mix meets both floors. One solve per primary floor."""
+        if primary_floor not in self._spend_reaches:
+            model = self.spend.model
+            row_lower = model.row_lower.copy()
+            row_lower[self._primary.index] = _lower(self._primary, primary_floor)
+            row_lower[self._traded.index] = -np.inf
+            reach = replace(model, cost=self._traded.coefficients, offset=self._traded.constant, sense="maximize",
+                            row_lower=row_lower, col_lower=self._relaxed.col_lower, col_upper=self._relaxed.col_upper)
+            run = solve_program(reach, self.spend.options, None)
+            value = {Status.OPTIMAL: run.objective, Status.INFEASIBLE: -np.inf}.get(run.status, np.inf)
+            self._spend_reaches[primary_floor] = float(np.inf if value is None else value)
+        return self._spend_reaches[primary_floor]
 
     def _fixed(self, program: Program, pattern: np.ndarray) -> SolverRun:
         """Solve an LP twin with the binaries fixed at ``pattern``."""
@@ -185,9 +216,12 @@ class FrontierProgram:
         program.set_column_bounds(self._binaries, values, values)
         return program.solve()
 
-    def _solution(self, run: SolverRun, duals: np.ndarray | None) -> Solution:
+    def _solution(self, run: SolverRun, duals: np.ndarray | None, tie: float = 0.0) -> Solution:
+        """``run`` as a solution; ``tie`` is the traded KPI's weight in the objective its duals are of."""
         assert run.x is not None
         dual = float(duals[self._traded.index]) if duals is not None else None
+        if dual:
+            dual -= tie  # the tie-break's share: a binding floor's traded volume moves with it
         spend = np.clip(run.x[: self.form.size], self._spend_lower, self._spend_upper)  # solver round-off
         return Solution(run, spend, self._primary.value(run.x), self._traded.value(run.x), dual)
 
@@ -208,9 +242,37 @@ class FrontierProgram:
         return min(feasible, key=lambda item: item[0])[1] if feasible else None
 
 
+_OUT_OF_REACH = SolverRun(Status.INFEASIBLE, "infeasible (the traded floor is past what any spend reaches)", "", 0.0)
+_REACH_SLACK = 1e-6
+
+
+def _loosened(reach: float) -> float:
+    """A reach widened by the solver's tolerance: only floors clearly past it are out of reach."""
+    return reach + _REACH_SLACK * max(1.0, abs(reach)) if np.isfinite(reach) else reach
+
+
+def _tie_weights(model: CompiledModel, primary: _Row, traded: _Row) -> tuple[float, float]:
+    """The weights that break ties in each objective: of the primary KPI in the traded one, and the reverse.
+
+    Each is ``_TIE`` of the ratio of the two KPIs' reach, so the tie-break moves an objective by
+    at most ``_TIE`` of its own reach: a lexicographic optimum in one solve, where holding one
+    KPI's optimum as a floor and maximising the other made a degenerate program (at 10,000
+    campaigns, the slowest solve of a frontier by far).
+    """
+    bounds = np.maximum(np.abs(np.where(np.isfinite(model.col_lower), model.col_lower, 0.0)),
+                        np.abs(np.where(np.isfinite(model.col_upper), model.col_upper, 0.0)))
+    primary_reach = float(np.abs(model.cost) @ bounds) or 1.0
+    traded_reach = float(np.abs(traded.coefficients) @ bounds) or 1.0
+    return _TIE * traded_reach / primary_reach, _TIE * primary_reach / traded_reach
+
+
+def _lower(row: _Row, floor: float | None) -> float:
+    """The row's lower bound that sets its floor (minus infinity: no floor)."""
+    return -np.inf if floor is None else floor - row.constant
+
+
 def _set_floor(program: Program, row: _Row, floor: float | None) -> None:
-    lower = -np.inf if floor is None else floor - row.constant
-    program.set_row_bounds(np.array([row.index]), np.array([lower]), np.array([np.inf]))
+    program.set_row_bounds(np.array([row.index]), np.array([_lower(row, floor)]), np.array([np.inf]))
 
 
 def _row(model: CompiledModel, spec: int) -> _Row:

@@ -21,7 +21,7 @@ from optimizer.model.formulation import Formulation
 from optimizer.model.refine import refine_span
 from optimizer.pareto.axis import Axis
 from optimizer.pareto.points import Pricing, make_point, sample_curves
-from optimizer.pareto.program import FrontierProgram, Solution, held
+from optimizer.pareto.program import FrontierProgram, Solution, held, raised
 from optimizer.pareto.result import CurrentPosition, Frontier, FrontierPoint
 from optimizer.solver.certificate import relative_gap
 from optimizer.solver.explain import explain
@@ -35,7 +35,6 @@ _SPAN_PARTS_LARGE = 4
 """Each segment the sweep crosses is split in this many parts: fewer from ``REDUCED_FROM`` campaigns on,
 where a point's price sums many campaigns' slopes (their errors average out) and the program's size
 decides the sweep's time (16 parts made the 1,000-campaign program 92,000 columns, 4 parts 33,000)."""
-_FLAT = 1e-9
 _EDGE_REFINEMENT = 20
 
 
@@ -74,7 +73,7 @@ def trace(form: Formulation, axis: Axis, options: SolveOptions, points: int = 21
     sweep = _Sweep(form, axis, program, pricing, {})
     total = max(points, 2)
     _add(sweep, high, f"{axis.kpi}-max end")
-    priced_low = program.max_primary(held(low.traded))
+    priced_low = program.max_primary(raised(low.traded))  # priced by the first step of SOV past it
     _add(sweep, priced_low if priced_low.ok else low, "lead-max end")
     targets = _uniform_targets(axis, low, high, max(3, math.ceil(total / 2)))
     if recommend_at is not None and axis.value(low.traded) < recommend_at < axis.value(high.traded):
@@ -90,8 +89,7 @@ def trace(form: Formulation, axis: Axis, options: SolveOptions, points: int = 21
 
 def _ends(program: FrontierProgram) -> tuple[Solution, Solution]:
     """The lead-max end (most primary, then most traded) and the far end (most traded, then most primary)."""
-    best = program.max_primary(None)
-    low = program.hold(best, None) if best.ok else best
+    low = program.max_primary(None)
     most = program.max_traded(None)
     high = program.max_primary(held(most.traded)) if most.ok else most
     return low, high
@@ -108,8 +106,6 @@ def _solve_at(sweep: _Sweep, target: float) -> None:
     solution = sweep.program.max_primary(floor)
     if not solution.ok:
         return
-    if solution.traded_dual is None or abs(solution.traded_dual) <= _FLAT:
-        solution = sweep.program.hold(solution, floor)
     _add(sweep, solution, "point", target)
 
 
