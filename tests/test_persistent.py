@@ -133,3 +133,19 @@ def test_a_held_optimum_that_whole_binaries_cannot_meet_under_the_relaxations_du
     assert fresh.objective <= certified * (1 + 1e-7)
     # The whole MILP (15 s here) reaches the same value within its own stopping gap.
     assert abs(fresh.objective - cleaned.run.objective) <= options.mip_gap * abs(fresh.objective)
+
+
+def test_a_kept_programs_time_limit_counts_each_run_from_its_own_start(plan_and_sov_row):
+    """HiGHS's clock runs on across an instance's runs: a limit shorter than the time already used
+    still lets a quick warm re-solve finish."""
+    model, row, most = plan_and_sov_row
+    program = Program(model.relaxed(), SolveOptions())
+    assert program.solve().status is Status.OPTIMAL
+    used = program._highs.getRunTime()
+    program.options = SolveOptions(time_limit=used / 2)
+    floor = _floors(model, row, most)[3]
+    program.set_row_bounds(np.array([row]), np.array([floor]), np.array([np.inf]))
+    again = program.solve()
+    assert again.status is Status.OPTIMAL and again.seconds < used / 2
+    fresh = solve_program(program.model, SolveOptions(), None)
+    assert again.objective == pytest.approx(fresh.objective, rel=1e-9)

@@ -72,9 +72,8 @@ def trace(form: Formulation, axis: Axis, options: SolveOptions, points: int = 21
     pricing = Pricing(form, axis, program, lead_max=low)
     sweep = _Sweep(form, axis, program, pricing, {})
     total = max(points, 2)
+    _add(sweep, low, "lead-max end")
     _add(sweep, high, f"{axis.kpi}-max end")
-    priced_low = program.max_primary(raised(low.traded))  # priced by the first step of SOV past it
-    _add(sweep, priced_low if priced_low.ok else low, "lead-max end")
     targets = _uniform_targets(axis, low, high, max(3, math.ceil(total / 2)))
     if recommend_at is not None and axis.value(low.traded) < recommend_at < axis.value(high.traded):
         targets.append(recommend_at)
@@ -88,8 +87,13 @@ def trace(form: Formulation, axis: Axis, options: SolveOptions, points: int = 21
 
 
 def _ends(program: FrontierProgram) -> tuple[Solution, Solution]:
-    """The lead-max end (most primary, then most traded) and the far end (most traded, then most primary)."""
-    low = program.max_primary(None)
+    """The lead-max end (most primary, then most traded) and the far end (most traded, then most primary).
+
+    The lead-max end is priced by the first step of the traded KPI past it (a floor there binds).
+    """
+    best = program.max_primary(None)
+    priced = program.max_primary(raised(best.traded)) if best.ok else best
+    low = priced if priced.ok else best
     most = program.max_traded(None)
     high = program.max_primary(held(most.traded)) if most.ok else most
     return low, high

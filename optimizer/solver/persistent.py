@@ -111,21 +111,20 @@ class Program:
                 solution = highspy.HighsSolution()
                 solution.col_value = list(start / self._scaling.columns)
                 self._highs.setSolution(solution)
-            limit = self.options.run_limit()
-            if limit is not None:
-                self._highs.setOptionValue("time_limit", float(limit))
-            run = self._run_highs()
+            run = self._run_highs(self.options.run_limit())
         else:
             run = solve_cbc(self._scaled, self.options)
         self.options.note_stop(run.status is Status.TIME_LIMIT)
         return unscaled(run, self._scaling)
 
-    def _run_highs(self) -> SolverRun:
-        """One HiGHS run; an LP's warm start that takes more pivots than a cold solve did is abandoned.
+    def _run_highs(self, limit: float | None) -> SolverRun:
+        """One HiGHS run within ``limit`` seconds; an LP's warm start that takes more pivots than a
+        cold solve did is abandoned for a cold solve.
 
         Warm starts usually take a few pivots, but after some bound changes the old basis is a
         poor start. The measure is the pivots of the first optimal solve.
         """
+        self._limit_time(limit)
         if self._scaled.is_mip:
             return run_highs(self._highs, True)
         limited = self._cold_pivots is not None
@@ -142,6 +141,12 @@ class Program:
         if basis.valid:
             self._highs.setBasis(basis)  # the next warm start begins where the cold solve ended
         return replace(cold, seconds=run.seconds + cold.seconds)
+
+    def _limit_time(self, seconds: float | None) -> None:
+        """Let the next run take ``seconds``: HiGHS's time limit is on a clock that runs on across an
+        instance's runs, so a kept program's limit is counted from the time it has used so far."""
+        total = np.inf if seconds is None else self._highs.getRunTime() + seconds
+        self._highs.setOptionValue("time_limit", float(total))
 
     def _relaxed_first(self) -> SolverRun | None:
         """The MILP's optimum from its relaxation (warm), or over the segments its duals leave in doubt.
