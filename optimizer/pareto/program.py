@@ -2,10 +2,12 @@
 
 Two rows are added to the scenario's own: a floor on the traded KPI (the "SOV row") and a
 floor on the primary KPI. The scenario's own floors on the traded KPI are dropped: they are
-what the frontier moves. Every solve is one of four kinds:
+what the frontier moves. Each objective breaks ties toward the other KPI (``_tie_weights``), and
+each is kept in its own loaded program. Every solve is one of four kinds:
 
 * the most primary KPI with the traded KPI at or above a floor (a frontier point);
-* the most of the traded KPI with the primary KPI held (lexicographic cleaning, the far end);
+* the most of the traded KPI, with or without a floor on the primary KPI (the far end, today's
+  split placed on the frontier);
 * the least spend for a primary floor and a traded floor, the budget set aside (the price of a
   point in dollars at constant leads);
 * the outer program's optimum at a traded floor (the point's certified bound).
