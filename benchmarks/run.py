@@ -21,7 +21,6 @@ import math
 import os
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -31,6 +30,7 @@ if __package__ in (None, ""):  # run as a script: make the repository importable
 
 from benchmarks.measure import LAUNCHED, STARTED  # noqa: E402
 from benchmarks.report import Outcome, SizeResult, machine, shortfall, size_table, summary_table  # noqa: E402
+from optimizer.output import write_text  # noqa: E402
 
 DEFAULT_SIZES = (10, 100, 1_000, 10_000)
 SELF_CHECK_SIZES = (10, 100)
@@ -135,19 +135,6 @@ def self_check(result: SizeResult) -> str:
             + excuse)
 
 
-def write_atomically(path: Path, text: str) -> None:
-    """Write ``text`` to a temporary file beside ``path``, then rename it over ``path``."""
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(text)
-        os.chmod(temporary, 0o644)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-
-
 def document(results: list[SizeResult], checks: list[str], description: str, args: argparse.Namespace,
              seconds: float) -> str:
     """The whole of results.md."""
@@ -236,7 +223,7 @@ def main(argv: list[str] | None = None) -> int:
             print("\n" + checks[-1], flush=True)
     print("\n## Summary\n\n" + summary_table(results))
     seconds = time.perf_counter() - started
-    write_atomically(args.output, document(results, checks, description, args, seconds))
+    write_text(args.output, document(results, checks, description, args, seconds))
     print(f"\nwrote {args.output} ({seconds:.0f} s)")
     return 0
 

@@ -306,7 +306,10 @@ def test_many_estimates_are_the_chords_and_envelopes_of_each_curve(found, data):
 @given(drawn=st.lists(st.tuples(st.sampled_from(["power", "hill"]), st.floats(0.2, 0.95), st.floats(1e2, 1e6),
                                 st.sampled_from([1e-3, 1e-6, 1e-9])), min_size=1, max_size=6))
 def test_quartered_starts_insert_what_tighten_start_inserts(drawn):
+    """Batched starts are the one-curve ones, and keep their promise, checked on the closed forms: the
+    envelope's lift at the start, ``f(b) - f'(b) b``, is at most the target, or ``b`` is as narrow as allowed."""
     curves = [Power(3.0, p) if kind == "power" else Hill(1e6, scale, p) for kind, p, scale, _ in drawn]
+    forms = [power_forms(3.0, p) if kind == "power" else hill_forms(1e6, scale, p) for kind, p, scale, _ in drawn]
     grids = [breakpoints(curve, 0.0, 10 * scale, 1e-2) for curve, (_, _, scale, _) in zip(curves, drawn, strict=True)]
     spans = np.array([abs(float(c.value(g[-1]) - c.value(g[0]))) for c, g in zip(curves, grids, strict=True)])
     targets = spans * np.array([share for *_, share in drawn])
@@ -314,4 +317,9 @@ def test_quartered_starts_insert_what_tighten_start_inserts(drawn):
                                     np.array([g[1] for g in grids]), np.array([g[-1] for g in grids]), targets)
     for k, (curve, grid, target) in enumerate(zip(curves, grids, targets, strict=True)):
         expected = tighten_start(curve, grid, target)
-        np.testing.assert_allclose(np.union1d(grid, added[which == k]), expected, rtol=1e-12, atol=0)
+        tightened = np.union1d(grid, added[which == k])
+        np.testing.assert_allclose(tightened, expected, rtol=1e-12, atol=0)
+        value, marginal = forms[k]
+        b = tightened[1]
+        lift = value(b) - marginal(b) * b - value(0.0)
+        assert lift <= target * (1 + 1e-9) or b <= 1e-300 * grid[-1] * 4

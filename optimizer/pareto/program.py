@@ -110,12 +110,13 @@ class FrontierProgram:
         self._traded = _row(model, len(kept))
         self._primary = _row(model, len(kept) + 1)
         self._traded_outer = _row(self.bound.model, len(kept))
-        primary_weight, traded_weight = _tie_weights(model, self._primary, self._traded)
+        primary_weight, traded_weight = _tie_weights(model, self._traded)
         self._primary_first = (model.cost + traded_weight * self._traded.coefficients,
                                model.offset + traded_weight * self._traded.constant)
         self._traded_first = (self._traded.coefficients + primary_weight * model.cost,
                               self._traded.constant + primary_weight * model.offset)
         self._traded_weight = traded_weight
+        self.plan.set_objective(*self._primary_first, "maximize")  # its only objective (max_traded has its own)
         self._binaries = np.flatnonzero(model.integer)
         self._spend_lower = np.array([c.lo for c in form.campaigns])
         self._spend_upper = np.array([c.hi for c in form.campaigns])
@@ -140,8 +141,6 @@ class FrontierProgram:
         """The most primary KPI with the traded KPI's volume at or above ``traded_floor`` (and, among
         plans with that most, the one with the most traded KPI)."""
         _set_floor(self.plan, self._traded, traded_floor)
-        _set_floor(self.plan, self._primary, None)
-        self.plan.set_objective(*self._primary_first, "maximize")
         run = self.plan.solve(self._start("primary", traded_floor))
         if run.x is None or run.status is not Status.OPTIMAL:
             return Solution(run, None, np.nan, np.nan, None)
@@ -265,8 +264,9 @@ def _loosened(reach: float) -> float:
     return reach + _REACH_SLACK * max(1.0, abs(reach)) if np.isfinite(reach) else reach
 
 
-def _tie_weights(model: CompiledModel, primary: _Row, traded: _Row) -> tuple[float, float]:
-    """The weights that break ties in each objective: of the primary KPI in the traded one, and the reverse.
+def _tie_weights(model: CompiledModel, traded: _Row) -> tuple[float, float]:
+    """The weights that break ties in each objective (``model.cost`` is the primary KPI's): of the
+    primary KPI in the traded one, and the reverse.
 
     Each is ``_TIE`` of the ratio of the two KPIs' reach, so the tie-break moves an objective by
     at most ``_TIE`` of its own reach: a lexicographic optimum in one solve, where holding one

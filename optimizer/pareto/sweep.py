@@ -66,7 +66,7 @@ def trace(form: Formulation, axis: Axis, options: SolveOptions, points: int = 21
     parts = _SPAN_PARTS if len(form.campaigns) < REDUCED_FROM else _SPAN_PARTS_LARGE
     spans = refine_span(grids, low.spend, high.spend, parts)
     program = FrontierProgram(form, axis, options, spans)
-    low, high = _ends(program)
+    low, high = _ends(program, priced=True)
     if not (low.ok and high.ok):
         return _empty(form, axis, options, period, program, started, low if not low.ok else high, keys)
     pricing = Pricing(form, axis, program, lead_max=low)
@@ -86,14 +86,16 @@ def trace(form: Formulation, axis: Axis, options: SolveOptions, points: int = 21
     return _frontier(sweep, scout.solves, period, started, recommend_at)
 
 
-def _ends(program: FrontierProgram) -> tuple[Solution, Solution]:
+def _ends(program: FrontierProgram, priced: bool = False) -> tuple[Solution, Solution]:
     """The lead-max end (most primary, then most traded) and the far end (most traded, then most primary).
 
-    The lead-max end is priced by the first step of the traded KPI past it (a floor there binds).
+    ``priced``: the lead-max end is re-solved with its floor a hair past its traded level, where
+    the floor binds, so its price is that of the first step past it (the scout needs no prices).
     """
-    best = program.max_primary(None)
-    priced = program.max_primary(raised(best.traded)) if best.ok else best
-    low = priced if priced.ok else best
+    low = program.max_primary(None)
+    if priced and low.ok:
+        stepped = program.max_primary(raised(low.traded))
+        low = stepped if stepped.ok else low
     most = program.max_traded(None)
     high = program.max_primary(held(most.traded)) if most.ok else most
     return low, high

@@ -23,7 +23,7 @@ from optimizer.solver.cbc import solve_cbc
 from optimizer.solver.highs import load_highs, run_highs
 from optimizer.solver.options import SolveOptions
 from optimizer.solver.programs import solve_program, unscaled
-from optimizer.solver.reduced import fold, solve_reduced
+from optimizer.solver.reduced import from_relaxation
 from optimizer.solver.status import SolverRun
 from optimizer.status import Status
 
@@ -155,22 +155,10 @@ class Program:
         """
         assert self._relaxation is not None
         relaxed = self._relaxation.solve()
-        if relaxed.status is Status.INFEASIBLE:
-            return relaxed
-        if relaxed.status is not Status.OPTIMAL or relaxed.x is None or relaxed.row_dual is None:
-            return None
-        if not self.model.unsettled(relaxed.x).any():
-            return relaxed
-        folded = fold(self.model)
-        if folded is None:
-            return None
-        run = solve_reduced(folded, relaxed.row_dual, lambda small: solve_program(small, self.options, None))
-        if run is None:
-            return None
-        self.options.note_stop(run.status is Status.TIME_LIMIT)
-        # The relaxation's optimum bounds the MILP's; the duals of the binaries fixed often do less well.
-        return replace(run, seconds=run.seconds + relaxed.seconds, bound=relaxed.objective)
-
+        run = from_relaxation(self.model, relaxed, lambda small: solve_program(small, self.options, None))
+        if run is not None:
+            self.options.note_stop(run.status is Status.TIME_LIMIT)
+        return run
 
 def _with(values: np.ndarray, rows: np.ndarray, new: np.ndarray) -> np.ndarray:
     out = values.copy()

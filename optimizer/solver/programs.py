@@ -20,7 +20,7 @@ from optimizer.solver.cbc import lp_names, solve_cbc
 from optimizer.solver.certificate import dual_bound
 from optimizer.solver.highs import solve_highs
 from optimizer.solver.options import SolveOptions
-from optimizer.solver.reduced import Fold, fold, lagrangian_bound, solve_reduced
+from optimizer.solver.reduced import Fold, fold, from_relaxation, lagrangian_bound, solve_reduced
 from optimizer.solver.status import SolverRun
 from optimizer.status import Status
 
@@ -83,20 +83,20 @@ def solve_model(model: CompiledModel, options: SolveOptions, form: Formulation |
     folded = _folded(model, options)
     if folded is None:
         return solve_program(model, options, form)
-    spent = 0.0
-    if duals is None:
-        if not model.is_mip:
-            return solve_program(model, options, form)
-        relaxed = solve_program(model.relaxed(), options, form)
-        if relaxed.status is not Status.OPTIMAL or relaxed.x is None or relaxed.row_dual is None:
-            return relaxed if relaxed.status is Status.INFEASIBLE else solve_program(model, options, form)
-        if not model.unsettled(relaxed.x).any():  # the relaxation's optimum is the MILP's
-            return relaxed
-        duals, spent = relaxed.row_dual, relaxed.seconds
-    run = solve_reduced(folded, duals, lambda small: solve_program(small, options, form))
+    def solve(small: CompiledModel) -> SolverRun:
+        return solve_program(small, options, form)
+
+    if duals is not None:
+        run = solve_reduced(folded, duals, solve)
+        return run if run is not None else solve_program(model, options, form)
+    if not model.is_mip:
+        return solve_program(model, options, form)
+    relaxed = solve_program(model.relaxed(), options, form)
+    run = from_relaxation(model, relaxed, solve, folded)
     if run is None:
         run = solve_program(model, options, form)
-    return replace(run, seconds=run.seconds + spent)
+        run = replace(run, seconds=run.seconds + relaxed.seconds)
+    return run
 
 
 def _folded(model: CompiledModel, options: SolveOptions) -> Fold | None:

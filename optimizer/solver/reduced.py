@@ -196,6 +196,25 @@ def solve_reduced(folded: Fold, duals: np.ndarray, solve: Solver) -> SolverRun |
     return None
 
 
+def from_relaxation(model: CompiledModel, relaxed: SolverRun, solve: Solver,
+                    folded: Fold | None = None) -> SolverRun | None:
+    """A MILP's optimum from its LP relaxation's run: the relaxation itself when it is infeasible or
+    its binaries come out whole, else over the segments its duals leave in doubt, with the
+    relaxation's optimum kept as a proven bound (the duals of the binaries fixed often bound less
+    well). None when neither settles it; ``folded`` is ``model``'s fold, if already made."""
+    if relaxed.status is Status.INFEASIBLE:
+        return relaxed
+    if relaxed.status is not Status.OPTIMAL or relaxed.x is None or relaxed.row_dual is None:
+        return None
+    if not model.unsettled(relaxed.x).any():
+        return relaxed
+    folded = folded if folded is not None else fold(model)
+    run = solve_reduced(folded, relaxed.row_dual, solve) if folded is not None else None
+    if run is None:
+        return None
+    return replace(run, seconds=run.seconds + relaxed.seconds, bound=relaxed.objective)
+
+
 def _solved(small: CompiledModel, solve: Solver) -> SolverRun:
     """The small program's optimum, with duals: a MILP's for its binaries fixed at its answer.
 

@@ -99,8 +99,7 @@ def explain_infeasible(scenario: Scenario, options: SolveOptions | None = None, 
 def conflicts_before_solving(scenario: Scenario) -> Explanation | None:
     """Bounds that rule out any plan on their own (a min above its max, locked or minimum spend
     over the budget), found without solving; None when there are none."""
-    form = formulate(scenario, checked_options(scenario).tolerance)
-    return hard_conflicts(form, constraint_keys(scenario))
+    return hard_conflicts(formulate(scenario), constraint_keys(scenario))
 
 
 @dataclass(frozen=True)
