@@ -235,8 +235,22 @@ def test_stacks_mix_s_shaped_and_concave_hill_curves_and_straight_power_curves()
     assert middle[0] == 15.0
 
 
-def test_tables_are_not_stacked():
-    assert Tabular.stack([Tabular((0.0, 1.0), (0.0, 2.0))]) is None
+@SETTINGS
+@given(tables=st.lists(st.lists(st.tuples(st.floats(1.0, 1e5), st.floats(0.0, 1e4)), min_size=1, max_size=7),
+                       min_size=1, max_size=6), data=st.data())
+def test_a_stack_of_tables_answers_as_each_table_does_at_its_points_between_them_and_beyond(tables, data):
+    curves = []
+    for points in tables:
+        xs = np.cumsum([0.0] + [step for step, _ in points])
+        curves.append(Tabular(tuple(xs), tuple(np.cumsum([0.0] + [rise for _, rise in points]))))
+    index = np.array(data.draw(st.lists(st.integers(0, len(curves) - 1), min_size=1, max_size=30)))
+    spend = np.array([data.draw(st.sampled_from(curves[k].spend)) if data.draw(st.booleans())
+                      else data.draw(st.floats(-10.0, 1.2 * curves[k].domain_max + 10.0)) for k in index])
+    stack = CurveStack.of(curves)
+    tables_only = stack.members[0].take(index)
+    for method in ("value", "marginal", "left_marginal"):
+        alone = [getattr(curves[k], method)(s) for k, s in zip(index, spend, strict=True)]
+        np.testing.assert_allclose(getattr(tables_only, method)(spend), alone, rtol=1e-12, atol=1e-9)
 
 
 def test_no_curves_no_grids():

@@ -195,3 +195,38 @@ def test_a_budget_sweep_buys_more_share_of_voice_without_losing_leads():
     small, large = frontier_sweep(scenario, [230_000, 270_000], points=5)
     assert large.points[0].primary > small.points[0].primary
     assert large.points[-1].traded >= small.points[-1].traded - 1e-9
+
+
+def test_a_points_certificate_priced_by_its_own_duals_bounds_the_outer_program_without_solving_it():
+    """On a large MILP plan, a point's duals price the outer program campaign by campaign: that bound
+    is never below the outer program's own optimum (solved whole here), and when it is taken no
+    outer solve is run."""
+    from benchmarks.plans import generate
+    from optimizer.model.campaigns import campaign_grids
+    from optimizer.model.rows import formulate
+    from optimizer.pareto.axis import axis_for
+    from optimizer.pareto.program import FrontierProgram, held
+    from optimizer.solver.options import SolveOptions
+    from optimizer.solver.programs import REDUCED_FROM, solve_program
+
+    options = SolveOptions()
+    form = formulate(generate(REDUCED_FROM + 100, 404).scenario, options.tolerance)
+    # Breakpoints as fine as the sweep's own refined ones, where plan and outer programs are close.
+    program = FrontierProgram(form, axis_for(form, "sov.search"), options,
+                              campaign_grids(form.campaigns, options.tolerance / 50))
+    low, high = program.max_primary(None), program.max_traded(None)
+    assert program.is_mip and low.ok and high.ok
+    taken = 0
+    for share in (0.0, 0.3, 0.6, 0.9):
+        solution = program.max_primary(low.traded + share * (high.traded - low.traded))
+        floor = held(solution.traded)
+        runs = program.bound.runs
+        bound = program.outer_bound(floor, solution)
+        outer = program.bound.model  # its floor now set
+        whole = solve_program(outer, options, None)
+        assert whole.status is Status.OPTIMAL
+        assert bound >= whole.objective * (1 - 1e-9)
+        if program.bound.runs == runs:
+            taken += 1
+            assert bound <= solution.primary * (1 + 1e-4)
+    assert taken

@@ -24,7 +24,7 @@ from optimizer.solver import programs
 from optimizer.solver.certificate import dual_bound
 from optimizer.solver.options import SolveOptions
 from optimizer.solver.programs import solve_program
-from optimizer.solver.reduced import fold, lagrangian_bound, solve_reduced
+from optimizer.solver.reduced import fold, from_relaxation, lagrangian_bound, solve_reduced
 
 SEEDS = (101, 202, 303)
 SIZE = 300
@@ -89,6 +89,30 @@ def test_a_milp_answer_is_feasible_and_within_its_certified_gap_of_the_whole_mil
     # Its duals are optimal for its own mix of S-curve campaigns (binaries fixed).
     fixed = plan.with_binaries_fixed(reduced.x)
     assert dual_bound(fixed, reduced.row_dual) == pytest.approx(reduced.objective, rel=1e-7)
+
+
+def test_a_milp_answer_rounded_from_its_relaxation_is_taken_only_within_the_gap_asked():
+    form, plan, _, _, solver = _programs(303)  # a plan whose relaxation leaves binaries fractional
+    relaxed = solver(plan.relaxed())
+    assert plan.unsettled(relaxed.x).any()
+    whole = solver(plan)
+    assert whole.status is Status.OPTIMAL and whole.bound is not None
+    # Rounding loses at least what it loses with every segment free, here:
+    loss = 1 - solver(plan.with_binaries_fixed(relaxed.x)).objective / relaxed.objective
+    assert loss > 0
+    for gap, branched in ((1e-3, False), (loss / 2, True)):
+        milps = []
+
+        def counting(model: CompiledModel, milps=milps) -> programs.SolverRun:
+            milps.append(model.is_mip)
+            return solver(model)
+
+        run = from_relaxation(plan, relaxed, counting, gap=gap)
+        assert run is not None and run.status is Status.OPTIMAL
+        _assert_holds(plan, run.x)
+        assert any(milps) is branched  # a generous gap takes the rounding; a tiny one branches
+        if not branched:  # the whole MILP's own bound is above its optimum: the rounding is within the gap of it
+            assert run.objective >= whole.bound * (1 - gap)
 
 
 @pytest.mark.parametrize("purpose", ["plan", "bound"])

@@ -2,8 +2,8 @@
 
 A ``CurveStack`` holds curves of any families; ``stack.value(s)[k]`` is ``curves[k].value(s[k])``
 (and likewise ``marginal``, ``curvature`` and ``tangent_point``). Curves of one family are
-evaluated together through ``Curve.stack``; tables, whose parameters are lists, one by one.
-``take`` re-indexes a stack without touching the curves, so per-segment stacks are cheap.
+evaluated together through ``Curve.stack``, tables (whose parameters are lists) through
+``TableStack``. ``take`` re-indexes a stack without touching the curves, so per-segment stacks are cheap.
 
 Grids of many curves are kept as one array of points ordered by owner, then spend; the helpers
 here find each owner's block in such an array.
@@ -12,11 +12,11 @@ here find each owner's block in such an array.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
-from optimizer.curves.families import Curve
+from optimizer.curves.families import Curve, Tabular
 
 
 @dataclass(frozen=True, eq=False)
@@ -24,12 +24,12 @@ class CurveStack:
     """Curves of any families, evaluated element by element: element ``k`` is ``curves[k]``.
 
     ``family[k]`` and ``local[k]`` say where element ``k`` sits in ``members``: a family's
-    stack (``Curve.stack``), or a tuple of the family's curves when they cannot be stacked.
+    stack (``Curve.stack``, or ``TableStack`` for tables).
     """
 
     family: np.ndarray
     local: np.ndarray
-    members: tuple[Curve | tuple[Curve, ...], ...]
+    members: tuple[Curve | TableStack, ...]
 
     @classmethod
     def of(cls, curves: Sequence[Curve]) -> CurveStack:
@@ -39,12 +39,11 @@ class CurveStack:
             families.setdefault(type(curve), []).append(k)
         family = np.zeros(len(curves), dtype=np.int64)
         local = np.zeros(len(curves), dtype=np.int64)
-        members: list[Curve | tuple[Curve, ...]] = []
+        members: list[Curve | TableStack] = []
         for f, chosen in enumerate(families.values()):
             family[chosen], local[chosen] = f, np.arange(len(chosen))
-            group = tuple(curves[k] for k in chosen)
-            stacked = type(group[0]).stack(group)
-            members.append(group if stacked is None else stacked)
+            group = [curves[k] for k in chosen]
+            members.append(TableStack.of(group) if isinstance(group[0], Tabular) else type(group[0]).stack(group))
         return cls(family, local, tuple(members))
 
     def take(self, index: np.ndarray) -> CurveStack:
@@ -75,23 +74,62 @@ class CurveStack:
         out = np.empty(self.family.size)
         for f in np.unique(self.family):
             chosen = np.flatnonzero(self.family == f)
-            members = self.members[f]
-            if isinstance(members, tuple):
-                _one_by_one(out, members, method, self.local[chosen], chosen, args)
-            else:
-                out[chosen] = getattr(members.take(self.local[chosen]), method)(*(a[chosen] for a in args))
+            out[chosen] = getattr(self.members[f].take(self.local[chosen]), method)(*(a[chosen] for a in args))
         return out
 
 
-def _one_by_one(out: np.ndarray, curves: tuple[Curve, ...], method: str, local: np.ndarray, chosen: np.ndarray,
-                args: tuple[np.ndarray, ...]) -> None:
-    """``out[chosen]`` from curves that cannot be stacked, each curve once for all its elements."""
-    order = np.argsort(local, kind="stable")
-    local, chosen = local[order], chosen[order]
-    starts = np.flatnonzero(np.r_[True, local[1:] != local[:-1]])
-    for part in np.split(np.arange(local.size), starts[1:]):
-        rows = chosen[part]
-        out[rows] = getattr(curves[local[part[0]]], method)(*(a[rows] for a in args))
+@dataclass(frozen=True, eq=False)
+class TableStack:
+    """Tables as one: element ``k`` is table ``table[k]``, whose points are the block
+    ``starts[table[k]]:starts[table[k] + 1]`` of ``xs`` and ``ys`` (``Tabular``'s methods, element by element)."""
+
+    xs: np.ndarray
+    ys: np.ndarray
+    slopes: np.ndarray
+    """``slopes[j]``: the slope of the piece from point ``j`` to the next (never read at a table's last point)."""
+    starts: np.ndarray
+    table: np.ndarray
+
+    @classmethod
+    def of(cls, tables: Sequence[Tabular]) -> TableStack:
+        """The stack of ``tables``, in order."""
+        xs = np.concatenate([np.asarray(t.spend, dtype=float) for t in tables])
+        ys = np.concatenate([np.asarray(t.outcome, dtype=float) for t in tables])
+        starts = np.cumsum([0] + [len(t.spend) for t in tables])
+        with np.errstate(all="ignore"):
+            slopes = np.append(np.diff(ys) / np.diff(xs), 0.0)
+        return cls(xs, ys, slopes, starts, np.arange(len(tables)))
+
+    def take(self, index: np.ndarray) -> TableStack:
+        """The elements ``index`` (repeats allowed)."""
+        return replace(self, table=self.table[index])
+
+    def value(self, spend: np.ndarray) -> np.ndarray:
+        first, last = self.starts[self.table], self.starts[self.table + 1] - 1
+        at = np.clip(spend, self.xs[first], self.xs[last])  # np.interp holds the end values outside
+        return interp_blocks(self.table, at, self._owner(), self.xs, self.ys)
+
+    def marginal(self, spend: np.ndarray) -> np.ndarray:
+        return self.slopes[self._piece(spend, "right")]
+
+    def left_marginal(self, spend: np.ndarray) -> np.ndarray:
+        """The slope of the piece ending at each spend (the marginal of the last dollar)."""
+        return self.slopes[self._piece(spend, "left")]
+
+    def curvature(self, spend: np.ndarray) -> np.ndarray:
+        return np.zeros_like(spend)
+
+    def tangent_point(self, slope: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+        return (lo + hi) / 2
+
+    def _piece(self, spend: np.ndarray, side: str) -> np.ndarray:
+        """Each element's piece at its spend, as ``Tabular`` finds it (the first or last piece outside)."""
+        first, end = self.starts[self.table], self.starts[self.table + 1]
+        found = search_blocks(self.xs, first, end, spend, side) - 1
+        return np.clip(found, first, end - 2)
+
+    def _owner(self) -> np.ndarray:
+        return np.repeat(np.arange(self.starts.size - 1), np.diff(self.starts))
 
 
 def block_starts(owner: np.ndarray, count: int) -> np.ndarray:
@@ -137,15 +175,18 @@ def interp_blocks(query_owner: np.ndarray, query: np.ndarray, knot_owner: np.nda
     return np.where(last | (knots[at] == query), values[at], inside)
 
 
-def search_blocks(sorted_xs: np.ndarray, lo: np.ndarray, hi: np.ndarray, query: np.ndarray) -> np.ndarray:
+def search_blocks(sorted_xs: np.ndarray, lo: np.ndarray, hi: np.ndarray, query: np.ndarray,
+                  side: str = "right") -> np.ndarray:
     """For each query, the first index in ``[lo, hi)`` whose ``sorted_xs`` exceeds it (``hi`` if none):
-    ``np.searchsorted(side="right")``, each query in its own sorted block."""
+    ``np.searchsorted(side="right")``, each query in its own sorted block; with ``side="left"``,
+    the first that reaches it."""
+    below = np.less_equal if side == "right" else np.less
     lo, hi = lo.astype(np.int64), hi.astype(np.int64)
     while True:
         open_ = np.flatnonzero(lo < hi)
         if open_.size == 0:
             return lo
         mid = (lo[open_] + hi[open_]) // 2
-        right = sorted_xs[mid] <= query[open_]
+        right = below(sorted_xs[mid], query[open_])
         lo[open_[right]] = mid[right] + 1
         hi[open_[~right]] = mid[~right]

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from optimizer.glossary import OUTCOMES, ratio_kpis
-from optimizer.model.campaigns import at_top, outcome_table
+from optimizer.model.campaigns import at_top
 from optimizer.model.expressions import Expr
 from optimizer.model.formulation import Formulation, RowSpec
 
@@ -45,7 +45,7 @@ def evaluate(form: Formulation, spend: np.ndarray) -> Evaluation:
     evaluated at once, family by family (``CurveStack``).
     """
     spend = np.asarray(spend, dtype=float)
-    terms = outcome_table(form.campaigns)
+    terms = form.terms
     at = spend[terms.campaign]
     values = terms.multiplier * terms.stack.value(at)
     slopes = terms.multiplier * terms.stack.marginal(at)

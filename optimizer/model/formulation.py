@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
+from functools import cached_property
 from types import MappingProxyType
 from typing import Literal
 
 import numpy as np
 
-from optimizer.model.campaigns import CampaignModel
+from optimizer.model.campaigns import CampaignModel, OutcomeTable, outcome_table
 from optimizer.model.expressions import Expr
 from optimizer.scenario.schema import Where
 
@@ -114,6 +115,11 @@ class Formulation:
     @property
     def size(self) -> int:
         return len(self.campaigns)
+
+    @cached_property
+    def terms(self) -> OutcomeTable:
+        """Every campaign's outcome terms as arrays, built once (evaluations of a sweep share them)."""
+        return outcome_table(self.campaigns)
 
     def mask(self, where: Where | None = None, **keys: str | list[str]) -> np.ndarray:
         """Campaigns in a selection, given as a ``Where`` or as its keys (``stage="awareness"``)."""

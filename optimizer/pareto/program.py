@@ -28,7 +28,8 @@ from optimizer.model.formulation import Formulation, RowSpec
 from optimizer.pareto.axis import Axis
 from optimizer.solver.options import SolveOptions
 from optimizer.solver.persistent import Program
-from optimizer.solver.programs import certified_bound, solve_program
+from optimizer.solver.programs import certified_bound, priced_bound, solve_program
+from optimizer.solver.reduced import fold
 from optimizer.solver.status import SolverRun
 from optimizer.status import Status
 
@@ -181,9 +182,18 @@ class FrontierProgram:
             return Solution(run, None, np.nan, np.nan, None)
         return self._solution(run, run.row_dual)
 
-    def outer_bound(self, traded_floor: float) -> float | None:
-        """A proven upper bound on the primary KPI with the traded KPI at or above ``traded_floor``."""
+    def outer_bound(self, traded_floor: float, near: Solution | None = None) -> float | None:
+        """A proven upper bound on the primary KPI with the traded KPI at or above ``traded_floor``.
+
+        ``near`` is the plan solved at that floor: its duals price the outer program campaign by
+        campaign first (``priced_bound``, no solver run), and only when that bound is loose is the
+        outer program solved (for a MILP, each such solve is a MILP of its own).
+        """
         _set_floor(self.bound, self._traded_outer, traded_floor)
+        folded = fold(self.bound.model) if near is not None and near.run.row_dual is not None else None
+        quick = priced_bound(folded, near.run.row_dual, near.primary) if folded is not None else None
+        if quick is not None:
+            return quick.value
         run = self.bound.solve(self._start("outer", traded_floor))
         if run.x is not None:
             self._starts["outer"].append((self._traded_outer.value(run.x), run.x))

@@ -196,7 +196,7 @@ def _certify(sweep: _Sweep, ordered: list[tuple[Solution, FrontierPoint]], indic
     points = []
     for index, (solution, point) in enumerate(ordered):
         if index in indices:
-            bound = sweep.program.outer_bound(held(solution.traded))
+            bound = sweep.program.outer_bound(held(solution.traded), solution)
             point = replace(point, gap=relative_gap(point.primary, bound, "maximize", sweep.pricing.reach))
         points.append(point)
     return tuple(points)

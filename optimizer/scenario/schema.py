@@ -358,7 +358,7 @@ class SolverSpec(Spec):
     name: Literal["highs", "cbc"] = "highs"
     tolerance: Annotated[float, Field(strict=True, gt=0, le=0.1)] = 1e-3
     time_limit: Positive | None = None
-    mip_gap: Annotated[float, Field(strict=True, ge=0, le=0.5)] = 1e-6
+    mip_gap: Annotated[float, Field(strict=True, ge=0, le=0.5)] = 1e-5
 
 
 class Scenario(Spec):

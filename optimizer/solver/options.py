@@ -32,7 +32,7 @@ class SolveOptions:
     solver: Literal["highs", "cbc"] = "highs"
     tolerance: float = 1e-3
     time_limit: float | None = None
-    mip_gap: float = 1e-6
+    mip_gap: float = 1e-5
     write_lp: Path | None = None
     feasibility: float = 1e-6
     refine: int = 2

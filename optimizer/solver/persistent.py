@@ -155,7 +155,8 @@ class Program:
         """
         assert self._relaxation is not None
         relaxed = self._relaxation.solve()
-        run = from_relaxation(self.model, relaxed, lambda small: solve_program(small, self.options, None))
+        run = from_relaxation(self.model, relaxed, lambda small: solve_program(small, self.options, None),
+                              gap=self.options.mip_gap)
         if run is not None:
             self.options.note_stop(run.status is Status.TIME_LIMIT)
         return run

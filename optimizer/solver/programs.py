@@ -87,12 +87,12 @@ def solve_model(model: CompiledModel, options: SolveOptions, form: Formulation |
         return solve_program(small, options, form)
 
     if duals is not None:
-        run = solve_reduced(folded, duals, solve)
+        run = solve_reduced(folded, duals, solve, options.mip_gap)
         return run if run is not None else solve_program(model, options, form)
     if not model.is_mip:
         return solve_program(model, options, form)
     relaxed = solve_program(model.relaxed(), options, form)
-    run = from_relaxation(model, relaxed, solve, folded)
+    run = from_relaxation(model, relaxed, solve, folded, options.mip_gap)
     if run is None:
         run = solve_program(model, options, form)
         run = replace(run, seconds=run.seconds + relaxed.seconds)
@@ -169,7 +169,7 @@ def outer_bound(form: Formulation, options: SolveOptions, grids: Grids, plan: At
     model = compile_model(form, "bound", grids)
     folded = _folded(model, options)
     if folded is not None and plan is not None and plan.run.row_dual is not None:
-        quick = _priced_bound(folded, plan.run.row_dual, plan.run.objective)
+        quick = priced_bound(folded, plan.run.row_dual, plan.run.objective)
         if quick is not None:
             return quick
         run = solve_reduced(replace(folded, model=model.relaxed()), plan.run.row_dual,
@@ -188,8 +188,9 @@ def outer_bound(form: Formulation, options: SolveOptions, grids: Grids, plan: At
     return OuterBound(value, run.x, seconds)
 
 
-def _priced_bound(folded: Fold, duals: np.ndarray, plan_value: float | None) -> OuterBound | None:
-    """The outer program's bound under the plan's duals, when it is already within reach of the plan."""
+def priced_bound(folded: Fold, duals: np.ndarray, plan_value: float | None) -> OuterBound | None:
+    """The outer program's bound under a plan's duals (no solver run), when it is already within
+    reach of the plan's value; None when it is not (the outer program is then worth solving)."""
     value = lagrangian_bound(folded, duals)
     if plan_value is None or not np.isfinite(value):
         return None

@@ -149,13 +149,14 @@ def _best_in_order(steps: np.ndarray, owner: np.ndarray, base: float) -> float:
     return base + float(best.sum())
 
 
-def solve_reduced(folded: Fold, duals: np.ndarray, solve: Solver) -> SolverRun | None:
+def solve_reduced(folded: Fold, duals: np.ndarray, solve: Solver, gap: float = 0.0) -> SolverRun | None:
     """The whole program's optimum, found by solving only the segments in doubt under ``duals``.
 
     ``solve`` runs a (small) compiled program. A MILP's answer comes with the duals of its
-    binaries fixed (``_solved``), which price the rest: the best plan for that mix of S-curve
-    campaigns. An infeasible answer is returned only when proven for the whole program. None
-    when the rounds run out or a small program fails; the caller then solves the whole program.
+    binaries fixed (``_solved``, within the relative ``gap`` of its relaxation when its rounding
+    is taken), which price the rest: the best plan for that mix of S-curve campaigns. An
+    infeasible answer is returned only when proven for the whole program. None when the rounds
+    run out or a small program fails; the caller then solves the whole program.
     """
     model = folded.model
     free = folded.whole[folded.owner].copy()
@@ -166,7 +167,7 @@ def solve_reduced(folded: Fold, duals: np.ndarray, solve: Solver) -> SolverRun |
         free |= np.abs(gain) <= doubt * folded.magnitudes(duals)
         full = ~free & (gain > 0)
         small, kept = _restricted(folded, free, full)
-        run = _solved(small, solve)
+        run = _solved(small, solve, gap)
         seconds += run.seconds
         if run.status is Status.INFEASIBLE:
             repair = _phase_one(folded, free, full, solve)
@@ -196,12 +197,13 @@ def solve_reduced(folded: Fold, duals: np.ndarray, solve: Solver) -> SolverRun |
     return None
 
 
-def from_relaxation(model: CompiledModel, relaxed: SolverRun, solve: Solver,
-                    folded: Fold | None = None) -> SolverRun | None:
+def from_relaxation(model: CompiledModel, relaxed: SolverRun, solve: Solver, folded: Fold | None = None,
+                    gap: float = 0.0) -> SolverRun | None:
     """A MILP's optimum from its LP relaxation's run: the relaxation itself when it is infeasible or
-    its binaries come out whole, else over the segments its duals leave in doubt, with the
-    relaxation's optimum kept as a proven bound (the duals of the binaries fixed often bound less
-    well). None when neither settles it; ``folded`` is ``model``'s fold, if already made."""
+    its binaries come out whole, else over the segments its duals leave in doubt (``solve_reduced``,
+    with its ``gap``), with the relaxation's optimum kept as a proven bound (the duals of the
+    binaries fixed often bound less well). None when neither settles it; ``folded`` is
+    ``model``'s fold, if already made."""
     if relaxed.status is Status.INFEASIBLE:
         return relaxed
     if relaxed.status is not Status.OPTIMAL or relaxed.x is None or relaxed.row_dual is None:
@@ -209,19 +211,20 @@ def from_relaxation(model: CompiledModel, relaxed: SolverRun, solve: Solver,
     if not model.unsettled(relaxed.x).any():
         return relaxed
     folded = folded if folded is not None else fold(model)
-    run = solve_reduced(folded, relaxed.row_dual, solve) if folded is not None else None
+    run = solve_reduced(folded, relaxed.row_dual, solve, gap) if folded is not None else None
     if run is None:
         return None
     return replace(run, seconds=run.seconds + relaxed.seconds, bound=relaxed.objective)
 
 
-def _solved(small: CompiledModel, solve: Solver) -> SolverRun:
+def _solved(small: CompiledModel, solve: Solver, gap: float) -> SolverRun:
     """The small program's optimum, with duals: a MILP's for its binaries fixed at its answer.
 
     A MILP's LP relaxation is solved first: when its binaries come out whole, it is the answer.
-    Otherwise the binaries it settled are kept, and only the ones it left fractional (a few
-    S-curve campaigns, at most about one per coupling row) are branched on; the certificate
-    says how close that comes.
+    Otherwise its binaries rounded are tried: within ``gap`` (relative) of the relaxation, that
+    is a MILP optimum within the gap. Failing that, the binaries it settled are kept, and only
+    the ones it left fractional (a few S-curve campaigns, at most about one per coupling row) are
+    branched on; the certificate says how close that comes.
     """
     if not small.is_mip:
         return solve(small)
@@ -231,11 +234,14 @@ def _solved(small: CompiledModel, solve: Solver) -> SolverRun:
     settled = ~small.unsettled(relaxed.x)
     if settled.all():
         return relaxed
+    rounded = solve(small.with_binaries_fixed(relaxed.x))
+    if _within(small.sense, rounded, relaxed.objective, gap):
+        return replace(rounded, bound=None, seconds=relaxed.seconds + rounded.seconds)
     columns = np.flatnonzero(small.integer)[settled]
     lower, upper = small.col_lower.copy(), small.col_upper.copy()
     lower[columns] = upper[columns] = np.round(relaxed.x[columns])
     run = solve(replace(small, col_lower=lower, col_upper=upper))
-    seconds = relaxed.seconds + run.seconds
+    seconds = relaxed.seconds + rounded.seconds + run.seconds
     if run.status is not Status.OPTIMAL or run.x is None:
         run = solve(small)
         seconds += run.seconds
@@ -243,6 +249,14 @@ def _solved(small: CompiledModel, solve: Solver) -> SolverRun:
         return replace(run, seconds=seconds)
     fixed = solve(small.with_binaries_fixed(run.x))
     return replace(fixed, bound=None, seconds=seconds + fixed.seconds)
+
+
+def _within(sense: str, run: SolverRun, bound: float | None, gap: float) -> bool:
+    """Whether ``run`` is optimal with a value within ``gap`` (relative) of ``bound``."""
+    if run.status is not Status.OPTIMAL or run.objective is None or bound is None:
+        return False
+    short = bound - run.objective if sense == "maximize" else run.objective - bound
+    return short <= gap * max(abs(bound), 1e-9)
 
 
 @dataclass(frozen=True)
