@@ -118,6 +118,17 @@ def test_the_recommended_point_sits_at_the_scenarios_own_floor_and_the_current_s
     assert curve.current.primary_gain > 0 and curve.current.traded_gain > 0
 
 
+def test_todays_split_outside_the_frontiers_span_is_placed_by_the_ends_that_already_beat_it():
+    spec, curve = traced(11, 8, points=7)
+    today, lead_max, far = curve.current, curve.points[0], curve.points[-1]
+    assert today.traded < lead_max.traded and today.primary < far.primary  # below both ends' levels
+    most_at_today, _ = reference_optimum(spec.with_sov_floor(today.traded), segments=2000)
+    most, _ = reference_optimum(spec.with_sov_floor(0.0), segments=2000)
+    assert most_at_today == pytest.approx(most, rel=1e-9)  # today's SOV floor does not bind
+    assert today.primary + today.primary_gain == pytest.approx(most, rel=1e-4)
+    assert today.traded + today.traded_gain == pytest.approx(far.traded, rel=1e-9)
+
+
 def test_fixed_leads_view_is_the_least_spend_for_the_lead_max_level():
     """Extra budget to keep the lead-max leads at more SOV: zero at the lead-max end, then growing.
 

@@ -238,12 +238,19 @@ def _recommended(points: tuple[FrontierPoint, ...], knee: int | None, recommend_
 
 
 def _current(sweep: _Sweep) -> CurrentPosition | None:
-    """Today's split against the frontier: more primary at its traded level, or more traded at its primary."""
+    """Today's split against the frontier: more primary at its traded level, or more traded at its primary.
+
+    A traded floor the lead-max end already meets is answered by that end (the most primary of
+    all), and a primary floor the far end meets by the far end (the most traded of all), each to
+    within the hair its floor is moved by: no solve where today's split lies outside the span.
+    """
     form, axis, program = sweep.form, sweep.axis, sweep.program
     today = evaluate(form, np.array([c.current for c in form.campaigns]))
     primary, traded = today.value(form.goal.expr), today.value(axis.expr)
-    same_traded = program.max_primary(traded)
-    same_primary = program.max_traded(primary)
+    ends = sorted((solution for solution, _ in sweep.solved.values()), key=lambda solution: solution.traded)
+    lead_max, far = ends[0], ends[-1]
+    same_traded = lead_max if traded <= lead_max.traded else program.max_primary(traded)
+    same_primary = far if primary <= far.primary else program.max_traded(primary)
     gain = evaluate(form, same_traded.spend).value(form.goal.expr) - primary if same_traded.ok else None
     more = (axis.value(evaluate(form, same_primary.spend).value(axis.expr)) - axis.value(traded)
             if same_primary.ok else None)

@@ -40,7 +40,9 @@ class Program:
         self.options = options
         self.model = model
         self._scaled, self._scaling = scale(model)
-        self._highs = load_highs(self._scaled, options) if options.solver == "highs" else None
+        self._with_highs = options.solver == "highs"
+        self._highs: highspy.Highs | None = None
+        """Loaded at the first run that needs it: bounds and costs changed before then are loaded with it."""
         large = options.solver == "highs" and model.is_mip and model.n_campaigns >= programs.REDUCED_FROM
         self._relaxation = Program(model.relaxed(), options) if large else None
         self._cold_pivots: int | None = None
@@ -106,7 +108,9 @@ class Program:
             run = self._relaxed_first()
             if run is not None:
                 return run
-        if self._highs is not None:
+        if self._with_highs:
+            if self._highs is None:
+                self._highs = load_highs(self._scaled, self.options)
             if start is not None and self._scaled.is_mip:
                 solution = highspy.HighsSolution()
                 solution.col_value = list(start / self._scaling.columns)
