@@ -150,3 +150,23 @@ def test_a_kept_programs_time_limit_counts_each_run_from_its_own_start(plan_and_
     assert again.status is Status.OPTIMAL and again.seconds < used / 2
     fresh = solve_program(program.model, SolveOptions(), None)
     assert again.objective == pytest.approx(fresh.objective, rel=1e-9)
+
+
+def test_a_basis_taken_at_one_floor_and_restored_there_later_needs_no_pivot(plan_and_sov_row):
+    """A frontier starts each point from the basis of the point solved nearest it: restored at its own
+    floor, that basis is optimal at once, and the answer is the one a fresh solve gives."""
+    model, row, most = plan_and_sov_row
+    program = Program(model.relaxed(), SolveOptions())
+    low, high = _floors(model, row, most)[[2, 18]]
+    program.set_row_bounds(np.array([row]), np.array([low]), np.array([np.inf]))
+    first = program.solve()
+    at_low = program.basis()
+    program.set_row_bounds(np.array([row]), np.array([high]), np.array([np.inf]))
+    assert program.solve().status is Status.OPTIMAL
+    program.set_row_bounds(np.array([row]), np.array([low]), np.array([np.inf]))
+    program.restore(at_low)
+    again = program.solve()
+    assert again.status is Status.OPTIMAL
+    assert program._highs.getInfo().simplex_iteration_count == 0
+    assert again.objective == pytest.approx(first.objective, rel=1e-12)
+    assert again.objective == pytest.approx(solve_program(program.model, SolveOptions(), None).objective, rel=1e-9)
