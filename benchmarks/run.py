@@ -194,7 +194,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--points", type=int, default=25, help="points on our frontier (default %(default)s)")
     parser.add_argument("--limit", type=float, default=150.0,
                         help="seconds for our solve and for the generic LP, each (default %(default)s)")
-    parser.add_argument("--frontier-limit", type=float, default=60.0,
+    parser.add_argument("--frontier-limit", type=float, default=120.0,
                         help="seconds before our frontier is stopped (default %(default)s)")
     parser.add_argument("--slsqp-limit", type=float, default=30.0,
                         help="seconds before SLSQP is stopped (default %(default)s)")
