@@ -246,11 +246,10 @@ def test_a_stack_of_tables_answers_as_each_table_does_at_its_points_between_them
     index = np.array(data.draw(st.lists(st.integers(0, len(curves) - 1), min_size=1, max_size=30)))
     spend = np.array([data.draw(st.sampled_from(curves[k].spend)) if data.draw(st.booleans())
                       else data.draw(st.floats(-10.0, 1.2 * curves[k].domain_max + 10.0)) for k in index])
-    stack = CurveStack.of(curves)
-    tables_only = stack.members[0].take(index)
+    stack = CurveStack.of(curves).take(index)
     for method in ("value", "marginal", "left_marginal"):
         alone = [getattr(curves[k], method)(s) for k, s in zip(index, spend, strict=True)]
-        np.testing.assert_allclose(getattr(tables_only, method)(spend), alone, rtol=1e-12, atol=1e-9)
+        np.testing.assert_allclose(getattr(stack, method)(spend), alone, rtol=1e-12, atol=1e-9)
 
 
 def test_no_curves_no_grids():
@@ -270,7 +269,7 @@ def test_a_mixed_stack_evaluates_like_each_of_its_curves(drawn, data):
         if isinstance(curves[k], Tabular):
             spend[index == k] = np.minimum(spend[index == k], curves[k].domain_max)
     stack = CurveStack.of(curves).take(index)
-    for method in ("value", "marginal", "curvature"):
+    for method in ("value", "marginal", "left_marginal", "curvature"):
         alone = [getattr(curves[k], method)(s) for k, s in zip(index, spend, strict=True)]
         np.testing.assert_allclose(getattr(stack, method)(spend), alone, rtol=1e-12, atol=0)
 

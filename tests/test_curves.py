@@ -464,6 +464,24 @@ def test_tabular_marginal_is_the_slope_of_the_piece():
     assert TABLE.left_marginal(np.array([5.0, 20.0, 45.0])).tolist() == [5.0, 2.0, 1.0]
 
 
+def test_a_plan_at_a_campaigns_top_is_priced_by_its_last_dollar_and_elsewhere_by_its_next():
+    """At its spend ceiling a campaign can only give dollars back, so its marginal there is the
+    slope left of the spend (a table's kink shows it); below the ceiling, the slope to the right."""
+    from optimizer import Scenario
+    from optimizer.model.evaluate import evaluate
+    from optimizer.model.rows import formulate
+
+    points = [[x, y] for x, y in zip(TABLE.spend, TABLE.outcome, strict=True)]
+    campaigns = [{"name": name, "stage": "conversion", "channel": "search", "spend": {"max": top},
+                  "leads": {"curve": "tabular", "points": points}} for name, top in (("topped", 30.0), ("room", 60.0))]
+    form = formulate(Scenario.model_validate({"name": "t", "campaigns": campaigns, "budget": {"total": 100.0}}))
+    spend = np.array([30.0, 30.0])
+    step = 1e-6
+    left = (TABLE.value(spend) - TABLE.value(spend - step)) / step
+    right = (TABLE.value(spend + step) - TABLE.value(spend)) / step
+    np.testing.assert_allclose(evaluate(form, spend).marginals["leads"], [left[0], right[1]], rtol=1e-6)
+
+
 def test_tabular_marginal_at_a_kink_looks_right_and_left_marginal_looks_left():
     kinks = np.array([10.0, 30.0])
     assert TABLE.marginal(kinks).tolist() == [2.0, 1.0]

@@ -131,6 +131,26 @@ def test_the_lagrangian_bound_holds_for_any_duals_and_is_tight_at_the_optimal_on
     assert lagrangian_bound(folded, relaxed.row_dual) <= relaxed.objective * (1 + 1e-9)
 
 
+def test_a_minimised_program_is_solved_over_its_segments_in_doubt_as_its_maximised_twin_is(seeded):
+    """The same LP with its objective negated and minimised: the same optimum, reached over small
+    programs (segments are fixed full or empty by their reduced costs in the program's own sense)."""
+    form, plan, _, coarse_duals, solver = seeded
+    lp = plan.relaxed()
+    whole = solver(lp)
+    twin = replace(lp, sense="minimize", cost=-lp.cost, offset=-lp.offset)
+    sizes = []
+
+    def measuring(model: CompiledModel) -> programs.SolverRun:
+        sizes.append(model.shape[1])
+        return solver(model)
+
+    reduced = solve_reduced(fold(twin), -coarse_duals, measuring)
+    assert reduced is not None and reduced.status is Status.OPTIMAL
+    assert reduced.objective == pytest.approx(-whole.objective, rel=1e-7)
+    _assert_holds(twin, reduced.x)
+    assert max(sizes) < 0.5 * twin.shape[1]
+
+
 def test_segments_fixed_on_the_wrong_side_are_found_by_pricing_and_freed(seeded):
     form, plan, _, coarse_duals, solver = seeded
     lp = plan.relaxed()

@@ -15,10 +15,13 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass, fields, replace
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 from numpy.typing import ArrayLike
+
+if TYPE_CHECKING:
+    from optimizer.curves.stacks import TableStack
 
 CONCAVE, STRAIGHT, CONVEX = -1, 0, 1
 _BISECTION_STEPS = 60
@@ -40,6 +43,10 @@ class Curve(ABC):
     @abstractmethod
     def marginal(self, spend: ArrayLike) -> np.ndarray:
         """The outcome per extra unit of spend at each spend level (``inf`` where vertical)."""
+
+    def left_marginal(self, spend: ArrayLike) -> np.ndarray:
+        """The marginal of the last dollar before each spend: ``marginal`` where the slope does not jump."""
+        return self.marginal(spend)
 
     @abstractmethod
     def curvature(self, spend: ArrayLike) -> np.ndarray:
@@ -86,12 +93,12 @@ class Curve(ABC):
         return (lo + hi) / 2
 
     @classmethod
-    def stack(cls, curves: Sequence[Curve]) -> Curve | None:
+    def stack(cls, curves: Sequence[Curve]) -> Curve | TableStack:
         """One curve of this family whose parameters are arrays, element ``k`` from ``curves[k]``.
 
         Its methods work element by element on spends of the same shape:
-        ``stack.value(s)[k] == curves[k].value(s[k])``. None for families whose parameters
-        are not single numbers (tables).
+        ``stack.value(s)[k] == curves[k].value(s[k])``. Tables, whose parameters are lists,
+        stack as a ``stacks.TableStack`` instead.
         """
         return cls(*(np.array([getattr(c, f.name) for c in curves], dtype=float) for f in fields(cls)))
 
@@ -332,8 +339,10 @@ class Tabular(Curve):
         return (_array(lo) + _array(hi)) / 2
 
     @classmethod
-    def stack(cls, curves: Sequence[Curve]) -> None:
-        return None
+    def stack(cls, curves: Sequence[Curve]) -> TableStack:
+        from optimizer.curves.stacks import TableStack  # stacks builds on this module
+
+        return TableStack.of(curves)
 
     def params(self) -> dict[str, object]:
         return {"curve": self.family, "points": [[x, y] for x, y in zip(self.spend, self.outcome, strict=True)]}

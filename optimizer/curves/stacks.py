@@ -42,8 +42,7 @@ class CurveStack:
         members: list[Curve | TableStack] = []
         for f, chosen in enumerate(families.values()):
             family[chosen], local[chosen] = f, np.arange(len(chosen))
-            group = [curves[k] for k in chosen]
-            members.append(TableStack.of(group) if isinstance(group[0], Tabular) else type(group[0]).stack(group))
+            members.append(type(curves[chosen[0]]).stack([curves[k] for k in chosen]))
         return cls(family, local, tuple(members))
 
     def take(self, index: np.ndarray) -> CurveStack:
@@ -60,6 +59,10 @@ class CurveStack:
     def marginal(self, spend: np.ndarray) -> np.ndarray:
         """Each element's marginal at its own spend."""
         return self._each("marginal", spend)
+
+    def left_marginal(self, spend: np.ndarray) -> np.ndarray:
+        """Each element's marginal of the last dollar before its own spend."""
+        return self._each("left_marginal", spend)
 
     def curvature(self, spend: np.ndarray) -> np.ndarray:
         """Each element's curvature sign at its own spend."""
@@ -88,6 +91,8 @@ class TableStack:
     slopes: np.ndarray
     """``slopes[j]``: the slope of the piece from point ``j`` to the next (never read at a table's last point)."""
     starts: np.ndarray
+    owner: np.ndarray
+    """``owner[j]``: the table point ``j`` belongs to."""
     table: np.ndarray
 
     @classmethod
@@ -95,10 +100,11 @@ class TableStack:
         """The stack of ``tables``, in order."""
         xs = np.concatenate([np.asarray(t.spend, dtype=float) for t in tables])
         ys = np.concatenate([np.asarray(t.outcome, dtype=float) for t in tables])
-        starts = np.cumsum([0] + [len(t.spend) for t in tables])
+        sizes = [len(t.spend) for t in tables]
         with np.errstate(all="ignore"):
             slopes = np.append(np.diff(ys) / np.diff(xs), 0.0)
-        return cls(xs, ys, slopes, starts, np.arange(len(tables)))
+        owner = np.repeat(np.arange(len(tables)), sizes)
+        return cls(xs, ys, slopes, np.cumsum([0, *sizes]), owner, np.arange(len(tables)))
 
     def take(self, index: np.ndarray) -> TableStack:
         """The elements ``index`` (repeats allowed)."""
@@ -107,7 +113,7 @@ class TableStack:
     def value(self, spend: np.ndarray) -> np.ndarray:
         first, last = self.starts[self.table], self.starts[self.table + 1] - 1
         at = np.clip(spend, self.xs[first], self.xs[last])  # np.interp holds the end values outside
-        return interp_blocks(self.table, at, self._owner(), self.xs, self.ys)
+        return interp_blocks(self.table, at, self.owner, self.xs, self.ys)
 
     def marginal(self, spend: np.ndarray) -> np.ndarray:
         return self.slopes[self._piece(spend, "right")]
@@ -127,9 +133,6 @@ class TableStack:
         first, end = self.starts[self.table], self.starts[self.table + 1]
         found = search_blocks(self.xs, first, end, spend, side) - 1
         return np.clip(found, first, end - 2)
-
-    def _owner(self) -> np.ndarray:
-        return np.repeat(np.arange(self.starts.size - 1), np.diff(self.starts))
 
 
 def block_starts(owner: np.ndarray, count: int) -> np.ndarray:

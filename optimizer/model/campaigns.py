@@ -89,9 +89,7 @@ class CampaignModel:
         if term is None:
             return np.zeros_like(np.asarray(spend, dtype=float))
         curve = self.curves[term.curve]
-        if side == "left" and isinstance(curve, Tabular):
-            return term.multiplier * curve.left_marginal(spend)
-        return term.multiplier * curve.marginal(spend)
+        return term.multiplier * (curve.left_marginal(spend) if side == "left" else curve.marginal(spend))
 
     def grid(self, tolerance: float) -> np.ndarray:
         """Breakpoints on ``[lo, hi]`` within ``tolerance`` for every curve of the campaign."""
@@ -106,9 +104,9 @@ class OutcomeTable:
     campaign: np.ndarray
     outcome: np.ndarray
     multiplier: np.ndarray
-    curves: tuple[Curve, ...]
     stack: CurveStack
-    tabular: np.ndarray
+    upper: np.ndarray
+    """Each campaign's spend ceiling (by campaign, not by term)."""
 
     def by_outcome(self) -> dict[str, np.ndarray]:
         """The terms of each outcome name."""
@@ -119,14 +117,12 @@ def outcome_table(campaigns: Sequence[CampaignModel]) -> OutcomeTable:
     """The terms of every campaign, ready to evaluate all at once."""
     rows = [(i, name, term.multiplier, campaign.curves[term.curve])
             for i, campaign in enumerate(campaigns) for name, term in campaign.terms.items()]
-    curves = tuple(row[3] for row in rows)
     return OutcomeTable(
         campaign=np.array([row[0] for row in rows], dtype=np.int64),
         outcome=np.array([row[1] for row in rows], dtype=object),
         multiplier=np.array([row[2] for row in rows], dtype=float),
-        curves=curves,
-        stack=CurveStack.of(curves),
-        tabular=np.array([isinstance(curve, Tabular) for curve in curves], dtype=bool),
+        stack=CurveStack.of([row[3] for row in rows]),
+        upper=np.array([c.hi for c in campaigns]),
     )
 
 

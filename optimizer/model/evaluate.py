@@ -49,10 +49,10 @@ def evaluate(form: Formulation, spend: np.ndarray) -> Evaluation:
     at = spend[terms.campaign]
     values = terms.multiplier * terms.stack.value(at)
     slopes = terms.multiplier * terms.stack.marginal(at)
-    hi = np.array([c.hi for c in form.campaigns])
-    # A table's last dollar is worth other than its next: at the top, the plan can only give dollars back.
-    for k in np.flatnonzero(at_top(hi, spend)[terms.campaign] & terms.tabular):
-        slopes[k] = terms.multiplier[k] * terms.curves[k].left_marginal(at[k])
+    # At the top the plan can only give dollars back: the last dollar's worth (a table's differs from its next).
+    top = np.flatnonzero(at_top(terms.upper, spend)[terms.campaign])
+    if top.size:
+        slopes[top] = terms.multiplier[top] * terms.stack.take(top).left_marginal(at[top])
     outcomes = {name: np.zeros(form.size) for name in OUTCOMES}
     marginals = {name: np.zeros(form.size) for name in OUTCOMES}
     for name, chosen in terms.by_outcome().items():

@@ -100,7 +100,7 @@ class FrontierProgram:
         self.axis = axis
         self.dropped = tuple(row.name for row in form.rows if _floors(row, axis))
         model = compile_model(self.form, "plan", grids)
-        relaxed = replace(model, integer=np.zeros_like(model.integer))
+        relaxed = model.relaxed()
         self.is_mip = model.is_mip
         self.plan = Program(model, options)
         self._most_traded: Program | None = None
@@ -197,7 +197,7 @@ class FrontierProgram:
         """
         _set_floor(self.bound, self._traded_outer, traded_floor)
         folded = fold(self.bound.model) if near is not None and near.run.row_dual is not None else None
-        quick = priced_bound(folded, near.run.row_dual, near.primary) if folded is not None else None
+        quick = priced_bound(folded, self._primary_duals(near), near.primary) if folded is not None else None
         if quick is not None:
             return quick.value
         run = self.bound.solve(self._start("outer", traded_floor))
@@ -253,6 +253,13 @@ class FrontierProgram:
             dual -= tie  # the tie-break's share: a binding floor's traded volume moves with it
         spend = np.clip(run.x[: self.form.size], self._spend_lower, self._spend_upper)  # solver round-off
         return Solution(run, spend, self._primary.value(run.x), self._traded.value(run.x), dual)
+
+    def _primary_duals(self, solution: Solution) -> np.ndarray:
+        """A solution's duals for the primary KPI alone: its traded floor's without the tie-break's share."""
+        duals = solution.run.row_dual.copy()
+        if solution.traded_dual is not None:
+            duals[self._traded.index] = solution.traded_dual
+        return duals
 
     def _warm_from_nearest(self, traded_floor: float | None) -> None:
         """Start the next point from the basis of the point solved nearest it, when that is not the

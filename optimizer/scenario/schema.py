@@ -352,13 +352,18 @@ class BudgetSpec(Spec):
     max_change: NonNegative | None = None
 
 
+DEFAULT_TOLERANCE = 1e-3
+DEFAULT_MIP_GAP = 1e-5
+"""A hundredth of the default tolerance: the certified gap stays the linearisation's."""
+
+
 class SolverSpec(Spec):
     """Solver settings a scenario may pin (the command line and ``solve()`` options win)."""
 
     name: Literal["highs", "cbc"] = "highs"
-    tolerance: Annotated[float, Field(strict=True, gt=0, le=0.1)] = 1e-3
+    tolerance: Annotated[float, Field(strict=True, gt=0, le=0.1)] = DEFAULT_TOLERANCE
     time_limit: Positive | None = None
-    mip_gap: Annotated[float, Field(strict=True, ge=0, le=0.5)] = 1e-5
+    mip_gap: Annotated[float, Field(strict=True, ge=0, le=0.5)] = DEFAULT_MIP_GAP
 
 
 class Scenario(Spec):

@@ -114,7 +114,7 @@ def _depth(value: Any) -> int:
 
 
 def _parse_json(text: str, source: str) -> Any:
-    repeated: list[str] = []
+    repeated: list[bool] = []  # set by any object with a key twice
     try:
         document = json.loads(text, parse_constant=_refuse_constant,
                               object_pairs_hook=lambda pairs: _object_noting_repeats(pairs, repeated))
@@ -132,10 +132,11 @@ def _parse_json(text: str, source: str) -> Any:
     return document
 
 
-def _object_noting_repeats(pairs: list[tuple[str, Any]], repeated: list[str]) -> dict[str, Any]:
-    keys = [key for key, _ in pairs]
-    repeated += [key for index, key in enumerate(keys) if key in keys[:index]]
-    return dict(pairs)
+def _object_noting_repeats(pairs: list[tuple[str, Any]], repeated: list[bool]) -> dict[str, Any]:
+    obj = dict(pairs)
+    if len(obj) < len(pairs):
+        repeated.append(True)  # which keys, and where, _repeated_keys finds for the message
+    return obj
 
 
 def _repeated_keys(text: str) -> list[tuple[str, int]]:

@@ -31,6 +31,12 @@ def relative_gap(value: float, bound: float | None, sense: str, reach: float) ->
     return distance / max(abs(value), 1e-300)
 
 
+def within(value: float, bound: float, sense: str, share: float) -> bool:
+    """Whether ``value`` falls short of ``bound`` (in the objective's own sense) by at most ``share`` of it."""
+    short = bound - value if sense == "maximize" else value - bound
+    return short <= share * max(abs(bound), 1e-9)
+
+
 def dual_bound(model: CompiledModel, duals: np.ndarray) -> float:
     """An upper bound (maximisation) or lower bound (minimisation) on the program's optimum.
 

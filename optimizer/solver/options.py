@@ -7,7 +7,7 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Literal
 
-from optimizer.scenario.schema import Scenario
+from optimizer.scenario.schema import DEFAULT_MIP_GAP, DEFAULT_TOLERANCE, Scenario
 from optimizer.solver.deadline import Deadline
 
 SOLVERS = ("highs", "cbc")
@@ -30,9 +30,9 @@ class SolveOptions:
     """
 
     solver: Literal["highs", "cbc"] = "highs"
-    tolerance: float = 1e-3
+    tolerance: float = DEFAULT_TOLERANCE
     time_limit: float | None = None
-    mip_gap: float = 1e-5
+    mip_gap: float = DEFAULT_MIP_GAP
     write_lp: Path | None = None
     feasibility: float = 1e-6
     refine: int = 2

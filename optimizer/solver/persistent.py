@@ -100,15 +100,16 @@ class Program:
 
     def basis(self) -> highspy.HighsBasis | None:
         """The basis the next warm start would begin from (of the LP relaxation, for a large MILP);
-        None before the first run or without HiGHS."""
+        None without one (before the first run, after a MILP solved whole, or without HiGHS)."""
         holder = self._relaxation if self._relaxation is not None else self
-        return holder._highs.getBasis() if holder._highs is not None else None
+        basis = holder._highs.getBasis() if holder._highs is not None else None
+        return basis if basis is not None and basis.valid else None
 
     def restore(self, basis: highspy.HighsBasis) -> None:
         """Begin the next warm start from ``basis`` (one ``basis()`` gave, at other bounds)."""
         holder = self._relaxation if self._relaxation is not None else self
-        if holder._highs is not None and basis.valid:
-            holder._highs.setBasis(basis)
+        assert holder._highs is not None  # a basis was taken from it
+        holder._highs.setBasis(basis)
 
     def solve(self, start: np.ndarray | None = None) -> SolverRun:
         """Solve (from the last basis with HiGHS); values are read only when a solution exists.

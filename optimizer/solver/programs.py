@@ -17,7 +17,7 @@ from optimizer.model.formulation import Formulation
 from optimizer.model.refine import refine_grids
 from optimizer.model.scaling import Scaling, scale
 from optimizer.solver.cbc import lp_names, solve_cbc
-from optimizer.solver.certificate import dual_bound
+from optimizer.solver.certificate import dual_bound, within
 from optimizer.solver.highs import solve_highs
 from optimizer.solver.options import SolveOptions
 from optimizer.solver.reduced import Fold, fold, from_relaxation, lagrangian_bound, solve_reduced
@@ -194,8 +194,7 @@ def priced_bound(folded: Fold, duals: np.ndarray, plan_value: float | None) -> O
     value = lagrangian_bound(folded, duals)
     if plan_value is None or not np.isfinite(value):
         return None
-    distance = value - plan_value if folded.model.sense == "maximize" else plan_value - value
-    return OuterBound(value, None, 0.0) if distance <= _QUICK_GAP * max(abs(plan_value), 1e-9) else None
+    return OuterBound(value, None, 0.0) if within(plan_value, value, folded.model.sense, _QUICK_GAP) else None
 
 
 def certified_bound(model: CompiledModel, run: SolverRun) -> float | None:

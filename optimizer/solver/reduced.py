@@ -23,6 +23,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from optimizer.model.compile import CompiledModel
+from optimizer.solver.certificate import within
 from optimizer.solver.status import SolverRun
 from optimizer.status import Status
 
@@ -159,11 +160,12 @@ def solve_reduced(folded: Fold, duals: np.ndarray, solve: Solver, gap: float = 0
     run out or a small program fails; the caller then solves the whole program.
     """
     model = folded.model
+    sense = 1.0 if model.sense == "maximize" else -1.0
     free = folded.whole[folded.owner].copy()
     duals = np.asarray(duals, dtype=float)
     doubt, seconds = DOUBT, 0.0
     for _ in range(_ROUNDS):
-        gain = folded.reduced_costs(duals)
+        gain = sense * folded.reduced_costs(duals)  # in the maximising sense
         free |= np.abs(gain) <= doubt * folded.magnitudes(duals)
         full = ~free & (gain > 0)
         small, kept = _restricted(folded, free, full)
@@ -186,7 +188,6 @@ def solve_reduced(folded: Fold, duals: np.ndarray, solve: Solver, gap: float = 0
         if run.status is not Status.OPTIMAL or run.x is None or run.row_dual is None:
             return None
         x, duals = _expanded(folded, kept, free, full, run)
-        sense = 1.0 if model.sense == "maximize" else -1.0
         priced = sense * folded.reduced_costs(duals)
         slack = _PRICE_SLACK * folded.magnitudes(duals)
         wrong = ~free & np.where(full, priced < -slack, priced > slack)
@@ -235,7 +236,7 @@ def _solved(small: CompiledModel, solve: Solver, gap: float) -> SolverRun:
     if settled.all():
         return relaxed
     rounded = solve(small.with_binaries_fixed(relaxed.x))
-    if _within(small.sense, rounded, relaxed.objective, gap):
+    if rounded.status is Status.OPTIMAL and within(rounded.objective, relaxed.objective, small.sense, gap):
         return replace(rounded, bound=None, seconds=relaxed.seconds + rounded.seconds)
     columns = np.flatnonzero(small.integer)[settled]
     lower, upper = small.col_lower.copy(), small.col_upper.copy()
@@ -249,14 +250,6 @@ def _solved(small: CompiledModel, solve: Solver, gap: float) -> SolverRun:
         return replace(run, seconds=seconds)
     fixed = solve(small.with_binaries_fixed(run.x))
     return replace(fixed, bound=None, seconds=seconds + fixed.seconds)
-
-
-def _within(sense: str, run: SolverRun, bound: float | None, gap: float) -> bool:
-    """Whether ``run`` is optimal with a value within ``gap`` (relative) of ``bound``."""
-    if run.status is not Status.OPTIMAL or run.objective is None or bound is None:
-        return False
-    short = bound - run.objective if sense == "maximize" else run.objective - bound
-    return short <= gap * max(abs(bound), 1e-9)
 
 
 @dataclass(frozen=True)
