@@ -144,6 +144,21 @@ def test_fixed_leads_view_is_the_least_spend_for_the_lead_max_level():
             assert not np.isfinite(point.budget_per_point)
 
 
+def test_the_lead_max_ends_price_in_dollars_is_its_price_in_leads_over_the_budgets():
+    """At the lead-max end, with the budget binding, the extra budget per SOV point at constant leads
+    is the leads lost per point over the leads a dollar more buys there (a finite difference of a
+    2,000-segment reference): the end's own duals give it, with no least-spend solve."""
+    spec, curve = traced(11, 8, points=7)
+    low = curve.points[0]
+    assert low.spend == pytest.approx(spec.budget, rel=1e-9)  # the budget binds there
+    assert low.primary_lost_per_point > 0  # its price is that of the first step past it
+    extra = 1e-3 * spec.budget
+    at, _ = reference_optimum(spec.with_sov_floor(low.traded), segments=2000)
+    richer, _ = reference_optimum(replace(spec.with_sov_floor(low.traded), budget=spec.budget + extra), segments=2000)
+    leads_per_dollar = (richer - at) / extra
+    assert low.budget_per_point == pytest.approx(low.primary_lost_per_point / leads_per_dollar, rel=0.01)
+
+
 def test_the_fixed_leads_view_is_undefined_exactly_where_no_budget_keeps_the_lead_max_level(monkeypatch):
     """A point without a least spend is one where even an unlimited budget cannot reach the lead-max
     leads at its SOV (checked on a fine grid); the shortcut that answers those without a solve gives

@@ -22,6 +22,7 @@ from optimizer.model.compile import CompiledModel, compile_model
 from optimizer.model.rows import formulate
 from optimizer.solver import programs
 from optimizer.solver.certificate import dual_bound
+from optimizer.solver.dual import tightest_bound
 from optimizer.solver.options import SolveOptions
 from optimizer.solver.programs import solve_program
 from optimizer.solver.reduced import fold, from_relaxation, lagrangian_bound, solve_reduced
@@ -238,3 +239,29 @@ def test_a_floor_out_of_reach_is_proven_infeasible_by_pricing_every_segment(seed
     assert reduced is not None and reduced.status is Status.OPTIMAL
     assert reduced.objective == pytest.approx(solver(within).objective, rel=1e-7)
     _assert_holds(within, reduced.x)
+
+
+@pytest.mark.parametrize("purpose", ["plan", "bound"])
+def test_the_lagrangian_dual_minimised_from_near_or_far_duals_is_the_relaxations_optimum(seeded, purpose):
+    """Filling each S-curve campaign's segments in order spans the same hull as its relaxed ordering
+    rows, so the least Lagrangian bound is the LP relaxation's optimum (HiGHS on the whole program),
+    found from the coarse program's duals, from 20 times them, and from no duals at all."""
+    form, plan, bound, coarse_duals, solver = seeded
+    model = plan if purpose == "plan" else bound
+    relaxed = solver(model.relaxed()).objective
+    folded = fold(model)
+    for start in (coarse_duals, 20 * coarse_duals, np.zeros_like(coarse_duals)):
+        tightest = tightest_bound(folded, start)
+        assert tightest.converged
+        assert relaxed * (1 - 1e-9) <= tightest.value <= relaxed * (1 + 2e-6)
+        assert lagrangian_bound(folded, tightest.duals) == tightest.value
+
+
+def test_a_minimised_programs_lagrangian_dual_is_maximised_to_its_optimum(seeded):
+    form, plan, _, coarse_duals, solver = seeded
+    lp = plan.relaxed()
+    twin = replace(lp, sense="minimize", cost=-lp.cost, offset=-lp.offset)
+    least = solver(twin).objective
+    tightest = tightest_bound(fold(twin), -coarse_duals)
+    assert tightest.converged
+    assert least * (1 + 2e-6) <= tightest.value <= least * (1 - 1e-9)  # both negative: a lower bound, close

@@ -26,10 +26,11 @@ import numpy as np
 from optimizer.model.compile import CompiledModel, compile_model
 from optimizer.model.formulation import Formulation, RowSpec
 from optimizer.pareto.axis import Axis
+from optimizer.solver.dual import tightest_bound
 from optimizer.solver.options import SolveOptions
 from optimizer.solver.persistent import Program
-from optimizer.solver.programs import certified_bound, priced_bound, solve_program
-from optimizer.solver.reduced import fold
+from optimizer.solver.programs import REDUCED_FROM, certified_bound, priced_bound, solve_program
+from optimizer.solver.reduced import fold, solve_reduced
 from optimizer.solver.status import SolverRun
 from optimizer.status import Status
 
@@ -59,6 +60,8 @@ class Solution:
     traded: float
     traded_dual: float | None
     """d(objective)/d(traded floor), in the objective's own sense (None without a dual)."""
+    duals: np.ndarray | None = None
+    """Every row's dual (a MILP's: of its LP with the binaries fixed at this solution)."""
 
     @property
     def ok(self) -> bool:
@@ -127,9 +130,11 @@ class FrontierProgram:
         _set_floor(self.bound, self._traded_outer, None)
         self.spend.set_objective(np.where(np.arange(model.cost.size) < form.size, 1.0, 0.0), 0.0, "minimize")
         budget = [i for i, row in enumerate(self.form.rows) if row.family == "budget"]
+        self._budget_row: int | None = None
         if budget:
             rows = np.flatnonzero(model.row_spec == budget[0])
             self.spend.set_row_bounds(rows, np.full(rows.size, -np.inf), np.full(rows.size, np.inf))
+            self._budget_row = int(rows[0]) if rows.size == 1 else None
         self._starts: dict[str, list[tuple[float, np.ndarray]]] = {"primary": [], "outer": []}
         self._spend_reaches: dict[float, float] = {}
         self._bases: list[tuple[float, object]] = []
@@ -179,6 +184,9 @@ class FrontierProgram:
         A traded floor past what any spend reaches at that primary floor is answered without a
         solve: with a CPL cap that is most of a frontier, and each such proof was a slow solve.
         """
+        own = self._own_least_spend(primary_floor, traded_floor, pattern)
+        if own is not None:
+            return own
         if traded_floor > _loosened(self._spend_reach(primary_floor)):
             return Solution(_OUT_OF_REACH, None, np.nan, np.nan, None)
         _set_floor(self.spend, self._primary, primary_floor)
@@ -188,22 +196,50 @@ class FrontierProgram:
             return Solution(run, None, np.nan, np.nan, None)
         return self._solution(run, run.row_dual)
 
+    def _own_least_spend(self, primary_floor: float, traded_floor: float, pattern: Solution) -> Solution | None:
+        """``pattern`` itself, when it meets both floors and its budget binds at a positive price.
+
+        Its duals divided by the budget's then meet the least-spend program's optimality
+        conditions, so no plan (with its mix of S-curve campaigns) spends less, and its traded
+        floor's price in dollars is its price in the primary KPI over the budget's. This is the
+        frontier's lead-max end, whose least-spend solve was cold (3 s at 10,000 campaigns).
+        """
+        if (self._budget_row is None or not pattern.ok or pattern.duals is None or pattern.traded_dual is None
+                or pattern.primary < primary_floor or pattern.traded < traded_floor):
+            return None
+        budget_price = float(pattern.duals[self._budget_row])
+        if budget_price <= 0:
+            return None
+        return replace(pattern, traded_dual=-pattern.traded_dual / budget_price)
+
     def outer_bound(self, traded_floor: float, near: Solution | None = None) -> float | None:
         """A proven upper bound on the primary KPI with the traded KPI at or above ``traded_floor``.
 
         ``near`` is the plan solved at that floor: its duals price the outer program campaign by
-        campaign first (``priced_bound``, no solver run), and only when that bound is loose is the
-        outer program solved (for a MILP, each such solve is a MILP of its own).
+        campaign first (``priced_bound``, no solver run). When that bound is loose, the outer
+        program's Lagrangian dual is minimised from them (``tightest_bound``: 1 s at 10,000
+        campaigns, where the outer MILP took 6 s); it is the outer LP's optimum, and a large
+        MILP's within a hair, but a few S-curve campaigns can leave a small MILP well below it,
+        so a small MILP is solved. So is the outer program when the minimisation does not converge.
         """
         _set_floor(self.bound, self._traded_outer, traded_floor)
-        folded = fold(self.bound.model) if near is not None and near.run.row_dual is not None else None
-        quick = priced_bound(folded, self._primary_duals(near), near.primary) if folded is not None else None
-        if quick is not None:
-            return quick.value
+        folded = fold(self.bound.model) if near is not None and near.duals is not None else None
+        tightest = None
+        if folded is not None:
+            duals = self._primary_duals(near)
+            quick = priced_bound(folded, duals, near.primary)
+            if quick is not None:
+                return quick.value
+            if not self.is_mip or self.form.size >= REDUCED_FROM:
+                tightest = tightest_bound(folded, duals)
+                if tightest.converged:
+                    return tightest.value
         run = self.bound.solve(self._start("outer", traded_floor))
         if run.x is not None:
             self._starts["outer"].append((self._traded_outer.value(run.x), run.x))
-        return certified_bound(self.bound.model, run) if run.status is Status.OPTIMAL else None
+        solved = certified_bound(self.bound.model, run) if run.status is Status.OPTIMAL else None
+        bounds = [bound for bound in (solved, tightest.value if tightest else None) if bound is not None]
+        return min(bounds) if bounds else None
 
     def _traded_program(self) -> Program:
         """The plan program with the traded KPI's objective, loaded when first needed.
@@ -226,7 +262,9 @@ class FrontierProgram:
 
     def _spend_reach(self, primary_floor: float) -> float:
         """The most traded volume any spend reaches with the primary KPI at ``primary_floor`` (binaries
-        relaxed): past it, no S-curve mix meets both floors. One solve per primary floor."""
+        relaxed), or a proven bound above it (``_reach``): past it, no S-curve mix meets both floors.
+        One per primary floor; solved cold, it took 6 s at 10,000 campaigns, and ``_reach`` 1.3 s.
+        """
         if primary_floor not in self._spend_reaches:
             model = self.spend.model
             row_lower = model.row_lower.copy()
@@ -234,10 +272,28 @@ class FrontierProgram:
             row_lower[self._traded.index] = -np.inf
             reach = replace(model, cost=self._traded.coefficients, offset=self._traded.constant, sense="maximize",
                             row_lower=row_lower, col_lower=self._relaxed.col_lower, col_upper=self._relaxed.col_upper)
-            run = solve_program(reach, self.spend.options, None)
-            value = {Status.OPTIMAL: run.objective, Status.INFEASIBLE: -np.inf}.get(run.status, np.inf)
-            self._spend_reaches[primary_floor] = float(np.inf if value is None else value)
+            self._spend_reaches[primary_floor] = self._reach(reach)
         return self._spend_reaches[primary_floor]
+
+    def _reach(self, reach: CompiledModel) -> float:
+        """The reach program's optimum, or a proven bound above it (infinite when neither is found).
+
+        Its Lagrangian dual, minimised, is its optimum once converged; otherwise the duals it got
+        to price a solve over the segments in doubt, and failing that the program is solved whole.
+        """
+        def solver(model: CompiledModel) -> SolverRun:
+            return solve_program(model, self.spend.options, None)
+
+        folded = fold(reach)
+        tightest = tightest_bound(folded, np.zeros(reach.shape[0])) if folded is not None else None
+        if tightest is not None and tightest.converged:
+            return tightest.value
+        run = solve_reduced(folded, tightest.duals, solver) if tightest is not None else None
+        run = run if run is not None else solver(reach)
+        value = {Status.OPTIMAL: run.objective, Status.INFEASIBLE: -np.inf}.get(run.status)
+        if value is None:
+            return tightest.value if tightest is not None else np.inf
+        return float(value)
 
     def _fixed(self, program: Program, pattern: np.ndarray) -> SolverRun:
         """Solve an LP twin with the binaries fixed at ``pattern``."""
@@ -252,11 +308,11 @@ class FrontierProgram:
         if dual:
             dual -= tie  # the tie-break's share: a binding floor's traded volume moves with it
         spend = np.clip(run.x[: self.form.size], self._spend_lower, self._spend_upper)  # solver round-off
-        return Solution(run, spend, self._primary.value(run.x), self._traded.value(run.x), dual)
+        return Solution(run, spend, self._primary.value(run.x), self._traded.value(run.x), dual, duals)
 
     def _primary_duals(self, solution: Solution) -> np.ndarray:
         """A solution's duals for the primary KPI alone: its traded floor's without the tie-break's share."""
-        duals = solution.run.row_dual.copy()
+        duals = solution.duals.copy()
         if solution.traded_dual is not None:
             duals[self._traded.index] = solution.traded_dual
         return duals

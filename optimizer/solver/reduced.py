@@ -123,31 +123,50 @@ def lagrangian_bound(folded: Fold, duals: np.ndarray) -> float:
     reduced cost helps is filled; a campaign that needs ordering binaries fills its segments
     in order, so the bound holds for the MILP (not only its relaxation).
     """
+    return lagrangian(folded, duals)[0]
+
+
+def lagrangian(folded: Fold, duals: np.ndarray) -> tuple[float, np.ndarray]:
+    """``lagrangian_bound`` at ``duals``, and its slope in the coupling rows' duals.
+
+    The bound is convex in the duals when maximising (concave when minimising), and the slope
+    is a subgradient: each row's bound on the side its dual prices, less the row's activity at
+    the best fill (a row whose dual is 0 takes the side nearest that activity).
+    """
     sense = 1.0 if folded.model.sense == "maximize" else -1.0
-    y = duals[: folded.coupling]
+    y = np.asarray(duals[: folded.coupling], dtype=float)
     side = np.where(sense * y > 0, folded.row_upper, folded.row_lower)
     y = np.where(np.isfinite(side), y, 0.0)
     gain = sense * folded.reduced_costs(y)  # in the maximising sense
-    lower, upper = folded.segment_lower, folded.segment_upper
-    best = np.where(gain > 0, upper, lower) * gain
-    ordered = folded.whole[folded.owner]
-    total = float(best[~ordered].sum())
-    if ordered.any():
-        total += _best_in_order(gain[ordered] * (upper - lower)[ordered], folded.owner[ordered],
-                                float((gain * lower)[ordered].sum()))
+    fill = _best_fill(folded, gain)
+    activity = folded.terms @ fill
+    slope = np.where(y != 0, side, np.clip(activity, folded.row_lower, folded.row_upper)) - activity
+    with np.errstate(invalid="ignore"):
+        total = float(gain @ fill)
     if not np.isfinite(total):
-        return sense * np.inf
+        return sense * np.inf, slope
     used = y != 0
-    return float(folded.constant + y[used] @ side[used] + sense * total)
+    return float(folded.constant + y[used] @ side[used] + sense * total), slope
 
 
-def _best_in_order(steps: np.ndarray, owner: np.ndarray, base: float) -> float:
-    """The sum over campaigns of the best prefix of their segment gains (the empty prefix included)."""
-    running = np.cumsum(steps)
-    starts = np.flatnonzero(np.r_[True, owner[1:] != owner[:-1]])
-    before = np.r_[0.0, running][starts]
-    best = np.maximum(np.maximum.reduceat(running, starts) - before, 0.0)
-    return base + float(best.sum())
+def _best_fill(folded: Fold, gain: np.ndarray) -> np.ndarray:
+    """Each segment's fill at its gain: full where it helps; a campaign needing ordering binaries
+    fills the best prefix of its segments (the empty prefix included)."""
+    lower, upper = folded.segment_lower, folded.segment_upper
+    fill = np.where(gain > 0, upper, lower)
+    ordered = folded.whole[folded.owner]
+    if ordered.any():
+        owner = folded.owner[ordered]
+        starts = np.flatnonzero(np.r_[True, owner[1:] != owner[:-1]])
+        counts = np.diff(np.r_[starts, owner.size])
+        running = np.cumsum((gain * (upper - lower))[ordered])
+        prefix = running - np.repeat(np.r_[0.0, running][starts], counts)  # each campaign's own running gain
+        best = np.maximum.reduceat(prefix, starts)
+        position = np.arange(owner.size) - np.repeat(starts, counts)
+        ends_best = np.minimum.reduceat(np.where(prefix >= np.repeat(best, counts), position, owner.size), starts)
+        length = np.where(best > 0, ends_best + 1, 0)  # no segment when no prefix gains
+        fill[ordered] = np.where(position < np.repeat(length, counts), upper[ordered], lower[ordered])
+    return fill
 
 
 def solve_reduced(folded: Fold, duals: np.ndarray, solve: Solver, gap: float = 0.0) -> SolverRun | None:
