@@ -256,3 +256,44 @@ def test_a_points_certificate_priced_by_its_own_duals_bounds_the_outer_program_w
             taken += 1
             assert bound <= solution.primary * (1 + 1e-4)
     assert taken
+
+
+def test_a_large_plans_ends_solved_from_duals_alone_match_its_kept_programs_and_hold_every_row():
+    """The most traded plan and the far end, solved over the segments in doubt under duals minimised
+    from none at all, against the same asks solved whole by HiGHS in the kept programs; and the
+    most traded plan at a point's leads, whose duals that point's own give (its Lagrangian bound
+    under them is within a hair of the optimum)."""
+    from benchmarks.plans import generate
+    from optimizer.model.campaigns import campaign_grids
+    from optimizer.model.rows import formulate
+    from optimizer.pareto.axis import axis_for
+    from optimizer.pareto.program import FrontierProgram, held
+    from optimizer.solver.options import SolveOptions
+    from optimizer.solver.programs import REDUCED_FROM, solve_program
+    from optimizer.solver.reduced import fold, lagrangian_bound
+
+    options = SolveOptions()
+    form = formulate(generate(REDUCED_FROM + 100, 505).scenario, options.tolerance)
+    grids = campaign_grids(form.campaigns, options.tolerance)
+    kept, hinted = (FrontierProgram(form, axis_for(form, "sov.search"), options, grids) for _ in range(2))
+    most = kept.max_traded(None)
+    most_hinted = hinted.max_traded(None, hint=hinted.no_duals)
+    far = kept.max_primary(held(most.traded))
+    far_hinted = hinted.max_primary(held(most.traded), hint=hinted.no_duals)
+    assert kept.plan.runs == 1 and hinted.plan.runs == 0  # the hinted asks ran off the kept program
+    for whole, fast, value in ((most, most_hinted, "traded"), (far, far_hinted, "primary")):
+        assert whole.ok and fast.ok
+        assert getattr(fast, value) == pytest.approx(getattr(whole, value), rel=options.mip_gap + 1e-7)
+        model = kept.plan.model
+        activity = model.matrix @ fast.run.x
+        size = abs(model.matrix) @ np.abs(fast.run.x) + 1.0
+        assert np.all(activity >= model.row_lower - 1e-7 * size) and np.all(activity <= model.row_upper + 1e-7 * size)
+    point = kept.max_primary(most.traded * 0.5 + kept.max_primary(None).traded * 0.5)
+    at_its_leads = kept.max_traded(point.primary)
+    traded_program = kept._traded_program().model  # its primary floor now at the point's leads
+    bound = lagrangian_bound(fold(traded_program), kept.traded_duals(point))
+    assert at_its_leads.run.objective * (1 - 1e-9) <= bound <= at_its_leads.run.objective * (1 + 1e-4)
+    least = kept.min_spend(point.primary * 0.99, point.traded, point)  # solved from duals, as every large one
+    whole = solve_program(kept.spend.model, options, None)  # its floors and the point's S-curve mix now set
+    assert least.ok and whole.status is Status.OPTIMAL
+    assert least.run.objective == pytest.approx(whole.objective, rel=1e-7)

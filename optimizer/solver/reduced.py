@@ -31,6 +31,10 @@ Solver = Callable[[CompiledModel], SolverRun]
 
 DOUBT = 1e-3
 """A segment whose reduced cost is within this share of its terms' size is left to the solver."""
+WIDE_DOUBT = 1e-2
+"""The doubt under duals that minimise a Lagrangian bound (``dual.tightest_bound``): the bound
+converges long before every dual does (one was 30% off), and at 1e-3 the second round freed half
+of a 10,000-campaign program's segments."""
 _PRICE_SLACK = 1e-7
 """A fixed segment priced this far (same measure) on the wrong side of zero is freed; HiGHS's own
 optimality tolerance is of this order."""
@@ -169,10 +173,12 @@ def _best_fill(folded: Fold, gain: np.ndarray) -> np.ndarray:
     return fill
 
 
-def solve_reduced(folded: Fold, duals: np.ndarray, solve: Solver, gap: float = 0.0) -> SolverRun | None:
+def solve_reduced(folded: Fold, duals: np.ndarray, solve: Solver, gap: float = 0.0,
+                  doubt: float = DOUBT) -> SolverRun | None:
     """The whole program's optimum, found by solving only the segments in doubt under ``duals``.
 
-    ``solve`` runs a (small) compiled program. A MILP's answer comes with the duals of its
+    ``solve`` runs a (small) compiled program; ``doubt`` is the share of a reduced cost's size within
+    which its segment is left free at first. A MILP's answer comes with the duals of its
     binaries fixed (``_solved``, within the relative ``gap`` of its relaxation when its rounding
     is taken), which price the rest: the best plan for that mix of S-curve campaigns. An
     infeasible answer is returned only when proven for the whole program. None when the rounds
@@ -182,7 +188,7 @@ def solve_reduced(folded: Fold, duals: np.ndarray, solve: Solver, gap: float = 0
     sense = 1.0 if model.sense == "maximize" else -1.0
     free = folded.whole[folded.owner].copy()
     duals = np.asarray(duals, dtype=float)
-    doubt, seconds = DOUBT, 0.0
+    seconds = 0.0
     for _ in range(_ROUNDS):
         gain = sense * folded.reduced_costs(duals)  # in the maximising sense
         free |= np.abs(gain) <= doubt * folded.magnitudes(duals)
