@@ -188,7 +188,7 @@ def test_the_fixed_leads_view_is_undefined_exactly_where_no_budget_keeps_the_lea
                                                                                            options.tolerance))
     best = program.max_primary(None)
     reach = program._spend_reach(held(best.primary))
-    monkeypatch.setattr(FrontierProgram, "_spend_reach", lambda self, primary_floor: np.inf)
+    monkeypatch.setattr(FrontierProgram, "_spend_reach", lambda self, primary_floor, hint=None: np.inf)
     assert program.min_spend(held(best.primary), reach * (1 - 1e-6), best).ok
     assert not program.min_spend(held(best.primary), reach * (1 + 1e-4), best).ok
     _, solved_each = traced(11, 8, points=7)
