@@ -85,7 +85,7 @@ class FrontierProgram:
 
     ``plan`` answers the primary and traded questions (a MILP when S-curves need it);
     ``spend`` minimises spend for the constant-leads view (budget set aside); for a MILP whose
-    answers come without duals (a small plan's), the plan's LP twin, loaded when first needed,
+    answers come without duals (CBC's, or one solved whole), the plan's LP twin, loaded when first needed,
     has its binaries fixed at each solution to read them; ``bound`` is the outer program for
     certificates.
     """
@@ -300,7 +300,7 @@ class FrontierProgram:
         return self._most_traded
 
     def _prices_twin(self) -> Program:
-        """The plan's LP twin, loaded when first needed: a large MILP's answers carry their own duals."""
+        """The plan's LP twin, loaded when first needed: a MILP solved from its relaxation carries its own duals."""
         if self._prices is None:
             self._prices = Program(self._relaxed, self.plan.options)
             self._prices.set_objective(*self._primary_first, "maximize")

@@ -1,11 +1,12 @@
 """A compiled program kept between solves, for sweeps: change row bounds or the objective, re-solve.
 
 With HiGHS the program is loaded once and each re-solve starts from the previous basis (a
-frontier point moves one row's bound, so a few simplex pivots usually suffice). A large MILP
-keeps its LP relaxation loaded beside it and solves that first: when its binaries come out
-whole it is the answer, and otherwise its duals settle all but the segments in doubt
-(``reduced``), so the MILP branches over a small program only. CBC has no such interface
-here, so its runs rebuild the program each time, with the same results.
+frontier point moves one row's bound, so a few simplex pivots usually suffice). A MILP keeps
+its LP relaxation loaded beside it and solves that first: when its binaries come out whole it
+is the answer, and otherwise its duals settle all but the segments in doubt (``reduced``), so
+the MILP branches over a small program only, if at all (at 100 campaigns a frontier's points
+took 0.12 s each as MILPs solved whole, 0.01 s this way). CBC has no such interface here, so
+its runs rebuild the program each time, with the same results.
 """
 
 from __future__ import annotations
@@ -18,7 +19,6 @@ import numpy as np
 
 from optimizer.model.compile import CompiledModel
 from optimizer.model.scaling import scale
-from optimizer.solver import programs
 from optimizer.solver.cbc import solve_cbc
 from optimizer.solver.highs import load_highs, run_highs
 from optimizer.solver.options import SolveOptions
@@ -43,8 +43,8 @@ class Program:
         self._with_highs = options.solver == "highs"
         self._highs: highspy.Highs | None = None
         """Loaded at the first run that needs it: bounds and costs changed before then are loaded with it."""
-        large = options.solver == "highs" and model.is_mip and model.n_campaigns >= programs.REDUCED_FROM
-        self._relaxation = Program(model.relaxed(), options) if large else None
+        relaxed_first = options.solver == "highs" and model.is_mip
+        self._relaxation = Program(model.relaxed(), options) if relaxed_first else None
         self._cold_pivots: int | None = None
         self.runs = 0
 
@@ -99,7 +99,7 @@ class Program:
             )
 
     def basis(self) -> highspy.HighsBasis | None:
-        """The basis the next warm start would begin from (of the LP relaxation, for a large MILP);
+        """The basis the next warm start would begin from (of the LP relaxation, for a MILP);
         None without one (before the first run, after a MILP solved whole, or without HiGHS)."""
         holder = self._relaxation if self._relaxation is not None else self
         basis = holder._highs.getBasis() if holder._highs is not None else None
