@@ -100,8 +100,10 @@ def solve_model(model: CompiledModel, options: SolveOptions, form: Formulation |
 
 
 def _folded(model: CompiledModel, options: SolveOptions) -> Fold | None:
-    """The fold of a program to solve over its segments in doubt (HiGHS, ``REDUCED_FROM`` campaigns or more)."""
-    return fold(model) if options.solver == "highs" and model.n_campaigns >= REDUCED_FROM else None
+    """The fold of a program to solve over its segments in doubt (HiGHS: from ``REDUCED_FROM``
+    campaigns, and a MILP of any size, whose relaxation then comes first: at 100 campaigns a plan
+    took 0.27 s with each MILP branched whole, 0.08 s this way)."""
+    return fold(model) if options.solver == "highs" and (model.n_campaigns >= REDUCED_FROM or model.is_mip) else None
 
 
 def refine(form: Formulation, options: SolveOptions, plan: Attempt) -> Attempt:
@@ -167,7 +169,8 @@ def outer_bound(form: Formulation, options: SolveOptions, grids: Grids, plan: At
     """
     options.grant_grace()
     model = compile_model(form, "bound", grids)
-    folded = _folded(model, options)
+    # A small MILP's few S-curve campaigns can leave its optimum well below any Lagrangian bound: solved.
+    folded = _folded(model, options) if model.n_campaigns >= REDUCED_FROM else None
     if folded is not None and plan is not None and plan.run.row_dual is not None:
         quick = priced_bound(folded, plan.run.row_dual, plan.run.objective)
         if quick is not None:
