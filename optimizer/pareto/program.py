@@ -278,7 +278,7 @@ class FrontierProgram:
             if quick is not None:
                 return quick.value
             if not self.is_mip or self.form.size >= REDUCED_FROM:
-                tightest = tightest_bound(folded, duals)
+                tightest = tightest_bound(folded, duals, against=near.primary)
                 if tightest.converged:
                     return tightest.value
         run = self.bound.solve(self._start("outer", traded_floor))

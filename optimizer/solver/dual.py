@@ -20,6 +20,7 @@ from optimizer.solver.reduced import Fold, lagrangian
 _STEPS = 80
 _CONVERGED = 1e-6
 """The planes' model promises less than this share of the bound below the best bound found: done."""
+_OF_GAP = 0.01
 _SCALES = 2.0 ** np.arange(1, -7, -1)
 _SERIOUS = 0.1
 """A step is taken when it gains this share of what the planes promised (else the region shrinks)."""
@@ -34,9 +35,13 @@ class DualBound:
     converged: bool
 
 
-def tightest_bound(folded: Fold, duals: np.ndarray, steps: int = _STEPS) -> DualBound:
+def tightest_bound(folded: Fold, duals: np.ndarray, steps: int = _STEPS, against: float | None = None) -> DualBound:
     """The Lagrangian bound of ``folded`` minimised (when maximising; maximised when minimising)
-    over its coupling rows' duals, from ``duals`` (a solve's: near the best, the fewer steps)."""
+    over its coupling rows' duals, from ``duals`` (a solve's: near the best, the fewer steps).
+
+    ``against``: a plan's value the bound certifies; the minimisation then ends once the planes
+    promise less than ``_OF_GAP`` of the bound's distance from it (a gap is then known to 1%).
+    """
     sense = 1.0 if folded.model.sense == "maximize" else -1.0
     low, high = _dual_signs(folded, sense)
     start = np.clip(np.asarray(duals[: folded.coupling], dtype=float), low, high)
@@ -55,7 +60,7 @@ def tightest_bound(folded: Fold, duals: np.ndarray, steps: int = _STEPS) -> Dual
         if trial is None:
             break
         on_edge = bool(np.any(np.isclose(np.abs(trial - centre), region, rtol=1e-6)))
-        if value - promised <= _CONVERGED * max(abs(value), 1e-300):
+        if value - promised <= _enough(value, sense, against):
             if not on_edge:  # the planes' least value anywhere: no duals give a bound below it
                 return _result(best, sense, folded, True)
             region = region * 4.0
@@ -70,6 +75,14 @@ def tightest_bound(folded: Fold, duals: np.ndarray, steps: int = _STEPS) -> Dual
         else:
             region = region * 0.5
     return _result(best, sense, folded, False)
+
+
+def _enough(value: float, sense: float, against: float | None) -> float:
+    """How far the planes may still promise to go below ``value`` (in the minimised sense) when done."""
+    enough = _CONVERGED * max(abs(value), 1e-300)
+    if against is not None:
+        enough = max(enough, _OF_GAP * (value - sense * against))
+    return enough
 
 
 def _scaled(duals: np.ndarray) -> list[np.ndarray]:
