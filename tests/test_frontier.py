@@ -146,8 +146,8 @@ def test_fixed_leads_view_is_the_least_spend_for_the_lead_max_level():
 
 def test_the_lead_max_ends_price_in_dollars_is_its_price_in_leads_over_the_budgets():
     """At the lead-max end, with the budget binding, the extra budget per SOV point at constant leads
-    is the leads lost per point over the leads a dollar more buys there (a finite difference of a
-    2,000-segment reference): the end's own duals give it, with no least-spend solve."""
+    is the leads lost per point (checked against finite differences elsewhere) over the leads a
+    dollar more buys there (a finite difference of a 2,000-segment reference)."""
     spec, curve = traced(11, 8, points=7)
     low = curve.points[0]
     assert low.spend == pytest.approx(spec.budget, rel=1e-9)  # the budget binds there
@@ -258,11 +258,11 @@ def test_a_points_certificate_priced_by_its_own_duals_bounds_the_outer_program_w
     assert taken
 
 
-def test_a_large_plans_ends_solved_from_duals_alone_match_its_kept_programs_and_hold_every_row():
-    """The most traded plan and the far end, solved over the segments in doubt under duals minimised
-    from none at all, against the same asks solved whole by HiGHS in the kept programs; and the
-    most traded plan at a point's leads, whose duals that point's own give (its Lagrangian bound
-    under them is within a hair of the optimum)."""
+def test_a_large_plans_ends_solved_from_duals_alone_are_the_whole_programs_optima_and_hold_every_row():
+    """The most traded plan, the far end and a least spend, each solved over the segments in doubt
+    under duals minimised from none at all, off the kept programs (none of them runs), against
+    HiGHS on the same whole program; and the most traded plan at a point's leads, whose duals
+    that point's own give (its Lagrangian bound under them is within a hair of the optimum)."""
     from benchmarks.plans import generate
     from optimizer.model.campaigns import campaign_grids
     from optimizer.model.rows import formulate
@@ -274,26 +274,25 @@ def test_a_large_plans_ends_solved_from_duals_alone_match_its_kept_programs_and_
 
     options = SolveOptions()
     form = formulate(generate(REDUCED_FROM + 100, 505).scenario, options.tolerance)
-    grids = campaign_grids(form.campaigns, options.tolerance)
-    kept, hinted = (FrontierProgram(form, axis_for(form, "sov.search"), options, grids) for _ in range(2))
-    most = kept.max_traded(None)
-    most_hinted = hinted.max_traded(None, hint=hinted.no_duals)
-    far = kept.max_primary(held(most.traded))
-    far_hinted = hinted.max_primary(held(most.traded), hint=hinted.no_duals)
-    assert kept.plan.runs == 1 and hinted.plan.runs == 0  # the hinted asks ran off the kept program
-    for whole, fast, value in ((most, most_hinted, "traded"), (far, far_hinted, "primary")):
-        assert whole.ok and fast.ok
-        assert getattr(fast, value) == pytest.approx(getattr(whole, value), rel=options.mip_gap + 1e-7)
-        model = kept.plan.model
+    program = FrontierProgram(form, axis_for(form, "sov.search"), options,
+                              campaign_grids(form.campaigns, options.tolerance))
+    most = program.max_traded(None, hint=program.no_duals())
+    most_model = program._traded_program().model
+    far = program.max_primary(held(most.traded), hint=program.no_duals())
+    far_model = program.plan.model
+    lead = program.max_primary(None)  # in the kept program, as the point below, for its duals
+    point = program.max_primary(0.5 * (lead.traded + most.traded))
+    least = program.min_spend(point.primary * 0.99, point.traded, point)
+    least_model = program.spend.model  # its floors and the point's S-curve mix now set
+    assert program._most_traded.runs == 0 and program.spend.runs == 0 and program.plan.runs == 2
+    for fast, model in ((most, most_model), (far, far_model), (least, least_model)):
+        whole = solve_program(model, options, None)
+        assert fast.ok and whole.status is Status.OPTIMAL
+        assert fast.run.objective == pytest.approx(whole.objective, rel=options.mip_gap + 1e-7)
         activity = model.matrix @ fast.run.x
         size = abs(model.matrix) @ np.abs(fast.run.x) + 1.0
         assert np.all(activity >= model.row_lower - 1e-7 * size) and np.all(activity <= model.row_upper + 1e-7 * size)
-    point = kept.max_primary(most.traded * 0.5 + kept.max_primary(None).traded * 0.5)
-    at_its_leads = kept.max_traded(point.primary)
-    traded_program = kept._traded_program().model  # its primary floor now at the point's leads
-    bound = lagrangian_bound(fold(traded_program), kept.traded_duals(point))
+    at_its_leads = program.max_traded(point.primary)
+    traded_program = program._traded_program().model  # its primary floor now at the point's leads
+    bound = lagrangian_bound(fold(traded_program), program.traded_duals(point))
     assert at_its_leads.run.objective * (1 - 1e-9) <= bound <= at_its_leads.run.objective * (1 + 1e-4)
-    least = kept.min_spend(point.primary * 0.99, point.traded, point)  # solved from duals, as every large one
-    whole = solve_program(kept.spend.model, options, None)  # its floors and the point's S-curve mix now set
-    assert least.ok and whole.status is Status.OPTIMAL
-    assert least.run.objective == pytest.approx(whole.objective, rel=1e-7)

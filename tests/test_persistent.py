@@ -25,8 +25,8 @@ from optimizer.solver.programs import solve_program
 from optimizer.solver.reduced import fold, lagrangian_bound
 
 PLANS = ((300, 404), (100, 606))
-"""Sizes and seeds: a plan solved over its segments in doubt, and one small enough to be solved
-whole, where floors leave S-curve campaigns fractional in the relaxation."""
+"""Sizes and seeds: a plan of the size ``solve`` takes over its segments in doubt, and a smaller
+one; in both some floors leave S-curve campaigns fractional in the relaxation."""
 
 
 @pytest.fixture(scope="module", params=PLANS, ids=lambda plan: f"{plan[0]}-campaigns")

@@ -270,3 +270,25 @@ def test_a_minimised_programs_lagrangian_dual_is_maximised_to_its_optimum(seeded
     tightest = tightest_bound(fold(twin), -coarse_duals)
     assert tightest.converged
     assert least * (1 + 2e-6) <= tightest.value <= least * (1 - 1e-9)  # both negative: a lower bound, close
+
+
+def test_a_small_milps_certificate_is_its_own_optimum_not_its_relaxations():
+    """Below the size whose plans are solved over segments in doubt, a MILP's few S-curve campaigns
+    can leave its optimum well below its relaxation: the outer program is solved whole, by the
+    plan's certificate and by a frontier's (HiGHS on the whole MILP is the reference)."""
+    from optimizer.pareto.axis import axis_for
+    from optimizer.pareto.program import FrontierProgram
+
+    options = SolveOptions()
+    form = formulate(generate(60, 1).scenario, options.tolerance)
+    grids = campaign_grids(form.campaigns, options.tolerance)
+    outer = compile_model(form, "bound", grids)
+    milp, relaxed = solve_program(outer, options, None), solve_program(outer.relaxed(), options, None)
+    assert outer.is_mip and milp.bound < relaxed.objective * (1 - 1e-4)  # a relaxation well above
+    assert programs.outer_bound(form, options, grids).value == pytest.approx(milp.bound, rel=1e-9)
+    program = FrontierProgram(form, axis_for(form, "sov.search"), options, grids)
+    bound = program.outer_bound(0.0)
+    frontier_outer = program.bound.model  # the frontier's own rows, its floor now set
+    frontier_milp = solve_program(frontier_outer, options, None)
+    assert frontier_milp.bound < solve_program(frontier_outer.relaxed(), options, None).objective * (1 - 1e-4)
+    assert bound == pytest.approx(frontier_milp.bound, rel=1e-9)

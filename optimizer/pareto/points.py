@@ -18,7 +18,7 @@ from optimizer.glossary import GLOSSARY
 from optimizer.model.evaluate import Evaluation, evaluate, goal_reach
 from optimizer.model.formulation import Formulation
 from optimizer.pareto.axis import Axis
-from optimizer.pareto.program import FrontierProgram, Solution, held
+from optimizer.pareto.program import FrontierProgram, Solution, held, raised
 from optimizer.pareto.result import CampaignCurve, FrontierPoint
 from optimizer.scenario.schema import STAGES
 from optimizer.solver.certificate import relative_gap
@@ -60,7 +60,9 @@ def make_point(pricing: Pricing, solution: Solution, kind: str, target: float, b
     traded = axis.value(evaluation.value(axis.expr))
     per_step = axis.volume_per_step(traded)
     floor = held(solution.traded)
-    fixed = program.min_spend(held(pricing.lead_max.primary), floor, solution)
+    # The lead-max end's dollar price, like its price in the primary KPI, is that of the first step past it.
+    spend_floor = raised(solution.traded) if solution is pricing.lead_max else floor
+    fixed = program.min_spend(held(pricing.lead_max.primary), spend_floor, solution)
     bound = program.outer_bound(floor) if bounded else None
     totals = evaluation.totals
     pool_cpc, pool_marginal = pool_costs(evaluation, pricing.contributors)

@@ -12,9 +12,10 @@ each is kept in its own loaded program. Every solve is one of four kinds:
   point in dollars at constant leads);
 * the outer program's optimum at a traded floor (the point's certified bound).
 
-When S-curves make the plan program a MILP, an LP twin with the same rows is kept beside it:
-with its binaries fixed at a MILP solution it gives that solution's duals, and the least spend
-for the same mix of S-curve campaigns, each re-solve starting from its previous basis.
+When S-curves make the plan program a MILP, the least spend keeps a solution's mix of S-curve
+campaigns (its binaries fixed), and a MILP answered without duals (CBC's) gets them from an LP
+twin with its binaries fixed. From ``REDUCED_FROM`` campaigns, the asks that would be long warm
+moves or cold solves are answered from duals, off the kept programs (``_hinted``).
 """
 
 from __future__ import annotations
@@ -110,7 +111,10 @@ class FrontierProgram:
         self._relaxed = relaxed
         self._prices: Program | None = None
         self.spend = Program(relaxed, options)
-        self.bound = Program(compile_model(self.form, "bound", grids), options)
+        # A small MILP's few S-curve campaigns can leave its optimum well below its relaxation's: its
+        # certificate is the outer MILP solved whole.
+        self.bound = Program(compile_model(self.form, "bound", grids), options,
+                             relaxed_first=form.size >= REDUCED_FROM)
         self._traded = _row(model, len(kept))
         self._primary = _row(model, len(kept) + 1)
         self._traded_outer = _row(self.bound.model, len(kept))
@@ -148,7 +152,6 @@ class FrontierProgram:
         programs = (self.plan, self._most_traded, self._prices, self.spend, self.bound)
         return self._hinted_runs + sum(program.runs for program in programs if program is not None)
 
-    @property
     def no_duals(self) -> np.ndarray:
         """Every row's dual at zero: a hint for a solve with no like solve to start from."""
         return np.zeros(self.plan.model.shape[0])
@@ -157,7 +160,7 @@ class FrontierProgram:
         """The most primary KPI with the traded KPI's volume at or above ``traded_floor`` (and, among
         plans with that most, the one with the most traded KPI).
 
-        ``hint``: the duals of a like solve (the same ask on coarser breakpoints), or ``no_duals``;
+        ``hint``: the duals of a like solve (the same ask on coarser breakpoints), or ``no_duals()``;
         a large program is then solved over the segments in doubt under the duals that minimise
         its Lagrangian bound from there (``_hinted``), off the kept program (whose basis stays
         where it was), rather than by a long warm move or a cold solve.
@@ -212,9 +215,10 @@ class FrontierProgram:
         def solver(model: CompiledModel) -> SolverRun:
             return solve_program(model, program.options, None)
 
-        self._hinted_runs += 1
         duals = tightest_bound(folded, hint).duals
-        return solve_reduced(folded, duals, solver, program.options.mip_gap, WIDE_DOUBT)
+        run = solve_reduced(folded, duals, solver, program.options.mip_gap, WIDE_DOUBT)
+        self._hinted_runs += run is not None
+        return run
 
     def min_spend(self, primary_floor: float, traded_floor: float, pattern: Solution) -> Solution:
         """The least spend meeting both floors, with the budget set aside.
@@ -228,7 +232,7 @@ class FrontierProgram:
         own = self._own_least_spend(primary_floor, traded_floor, pattern)
         if own is not None:
             return own
-        if traded_floor > _loosened(self._spend_reach(primary_floor, self.traded_duals(pattern))):
+        if traded_floor > _loosened(self._spend_reach(primary_floor, pattern)):
             return Solution(_OUT_OF_REACH, None, np.nan, np.nan, None)
         _set_floor(self.spend, self._primary, primary_floor)
         _set_floor(self.spend, self._traded, traded_floor)
@@ -236,7 +240,7 @@ class FrontierProgram:
             self._fix_binaries(self.spend, pattern.run.x)
         # Large: from the last least spend's duals, over the segments in doubt (cold, the first took 3.3 s
         # at 10,000 campaigns; this way 0.7 s).
-        hinted = self._hinted(self.spend, self._spend_duals if self._spend_duals is not None else self.no_duals)
+        hinted = self._hinted(self.spend, self._spend_duals if self._spend_duals is not None else self.no_duals())
         run = hinted if hinted is not None else self.spend.solve()
         if run.x is None or run.status is not Status.OPTIMAL:
             return Solution(run, None, np.nan, np.nan, None)
@@ -244,7 +248,8 @@ class FrontierProgram:
         return self._solution(run, run.row_dual)
 
     def _own_least_spend(self, primary_floor: float, traded_floor: float, pattern: Solution) -> Solution | None:
-        """``pattern`` itself, when it meets both floors and its budget binds at a positive price.
+        """``pattern`` itself, when both floors are at its own levels (to within the hair a floor is
+        held or raised by) and its budget binds at a positive price.
 
         Its duals divided by the budget's then meet the least-spend program's optimality
         conditions, so no plan (with its mix of S-curve campaigns) spends less, and its traded
@@ -252,22 +257,24 @@ class FrontierProgram:
         frontier's lead-max end, whose least-spend solve was cold (3 s at 10,000 campaigns).
         """
         if (self._budget_row is None or not pattern.ok or pattern.duals is None or pattern.traded_dual is None
-                or pattern.primary < primary_floor or pattern.traded < traded_floor):
-            return None
+                or not held(pattern.primary) <= primary_floor <= pattern.primary
+                or not held(pattern.traded) <= traded_floor <= raised(pattern.traded)):
+            return None  # both floors must be at the pattern's own levels, where they bind
         budget_price = float(pattern.duals[self._budget_row])
         if budget_price <= 0:
             return None
-        return replace(pattern, traded_dual=-pattern.traded_dual / budget_price)
+        return replace(pattern, traded_dual=-pattern.traded_dual / budget_price, duals=None)
 
     def outer_bound(self, traded_floor: float, near: Solution | None = None) -> float | None:
         """A proven upper bound on the primary KPI with the traded KPI at or above ``traded_floor``.
 
         ``near`` is the plan solved at that floor: its duals price the outer program campaign by
         campaign first (``priced_bound``, no solver run). When that bound is loose, the outer
-        program's Lagrangian dual is minimised from them (``tightest_bound``: 1 s at 10,000
-        campaigns, where the outer MILP took 6 s); it is the outer LP's optimum, and a large
-        MILP's within a hair, but a few S-curve campaigns can leave a small MILP well below it,
-        so a small MILP is solved. So is the outer program when the minimisation does not converge.
+        program's Lagrangian dual is minimised from them (``tightest_bound``, until the gap is
+        known to 1%: 1 s at 10,000 campaigns, where the outer MILP took 6 s); at its least it is
+        the outer LP's optimum, and a large MILP's within a hair, but a few S-curve campaigns can
+        leave a small MILP well below it, so a small MILP is solved, as is the outer program when
+        the minimisation does not converge, or with CBC (the minimisation's small programs are HiGHS's).
         """
         _set_floor(self.bound, self._traded_outer, traded_floor)
         folded = fold(self.bound.model) if near is not None and near.duals is not None else None
@@ -277,7 +284,7 @@ class FrontierProgram:
             quick = priced_bound(folded, duals, near.primary)
             if quick is not None:
                 return quick.value
-            if not self.is_mip or self.form.size >= REDUCED_FROM:
+            if self.bound.options.solver == "highs" and (not self.is_mip or self.form.size >= REDUCED_FROM):
                 tightest = tightest_bound(folded, duals, against=near.primary)
                 if tightest.converged:
                     return tightest.value
@@ -307,11 +314,12 @@ class FrontierProgram:
             _set_floor(self._prices, self._primary, None)
         return self._prices
 
-    def _spend_reach(self, primary_floor: float, hint: np.ndarray | None = None) -> float:
+    def _spend_reach(self, primary_floor: float, pattern: Solution | None = None) -> float:
         """The most traded volume any spend reaches with the primary KPI at ``primary_floor`` (binaries
         relaxed), or a proven bound above it (``_reach``): past it, no S-curve mix meets both floors.
-        One per primary floor; solved cold, it took 6 s at 10,000 campaigns, and ``_reach`` 1.3 s.
-        ``hint``: duals to start from (``traded_duals`` of a plan at about that primary level).
+        One per primary floor; solved cold, it took 6 s at 10,000 campaigns, and ``_reach`` 0.4 s
+        from ``pattern``'s duals turned to the traded objective's (the first ask's pattern is
+        usually the lead-max end, at that primary level).
         """
         if primary_floor not in self._spend_reaches:
             model = self.spend.model
@@ -320,6 +328,7 @@ class FrontierProgram:
             row_lower[self._traded.index] = -np.inf
             reach = replace(model, cost=self._traded.coefficients, offset=self._traded.constant, sense="maximize",
                             row_lower=row_lower, col_lower=self._relaxed.col_lower, col_upper=self._relaxed.col_upper)
+            hint = self.traded_duals(pattern) if pattern is not None else None
             self._spend_reaches[primary_floor] = self._reach(reach, hint)
         return self._spend_reaches[primary_floor]
 
@@ -327,12 +336,13 @@ class FrontierProgram:
         """The reach program's optimum, or a proven bound above it (infinite when neither is found).
 
         Its Lagrangian dual, minimised, is its optimum once converged; otherwise the duals it got
-        to price a solve over the segments in doubt, and failing that the program is solved whole.
+        to price a solve over the segments in doubt, and failing that the program is solved whole
+        (as it is with CBC: the minimisation's small programs are HiGHS's).
         """
         def solver(model: CompiledModel) -> SolverRun:
             return solve_program(model, self.spend.options, None)
 
-        folded = fold(reach)
+        folded = fold(reach) if self.spend.options.solver == "highs" else None
         start = hint if hint is not None else np.zeros(reach.shape[0])
         tightest = tightest_bound(folded, start) if folded is not None else None
         if tightest is not None and tightest.converged:
@@ -368,11 +378,15 @@ class FrontierProgram:
 
         Where the traded floor binds at a price ``-traded_dual`` of primary per unit, the same
         optimality conditions divided by that price are those of the most traded plan at that
-        primary level: every row's dual divided by it, and the primary floor's minus one over it.
+        primary level: every row's dual divided by it, and the primary floor's minus one over it
+        (the traded objective's tie-break on the primary KPI, a millionth, is left out: these
+        duals start a search, they certify nothing).
         """
-        if solution.duals is None or solution.traded_dual is None or solution.traded_dual >= 0:
+        if solution.duals is None or solution.traded_dual is None:
             return None
         price = -solution.traded_dual
+        if price <= _BINDING * abs(solution.primary) / max(abs(solution.traded), 1e-300):
+            return None  # not binding, or only by round-off: dividing by it would make huge duals
         duals = self._primary_duals(solution) / price
         duals[self._traded.index] = 0.0
         duals[self._primary.index] = -1.0 / price
@@ -412,6 +426,8 @@ class FrontierProgram:
         return min(feasible, key=lambda item: item[0])[1] if feasible else None
 
 
+_BINDING = 1e-9
+"""A traded floor binds when its price, relative to the primary KPI per unit of the traded one, is over this."""
 _OUT_OF_REACH = SolverRun(Status.INFEASIBLE, "infeasible (the traded floor is past what any spend reaches)", "", 0.0)
 _REACH_SLACK = 1e-6
 

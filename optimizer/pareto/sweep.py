@@ -62,7 +62,7 @@ def trace(form: Formulation, axis: Axis, options: SolveOptions, points: int = 21
         scout = FrontierProgram(form, axis, options, grids)
         # Cold, the most traded was the scout's slowest solve (3.4 s of 8 at 10,000 campaigns); from
         # no duals at all, over its segments in doubt, 0.7 s. The far end is a warm move from the lead-max end.
-        low, most, high = _ends(scout, hints=(scout.no_duals, None))
+        low, most, high = _ends(scout, hints=(scout.no_duals(), None))
         if low.ok and high.ok or Status.INFEASIBLE not in (low.run.status, high.run.status):
             break
     if not (low.ok and high.ok):

@@ -15,11 +15,13 @@ from dataclasses import dataclass
 import highspy
 import numpy as np
 
+from optimizer.solver.certificate import NEGLIGIBLE
 from optimizer.solver.reduced import Fold, lagrangian
 
 _STEPS = 80
 _CONVERGED = 1e-6
-"""The planes' model promises less than this share of the bound below the best bound found: done."""
+"""Done when the planes promise less than this share of the bound below the current one, with
+their least inside the trust region (not on one of its faces)."""
 _OF_GAP = 0.01
 _SCALES = 2.0 ** np.arange(1, -7, -1)
 _SERIOUS = 0.1
@@ -28,7 +30,9 @@ _SERIOUS = 0.1
 
 @dataclass(frozen=True)
 class DualBound:
-    """The tightest bound found, the duals that give it, and whether the minimisation converged."""
+    """The tightest bound found, the duals that give it, and whether the minimisation reached its
+    end (the bound within ``_CONVERGED`` of the least any duals give, or, measured against a plan,
+    the gap known to 1%)."""
 
     value: float
     duals: np.ndarray
@@ -44,23 +48,23 @@ def tightest_bound(folded: Fold, duals: np.ndarray, steps: int = _STEPS, against
     """
     sense = 1.0 if folded.model.sense == "maximize" else -1.0
     low, high = _dual_signs(folded, sense)
-    start = np.clip(np.asarray(duals[: folded.coupling], dtype=float), low, high)
     planes = _Planes(folded.coupling)
-    best = (np.inf, start)
-    for y in _scaled(start):
+    best = (np.inf, np.zeros(folded.coupling))
+    for y in _scaled(np.clip(np.asarray(duals[: folded.coupling], dtype=float), low, high)):
         value, slope = _bound(folded, y, sense)
         planes.add(y, value, slope)
         best = min(best, (value, y), key=lambda item: item[0])
     value, centre = best
-    region = np.maximum(np.abs(centre), _scale(folded))
+    region = _first_region(folded, centre)
+    floor = NEGLIGIBLE * _reach(folded)
     for _ in range(steps):
         if not np.isfinite(value):
             break
         trial, promised = planes.least(np.maximum(low, centre - region), np.minimum(high, centre + region))
         if trial is None:
             break
-        on_edge = bool(np.any(np.isclose(np.abs(trial - centre), region, rtol=1e-6)))
-        if value - promised <= _enough(value, sense, against):
+        on_edge = _on_edge(trial, centre, region, low, high)
+        if value - promised <= _enough(value, sense, against, floor):
             if not on_edge:  # the planes' least value anywhere: no duals give a bound below it
                 return _result(best, sense, folded, True)
             region = region * 4.0
@@ -77,9 +81,18 @@ def tightest_bound(folded: Fold, duals: np.ndarray, steps: int = _STEPS, against
     return _result(best, sense, folded, False)
 
 
-def _enough(value: float, sense: float, against: float | None) -> float:
-    """How far the planes may still promise to go below ``value`` (in the minimised sense) when done."""
-    enough = _CONVERGED * max(abs(value), 1e-300)
+def _on_edge(trial: np.ndarray, centre: np.ndarray, region: np.ndarray, low: np.ndarray, high: np.ndarray) -> bool:
+    """Whether ``trial`` lies on a face of the trust region (not where a dual's sign clips it)."""
+    upper, lower = centre + region, centre - region
+    on_upper = (upper < high) & np.isclose(trial, upper, rtol=1e-9, atol=0.0)
+    on_lower = (lower > low) & np.isclose(trial, lower, rtol=1e-9, atol=0.0)
+    return bool(np.any((on_upper | on_lower) & (region > 0)))
+
+
+def _enough(value: float, sense: float, against: float | None, floor: float) -> float:
+    """How far the planes may still promise to go below ``value`` (in the minimised sense) when done;
+    ``floor``: the least that counts, for a bound near 0."""
+    enough = _CONVERGED * max(abs(value), floor)
     if against is not None:
         enough = max(enough, _OF_GAP * (value - sense * against))
     return enough
@@ -106,11 +119,20 @@ def _dual_signs(folded: Fold, sense: float) -> tuple[np.ndarray, np.ndarray]:
     return np.where(negative, -np.inf, 0.0), np.where(positive, np.inf, 0.0)
 
 
-def _scale(folded: Fold) -> np.ndarray:
-    """A row's typical dual: objective per unit of the row's activity, over the segments it touches."""
+def _first_region(folded: Fold, centre: np.ndarray) -> np.ndarray:
+    """The trust region's first half-widths: each dual's own size, or its row's typical dual when
+    larger; never 0, or a row could not move."""
     cost = np.abs(folded.cost) @ (folded.segment_upper - folded.segment_lower)
     activity = abs(folded.terms) @ (folded.segment_upper - folded.segment_lower)
-    return np.where(activity > 0, cost / np.maximum(activity, 1e-300), 0.0)
+    typical = np.where(activity > 0, cost / np.maximum(activity, 1e-300), 0.0)  # objective per unit of the row
+    region = np.maximum(np.abs(centre), typical)
+    fallback = region.max(initial=0.0) or 1.0
+    return np.where(region > 0, region, fallback)
+
+
+def _reach(folded: Fold) -> float:
+    """The objective's scale: every segment's cost over its whole width, and the constant."""
+    return float(np.abs(folded.cost) @ (folded.segment_upper - folded.segment_lower)) + abs(folded.constant)
 
 
 class _Planes:
@@ -121,6 +143,8 @@ class _Planes:
 
     def __init__(self, size: int):
         self._size = size
+        self._duals = np.arange(size, dtype=np.int32)
+        self._all = np.arange(size + 1, dtype=np.int32)
         self._highs = highspy.Highs()
         self._highs.setOptionValue("output_flag", False)
         self._highs.setOptionValue("threads", 1)
@@ -132,14 +156,11 @@ class _Planes:
         """The plane through ``value`` at ``y`` with ``slope``."""
         if not np.isfinite(value) or not np.all(np.isfinite(slope)):
             return
-        indices = np.arange(self._size + 1, dtype=np.int32)
-        self._highs.addRow(-highspy.kHighsInf, float(slope @ y - value), self._size + 1, indices, np.r_[slope, -1.0])
+        self._highs.addRow(-highspy.kHighsInf, float(slope @ y - value), self._size + 1, self._all, np.r_[slope, -1.0])
 
     def least(self, low: np.ndarray, high: np.ndarray) -> tuple[np.ndarray | None, float]:
         """Where the planes' maximum is least inside ``[low, high]``, and that least value."""
-        indices = np.arange(self._size, dtype=np.int32)
-        self._highs.changeColsBounds(self._size, indices, np.where(np.isfinite(low), low, -highspy.kHighsInf),
-                                     np.where(np.isfinite(high), high, highspy.kHighsInf))
+        self._highs.changeColsBounds(self._size, self._duals, low, high)  # HiGHS's infinity is inf
         self._highs.run()
         if self._highs.getModelStatus() != highspy.HighsModelStatus.kOptimal:
             return None, np.nan

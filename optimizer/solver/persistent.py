@@ -36,14 +36,16 @@ _SPARE_PIVOTS = 100
 class Program:
     """A program held by the solver across runs; results are in the model's own units."""
 
-    def __init__(self, model: CompiledModel, options: SolveOptions):
+    def __init__(self, model: CompiledModel, options: SolveOptions, relaxed_first: bool = True):
+        """``relaxed_first``: a MILP solved with HiGHS keeps its relaxation and solves that first
+        (False: each run is the MILP solved whole, whose own bound a certificate may need)."""
         self.options = options
         self.model = model
         self._scaled, self._scaling = scale(model)
         self._with_highs = options.solver == "highs"
         self._highs: highspy.Highs | None = None
         """Loaded at the first run that needs it: bounds and costs changed before then are loaded with it."""
-        relaxed_first = options.solver == "highs" and model.is_mip
+        relaxed_first = relaxed_first and options.solver == "highs" and model.is_mip
         self._relaxation = Program(model.relaxed(), options) if relaxed_first else None
         self._cold_pivots: int | None = None
         self.runs = 0
@@ -99,8 +101,9 @@ class Program:
             )
 
     def basis(self) -> highspy.HighsBasis | None:
-        """The basis the next warm start would begin from (of the LP relaxation, for a MILP);
-        None without one (before the first run, after a MILP solved whole, or without HiGHS)."""
+        """The basis the next warm start would begin from (of the LP relaxation, for a MILP solved
+        relaxation first); None without one (before the first run, after a MILP solved whole, or
+        without HiGHS)."""
         holder = self._relaxation if self._relaxation is not None else self
         basis = holder._highs.getBasis() if holder._highs is not None else None
         return basis if basis is not None and basis.valid else None

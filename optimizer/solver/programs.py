@@ -169,8 +169,10 @@ def outer_bound(form: Formulation, options: SolveOptions, grids: Grids, plan: At
     """
     options.grant_grace()
     model = compile_model(form, "bound", grids)
-    # A small MILP's few S-curve campaigns can leave its optimum well below any Lagrangian bound: solved.
-    folded = _folded(model, options) if model.n_campaigns >= REDUCED_FROM else None
+    # A small MILP's few S-curve campaigns can leave its optimum well below any Lagrangian bound
+    # or its relaxation's: it is solved whole, for the MILP's own bound.
+    whole = model.is_mip and model.n_campaigns < REDUCED_FROM
+    folded = None if whole else _folded(model, options)
     if folded is not None and plan is not None and plan.run.row_dual is not None:
         quick = priced_bound(folded, plan.run.row_dual, plan.run.objective)
         if quick is not None:
@@ -180,7 +182,7 @@ def outer_bound(form: Formulation, options: SolveOptions, grids: Grids, plan: At
         if run is not None and run.row_dual is not None:
             values = (lagrangian_bound(folded, plan.run.row_dual), lagrangian_bound(folded, run.row_dual))
             return OuterBound(min(values) if model.sense == "maximize" else max(values), run.x, run.seconds)
-    run = solve_model(model, options, form)
+    run = solve_program(model, options, form) if whole else solve_model(model, options, form)
     value, seconds = certified_bound(model, run), run.seconds
     if value is None and model.is_mip:
         options.grant_grace()

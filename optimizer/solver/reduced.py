@@ -99,6 +99,8 @@ def fold(model: CompiledModel) -> Fold | None:
     owner = np.repeat(np.arange(n), counts)
     segments = slice(n, n + owner.size)
     lower = model.col_lower[:n]
+    if not np.all(np.isfinite(model.col_upper[segments] - model.col_lower[segments])):
+        return None  # an unbounded segment: no campaign's best fill is finite
     if not (np.allclose(model.row_lower[coupling: coupling + n], lower)
             and np.allclose(model.row_upper[coupling: coupling + n], lower)
             and np.allclose(np.bincount(owner, model.col_upper[segments] - model.col_lower[segments], minlength=n),
