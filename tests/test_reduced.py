@@ -277,7 +277,7 @@ def test_a_small_milps_certificate_is_its_own_optimum_not_its_relaxations():
     can leave its optimum well below its relaxation: the outer program is solved whole, by the
     plan's certificate and by a frontier's (HiGHS on the whole MILP is the reference)."""
     from optimizer.pareto.axis import axis_for
-    from optimizer.pareto.program import FrontierProgram
+    from optimizer.pareto.program import FrontierProgram, held
 
     options = SolveOptions()
     form = formulate(generate(60, 1).scenario, options.tolerance)
@@ -287,7 +287,8 @@ def test_a_small_milps_certificate_is_its_own_optimum_not_its_relaxations():
     assert outer.is_mip and milp.bound < relaxed.objective * (1 - 1e-4)  # a relaxation well above
     assert programs.outer_bound(form, options, grids).value == pytest.approx(milp.bound, rel=1e-9)
     program = FrontierProgram(form, axis_for(form, "sov.search"), options, grids)
-    bound = program.outer_bound(0.0)
+    lead_max = program.max_primary(None)
+    bound = program.outer_bound(held(lead_max.traded), lead_max)  # its duals at hand, but not minimised
     frontier_outer = program.bound.model  # the frontier's own rows, its floor now set
     frontier_milp = solve_program(frontier_outer, options, None)
     assert frontier_milp.bound < solve_program(frontier_outer.relaxed(), options, None).objective * (1 - 1e-4)
