@@ -25,7 +25,7 @@ from optimizer.solver.certificate import dual_bound
 from optimizer.solver.dual import tightest_bound
 from optimizer.solver.options import SolveOptions
 from optimizer.solver.programs import solve_program
-from optimizer.solver.reduced import fold, from_relaxation, lagrangian_bound, solve_reduced
+from optimizer.solver.reduced import fold, from_relaxation, lagrangian_bound, refold, solve_reduced
 
 SEEDS = (101, 202, 303)
 SIZE = 300
@@ -293,3 +293,27 @@ def test_a_small_milps_certificate_is_its_own_optimum_not_its_relaxations():
     frontier_milp = solve_program(frontier_outer, options, None)
     assert frontier_milp.bound < solve_program(frontier_outer.relaxed(), options, None).objective * (1 - 1e-4)
     assert bound == pytest.approx(frontier_milp.bound, rel=1e-9)
+
+
+def test_a_fold_kept_across_new_row_bounds_and_objectives_is_the_fold_made_afresh(seeded):
+    form, plan, _, _, _ = seeded
+    rng = np.random.default_rng(11)
+    previous = fold(plan)
+    for _ in range(3):
+        row_lower = plan.row_lower.copy()
+        coupling = previous.coupling
+        row_lower[:coupling] = np.where(np.isfinite(row_lower[:coupling]),
+                                        row_lower[:coupling] * rng.uniform(0.9, 1.1, coupling), row_lower[:coupling])
+        changed = replace(plan, row_lower=row_lower, cost=plan.cost * rng.uniform(0.5, 2.0, plan.cost.size),
+                          offset=plan.offset + 1.0)
+        kept, fresh = refold(previous, changed), fold(changed)
+        assert kept.terms is previous.terms  # the coupling terms were not rebuilt
+        for name in ("cost", "row_lower", "row_upper", "whole", "owner"):
+            np.testing.assert_allclose(getattr(kept, name), getattr(fresh, name), rtol=1e-12)
+        assert kept.constant == pytest.approx(fresh.constant, rel=1e-12)
+        assert (kept.terms != fresh.terms).nnz == 0
+        previous = kept
+    moved = replace(plan, col_lower=plan.col_lower + 0.0)  # the same bounds in a new array: still kept
+    assert refold(previous, moved).terms is previous.terms
+    fixed = plan.with_binaries_fixed(np.ones(plan.shape[1]))  # other column bounds: folded afresh
+    assert refold(previous, fixed).terms is not previous.terms

@@ -208,7 +208,7 @@ class FrontierProgram:
         """
         if hint is None or self.form.size < REDUCED_FROM or program.options.solver != "highs":
             return None
-        folded = fold(program.model)
+        folded = program.folded()
         if folded is None:
             return None
 
@@ -277,7 +277,7 @@ class FrontierProgram:
         the minimisation does not converge, or with CBC (the minimisation's small programs are HiGHS's).
         """
         _set_floor(self.bound, self._traded_outer, traded_floor)
-        folded = fold(self.bound.model) if near is not None and near.duals is not None else None
+        folded = self.bound.folded() if near is not None and near.duals is not None else None
         tightest = None
         if folded is not None:
             duals = self._primary_duals(near)

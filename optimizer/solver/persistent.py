@@ -23,7 +23,7 @@ from optimizer.solver.cbc import solve_cbc
 from optimizer.solver.highs import load_highs, run_highs
 from optimizer.solver.options import SolveOptions
 from optimizer.solver.programs import solve_program, unscaled
-from optimizer.solver.reduced import from_relaxation
+from optimizer.solver.reduced import Fold, from_relaxation, refold
 from optimizer.solver.status import SolverRun
 from optimizer.status import Status
 
@@ -48,6 +48,7 @@ class Program:
         relaxed_first = relaxed_first and options.solver == "highs" and model.is_mip
         self._relaxation = Program(model.relaxed(), options) if relaxed_first else None
         self._cold_pivots: int | None = None
+        self._fold: Fold | None = None
         self.runs = 0
 
     def set_row_bounds(self, rows: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> None:
@@ -99,6 +100,12 @@ class Program:
             self._highs.changeObjectiveSense(
                 highspy.ObjSense.kMaximize if sense == "maximize" else highspy.ObjSense.kMinimize
             )
+
+    def folded(self) -> Fold | None:
+        """The program's fold at its current bounds and objective (``reduced.fold``), its coupling
+        terms kept from one call to the next."""
+        self._fold = refold(self._fold, self.model)
+        return self._fold
 
     def basis(self) -> highspy.HighsBasis | None:
         """The basis the next warm start would begin from (of the LP relaxation, for a MILP solved
@@ -176,7 +183,7 @@ class Program:
         assert self._relaxation is not None
         relaxed = self._relaxation.solve()
         run = from_relaxation(self.model, relaxed, lambda small: solve_program(small, self.options, None),
-                              gap=self.options.mip_gap)
+                              self.folded(), gap=self.options.mip_gap)
         if run is not None:
             self.options.note_stop(run.status is Status.TIME_LIMIT)
         return run

@@ -121,6 +121,37 @@ def fold(model: CompiledModel) -> Fold | None:
     )
 
 
+def refold(previous: Fold | None, model: CompiledModel) -> Fold | None:
+    """``model``'s fold, reusing ``previous``'s coupling terms when only the objective or the row
+    bounds changed (a kept program between runs: folding anew took 7 ms a run at 1,000 campaigns)."""
+    if previous is None or not _same_columns(previous.model, model):
+        return fold(model)
+    n, coupling = model.n_campaigns, previous.coupling
+    segments = slice(n, n + previous.owner.size)
+    lower = model.col_lower[:n]
+    shift = model.matrix[:coupling, :n] @ lower
+    return replace(
+        previous, model=model,
+        cost=model.cost[segments] + model.cost[:n][previous.owner],
+        constant=float(model.offset + model.cost[:n] @ lower),
+        row_lower=model.row_lower[:coupling] - shift, row_upper=model.row_upper[:coupling] - shift,
+    )
+
+
+def _same_columns(before: CompiledModel, after: CompiledModel) -> bool:
+    """Whether two models share their matrix, column bounds and linking rows (so one fold's terms serve both)."""
+    if before.matrix is not after.matrix:
+        return False
+    if before.col_lower is not after.col_lower and not np.array_equal(before.col_lower, after.col_lower):
+        return False
+    if before.col_upper is not after.col_upper and not np.array_equal(before.col_upper, after.col_upper):
+        return False
+    coupling = int(np.count_nonzero(before.row_spec >= 0))
+    linking = slice(coupling, coupling + before.n_campaigns)
+    return bool(np.array_equal(before.row_lower[linking], after.row_lower[linking])
+                and np.array_equal(before.row_upper[linking], after.row_upper[linking]))
+
+
 def lagrangian_bound(folded: Fold, duals: np.ndarray) -> float:
     """A proven bound on the program's optimum (upper when maximising, lower when minimising).
 
