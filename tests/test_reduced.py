@@ -286,6 +286,11 @@ def test_a_small_milps_certificate_is_its_own_optimum_not_its_relaxations():
     milp, relaxed = solve_program(outer, options, None), solve_program(outer.relaxed(), options, None)
     assert outer.is_mip and milp.bound < relaxed.objective * (1 - 1e-4)  # a relaxation well above
     assert programs.outer_bound(form, options, grids).value == pytest.approx(milp.bound, rel=1e-9)
+    # A plan its relaxation already certifies closely takes that bound; one it does not, the MILP's.
+    for plan_value, expected in ((relaxed.objective * (1 - 1e-5), relaxed.objective), (milp.bound, milp.bound)):
+        run = programs.SolverRun(Status.OPTIMAL, "", "highs", 0.0, objective=plan_value)
+        plan = programs.Attempt(outer, run, grids, 0.0)
+        assert programs.outer_bound(form, options, grids, plan).value == pytest.approx(expected, rel=1e-7)
     program = FrontierProgram(form, axis_for(form, "sov.search"), options, grids)
     lead_max = program.max_primary(None)
     bound = program.outer_bound(held(lead_max.traded), lead_max)  # its duals at hand, but not minimised

@@ -162,10 +162,12 @@ def outer_bound(form: Formulation, options: SolveOptions, grids: Grids, plan: At
 
     For a large program, the plan's duals price the outer program campaign by campaign
     (``lagrangian_bound``, no solver run); only when that bound is loose is the outer program's
-    LP relaxation solved, for its own duals. Otherwise the outer program is solved whole: a MILP
-    stopped early (at a time limit) may have no bound yet; the LP relaxation of the outer
-    program then gives a looser one, still proven (it only widens the feasible set). Past the
-    deadline, each of these runs gets a short grace: a plan without a gap helps no one.
+    LP relaxation solved, for its own duals. A small MILP's relaxation is taken when it already
+    certifies the plan to within ``_QUICK_GAP``; else the MILP is solved whole (its few S-curve
+    campaigns can leave its optimum well below its relaxation's). Otherwise the outer program is
+    solved: a MILP stopped early (at a time limit) may have no bound yet; the LP relaxation of the
+    outer program then gives a looser one, still proven (it only widens the feasible set). Past
+    the deadline, each of these runs gets a short grace: a plan without a gap helps no one.
     """
     options.grant_grace()
     model = compile_model(form, "bound", grids)
@@ -182,6 +184,10 @@ def outer_bound(form: Formulation, options: SolveOptions, grids: Grids, plan: At
         if run is not None and run.row_dual is not None:
             values = (lagrangian_bound(folded, plan.run.row_dual), lagrangian_bound(folded, run.row_dual))
             return OuterBound(min(values) if model.sense == "maximize" else max(values), run.x, run.seconds)
+    if whole and plan is not None:
+        relaxed = _relaxed_bound(model, options, form, plan.run.objective)
+        if relaxed is not None:
+            return relaxed
     run = solve_program(model, options, form) if whole else solve_model(model, options, form)
     value, seconds = certified_bound(model, run), run.seconds
     if value is None and model.is_mip:
@@ -191,6 +197,18 @@ def outer_bound(form: Formulation, options: SolveOptions, grids: Grids, plan: At
         value = certified_bound(relaxed, run) if run.status is Status.OPTIMAL else None
         seconds += run.seconds
     return OuterBound(value, run.x, seconds)
+
+
+def _relaxed_bound(model: CompiledModel, options: SolveOptions, form: Formulation,
+                   plan_value: float | None) -> OuterBound | None:
+    """A small MILP's outer bound from its LP relaxation, when that is already within ``_QUICK_GAP``
+    of the plan (a relaxation solve took 5 ms at 100 campaigns, the MILP 35 ms); else None."""
+    relaxed = model.relaxed()
+    run = solve_program(relaxed, options, form)
+    value = certified_bound(relaxed, run) if run.status is Status.OPTIMAL else None
+    if value is None or plan_value is None or not within(plan_value, value, model.sense, _QUICK_GAP):
+        return None
+    return OuterBound(value, run.x, run.seconds)
 
 
 def priced_bound(folded: Fold, duals: np.ndarray, plan_value: float | None) -> OuterBound | None:
