@@ -1,0 +1,1 @@
+"""Calibrating response curves from campaign history and platform exports (``tradeoff fit``)."""
