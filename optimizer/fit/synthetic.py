@@ -7,7 +7,10 @@ fitter's answers can then be held against the curve that made the data.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
+import pandas as pd
 
 from optimizer.curves.families import Curve
 
@@ -19,3 +22,38 @@ def synthetic_history(curve: Curve, weeks: int, low: float, high: float, noise: 
     rng = np.random.default_rng(seed)
     spend = rng.uniform(low, high, weeks)
     return spend, curve.value(spend) * rng.lognormal(0.0, noise, weeks)
+
+
+@dataclass(frozen=True)
+class TrueFunnel:
+    """A campaign's true funnel: impressions from a curve, then clicks and leads at flat rates."""
+
+    name: str
+    channel: str
+    stage: str
+    impressions: Curve
+    ctr: float
+    cvr: float
+    low: float
+    high: float
+    """The range weekly spend was drawn from."""
+
+    def leads(self, spend: np.ndarray) -> np.ndarray:
+        return self.impressions.value(spend) * self.ctr * self.cvr
+
+
+def synthetic_funnel_history(funnels: list[TrueFunnel], weeks: int, noise: float, seed: int) -> pd.DataFrame:
+    """A weekly long-format history (``period, campaign, channel, stage, spend, impressions, clicks,
+    leads``) of ``funnels``, each step with log-normal noise of standard deviation ``noise``."""
+    rng = np.random.default_rng(seed)
+    periods = pd.date_range("2025-01-06", periods=weeks, freq="W-MON").strftime("%Y-%m-%d")
+    frames = []
+    for funnel in funnels:
+        spend, impressions = synthetic_history(funnel.impressions, weeks, funnel.low, funnel.high, noise,
+                                               int(rng.integers(1 << 31)))
+        clicks = impressions * funnel.ctr * rng.lognormal(0.0, noise, weeks)
+        leads = clicks * funnel.cvr * rng.lognormal(0.0, noise, weeks)
+        frames.append(pd.DataFrame({"period": periods, "campaign": funnel.name, "channel": funnel.channel,
+                                    "stage": funnel.stage, "spend": spend, "impressions": impressions,
+                                    "clicks": clicks, "leads": leads}))
+    return pd.concat(frames, ignore_index=True)
