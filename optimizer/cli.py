@@ -18,6 +18,7 @@ from typing import Any
 import click
 
 import optimizer
+from optimizer.cli_fit import fit_command
 from optimizer.cli_frontier import chart_command, frontier_command
 from optimizer.cli_support import (
     EXIT_INFEASIBLE,
@@ -198,6 +199,7 @@ def kpis(fmt: str | None, output: Path | None) -> int:
 
 cli.add_command(frontier_command)
 cli.add_command(chart_command)
+cli.add_command(fit_command)
 
 
 def main(argv: Sequence[str] | None = None) -> None:

@@ -60,7 +60,8 @@ def test_frontier_chart_marks_today_the_recommendation_and_the_knee_in_words(tra
     caption = "\n".join(text.get_text() for text in figure.texts)
     assert "costs about" in caption and "the frontier offers" in caption
     assert traced.secondary_label in axes.get_xlabel() and axes.get_ylabel().lower().startswith(traced.primary)
-    assert axes.xaxis.get_major_formatter()(0.25, 0).endswith("%")
+    shown = axes.xaxis.get_major_formatter()(0.25, 0)
+    assert shown.endswith("%") if traced.is_share else not shown.endswith("%")  # a share in percent, a volume not
     renderer = rendered(figure)
     labels = [*axes.get_legend().get_texts(), axes.title, axes.xaxis.label, axes.yaxis.label, *figure.texts]
     assert overlapping(labels, renderer) == []

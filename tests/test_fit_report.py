@@ -10,18 +10,10 @@ import numpy as np
 import pytest
 
 from optimizer import Status, load_scenario, solve
-from optimizer.curves.families import Exponential, Hill, Log
 from optimizer.fit.report import RateFit, fit_curves
-from optimizer.fit.synthetic import TrueFunnel, synthetic_funnel_history
+from optimizer.fit.synthetic import EXAMPLE_FUNNELS, synthetic_funnel_history
 
-FUNNELS = [
-    TrueFunnel("Search: non-brand", "search", "conversion", Exponential(max=400_000.0, scale=30_000.0), 0.05, 0.08,
-               8_000.0, 45_000.0),
-    TrueFunnel("Meta: lead ads", "social", "consideration", Log(coef=300_000.0, scale=12_000.0), 0.012, 0.06,
-               4_000.0, 30_000.0),
-    TrueFunnel("CTV: brand film", "video", "awareness", Hill(max=900_000.0, half=18_000.0, shape=2.2), 0.004, 0.03,
-               3_000.0, 40_000.0),
-]
+FUNNELS = EXAMPLE_FUNNELS
 BUDGET = 60_000.0
 
 

@@ -11,6 +11,8 @@ the last four periods (by date when every period reads as one, else in the file'
 
 from __future__ import annotations
 
+import csv
+import io
 import math
 from dataclasses import dataclass
 
@@ -61,6 +63,20 @@ class FitReport:
         """The campaigns as rows of the scenario's campaign CSV (``name, channel, stage, spend.current,
         impressions.curve, impressions.max, ..., clicks.rate, clicks.of, ...``)."""
         return [_row(campaign) for campaign in self.campaigns]
+
+    def campaign_csv(self) -> str:
+        """The scenario's campaign CSV, ready for ``campaigns = "..."`` or ``--campaigns``."""
+        rows = self.campaign_rows()
+        present = {key for row in rows for key in row}
+        columns = [c for c in ("name", "channel", "stage", "spend.current") if c in present]
+        for outcome in OUTCOMES:
+            columns += sorted(key for key in present if key.startswith(f"{outcome}."))
+        columns += ["notes"] if "notes" in present else []
+        out = io.StringIO()
+        writer = csv.DictWriter(out, columns, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows({key: _cell(value) for key, value in row.items()} for row in rows)
+        return out.getvalue()
 
 
 def fit_curves(history: pd.DataFrame) -> FitReport:
@@ -144,6 +160,11 @@ def _text(rows: pd.DataFrame, column: str) -> str:
     values = rows[column].dropna().astype(str).str.strip()
     values = values[values != ""]
     return str(values.mode().iloc[0]) if not values.empty else ""
+
+
+def _cell(value: object) -> object:
+    """A value as the CSV shows it: numbers to 6 significant digits."""
+    return f"{value:.6g}" if isinstance(value, float | np.floating) else value
 
 
 def _row(campaign: CampaignFit) -> dict[str, object]:

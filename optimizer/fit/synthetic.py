@@ -7,12 +7,13 @@ fitter's answers can then be held against the curve that made the data.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-from optimizer.curves.families import Curve
+from optimizer.curves.families import Curve, Exponential, Hill, Log
 
 
 def synthetic_history(curve: Curve, weeks: int, low: float, high: float, noise: float,
@@ -42,7 +43,7 @@ class TrueFunnel:
         return self.impressions.value(spend) * self.ctr * self.cvr
 
 
-def synthetic_funnel_history(funnels: list[TrueFunnel], weeks: int, noise: float, seed: int) -> pd.DataFrame:
+def synthetic_funnel_history(funnels: Sequence[TrueFunnel], weeks: int, noise: float, seed: int) -> pd.DataFrame:
     """A weekly long-format history (``period, campaign, channel, stage, spend, impressions, clicks,
     leads``) of ``funnels``, each step with log-normal noise of standard deviation ``noise``."""
     rng = np.random.default_rng(seed)
@@ -57,3 +58,16 @@ def synthetic_funnel_history(funnels: list[TrueFunnel], weeks: int, noise: float
                                     "stage": funnel.stage, "spend": spend, "impressions": impressions,
                                     "clicks": clicks, "leads": leads}))
     return pd.concat(frames, ignore_index=True)
+
+
+EXAMPLE_FUNNELS = (
+    TrueFunnel("Search: non-brand", "search", "conversion", Exponential(max=400_000.0, scale=30_000.0), 0.05, 0.08,
+               8_000.0, 45_000.0),
+    TrueFunnel("Meta: lead ads", "social", "consideration", Log(coef=300_000.0, scale=12_000.0), 0.012, 0.06,
+               4_000.0, 30_000.0),
+    TrueFunnel("CTV: brand film", "video", "awareness", Hill(max=900_000.0, half=18_000.0, shape=2.2), 0.004, 0.03,
+               3_000.0, 40_000.0),
+)
+"""Three funnels at benchmark levels (research/domain.md section 4.4): search with saturating
+impressions, Meta lead ads with a log curve, a CTV brand film with an S-shaped Hill curve; the
+example history (scenarios/generate_history.py) and the round-trip tests are drawn from them."""

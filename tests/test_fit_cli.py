@@ -1,0 +1,50 @@
+"""``tradeoff fit`` as a strategist runs it: the example history in, a campaign CSV that
+``tradeoff solve`` accepts as it is; bad rows and bad --map values refused with exit code 2."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from optimizer.cli import EXIT_INPUT, EXIT_OK, run
+
+SCENARIOS = Path(__file__).parent.parent / "scenarios"
+FIXTURES = Path(__file__).parent / "fit_exports"
+
+
+def tradeoff(capsys, *args: str) -> tuple[int, str, str]:
+    code = run(list(args))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_the_example_history_fits_to_a_campaign_csv_that_solve_accepts_as_it_is(capsys, tmp_path):
+    campaigns = tmp_path / "campaigns.csv"
+    code, _, err = tradeoff(capsys, "fit", str(SCENARIOS / "history_example.csv"), "-o", str(campaigns))
+    assert code == EXIT_OK, err
+    assert "3 campaigns fitted" in err and "of impressions (95%:" in err
+    code, out, err = tradeoff(capsys, "solve", str(SCENARIOS / "history_example.toml"), "--campaigns", str(campaigns))
+    assert code == EXIT_OK, err
+    assert "Optimal plan" in out and "Search: non-brand" in out
+
+
+def test_an_export_read_by_its_platform_spellings_fits_to_the_terminal(capsys):
+    code, out, err = tradeoff(capsys, "fit", str(FIXTURES / "meta_ads.csv"))
+    assert code == EXIT_OK, err
+    assert "(Meta Ads Manager)" in err
+    assert out.startswith("name,channel,stage,spend.current,") and "Meta: lead ads" in out
+
+
+def test_unreadable_rows_are_refused_with_their_lines_and_nothing_is_written(capsys, tmp_path):
+    target = tmp_path / "campaigns.csv"
+    code, out, err = tradeoff(capsys, "fit", str(FIXTURES / "malformed.csv"), "-o", str(target))
+    assert code == EXIT_INPUT and not target.exists() and "Traceback" not in err
+    assert "4 problems found" in err
+    for line in (2, 4, 5, 6):
+        assert f"malformed.csv line {line}" in err
+
+
+def test_a_map_value_without_a_header_is_a_usage_error(capsys):
+    code, _, err = tradeoff(capsys, "fit", str(FIXTURES / "google_ads.csv"), "--map", "spend")
+    assert code == EXIT_INPUT and "COLUMN=HEADER" in err
+    code, _, err = tradeoff(capsys, "fit", str(FIXTURES / "google_ads.csv"), "--map", "spend=Costs")
+    assert code == EXIT_INPUT and "no column 'Costs'" in err
