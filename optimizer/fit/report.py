@@ -101,7 +101,7 @@ def _campaign(name: str, rows: pd.DataFrame) -> CampaignFit:
         fitted = _rate_or_curve(spend[known], values[known], rows[before].to_numpy(dtype=float)[known]
                                 if before is not None else None, before)
         if fitted is None:
-            notes.append(f"{outcome}: too few weeks with data to fit")
+            notes.append(f"{outcome}: too few periods with data to fit (4 or more are needed)")
             continue
         outcomes[outcome] = fitted
         before = outcome
