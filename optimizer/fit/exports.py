@@ -13,7 +13,6 @@ read is reported with its line number, all of them at once; summary rows are set
 
 from __future__ import annotations
 
-import codecs
 import csv
 import io
 import math
@@ -25,6 +24,7 @@ from pathlib import Path
 import pandas as pd
 
 from optimizer.errors import Problem, ScenarioError
+from optimizer.scenario.sources import read_text
 
 TEXT_COLUMNS = ("period", "campaign", "channel", "stage")
 NUMBER_COLUMNS = ("spend", "impressions", "clicks", "leads", "mqls", "sqls", "customers", "revenue",
@@ -86,7 +86,7 @@ def read_history(path: Path | str, mapping: Mapping[str, str] | None = None) -> 
     the usual spellings. Raises ``ScenarioError`` naming each unreadable row by its line.
     """
     path, mapping = Path(path), mapping or {}
-    rows, header_at = _table(_text(path), mapping)
+    rows, header_at = _table(read_text(path, path.name, utf16=True), mapping)
     if header_at is None:
         raise ScenarioError([Problem(path.name, "no header row with a campaign column and a spend column was found "
                                      f"in its first {_HEADER_SEARCH} lines",
@@ -114,23 +114,6 @@ def _table(text: str, mapping: Mapping[str, str]) -> tuple[list[tuple[int, list[
         if header_at is not None:
             return rows, header_at
     return rows, None
-
-
-def _text(path: Path) -> str:
-    """The file's text: UTF-8 (with or without a byte order mark) or UTF-16, as Google Ads writes for Excel."""
-    try:
-        data = path.read_bytes()
-    except OSError as error:
-        raise ScenarioError([Problem(path.name, f"cannot read the file: {error.strerror or error}",
-                                     "check the path and the file's permissions")]) from None
-    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return data.decode("utf-16")
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        line = data[: error.start].count(b"\n") + 1
-        raise ScenarioError([Problem(f"{path.name} line {line}", "the file is neither UTF-8 nor UTF-16 text",
-                                     "export it again as CSV, or save it as CSV UTF-8")]) from None
 
 
 def _header_row(rows: list[list[str]], mapping: Mapping[str, str]) -> int | None:

@@ -30,7 +30,7 @@ from optimizer.pareto.axis import Axis
 from optimizer.solver.dual import tightest_bound
 from optimizer.solver.options import SolveOptions
 from optimizer.solver.persistent import Program
-from optimizer.solver.programs import REDUCED_FROM, certified_bound, priced_bound, solve_program
+from optimizer.solver.programs import REDUCED_FROM, certified_bound, certified_whole, priced_bound, solve_program
 from optimizer.solver.reduced import WIDE_DOUBT, fold, solve_reduced
 from optimizer.solver.status import SolverRun
 from optimizer.status import Status
@@ -111,10 +111,8 @@ class FrontierProgram:
         self._relaxed = relaxed
         self._prices: Program | None = None
         self.spend = Program(relaxed, options)
-        # A small MILP's few S-curve campaigns can leave its optimum well below its relaxation's: its
-        # certificate is the outer MILP solved whole.
-        self.bound = Program(compile_model(self.form, "bound", grids), options,
-                             relaxed_first=form.size >= REDUCED_FROM)
+        outer = compile_model(self.form, "bound", grids)
+        self.bound = Program(outer, options, relaxed_first=not certified_whole(outer))
         self._traded = _row(model, len(kept))
         self._primary = _row(model, len(kept) + 1)
         self._traded_outer = _row(self.bound.model, len(kept))
@@ -284,7 +282,7 @@ class FrontierProgram:
             quick = priced_bound(folded, duals, near.primary)
             if quick is not None:
                 return quick.value
-            if self.bound.options.solver == "highs" and (not self.is_mip or self.form.size >= REDUCED_FROM):
+            if self.bound.options.solver == "highs" and not certified_whole(self.bound.model):
                 tightest = tightest_bound(folded, duals, against=near.primary)
                 if tightest.converged:
                     return tightest.value

@@ -40,13 +40,18 @@ def read_document(path: Path) -> dict[str, Any]:
     return parse_document(text, "json" if suffix == ".json" else "toml", str(path))
 
 
-def read_text(path: Path, where: str) -> str:
-    """The text of a UTF-8 file (a byte order mark is allowed); unreadable files are reported at ``where``."""
+def read_text(path: Path, where: str, utf16: bool = False) -> str:
+    """The text of a UTF-8 file (a byte order mark is allowed); unreadable files are reported at ``where``.
+
+    ``utf16``: UTF-16 with its byte order mark is read too (ad platforms' exports for Excel).
+    """
     try:
         data = path.read_bytes()
     except OSError as error:
         raise ScenarioError([Problem(where, f"cannot read the file: {error.strerror or error}",
                                      "check the path and the file's permissions")]) from None
+    if utf16 and data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return data.decode("utf-16")
     save_as = _save_as_utf8(path)
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) or data[:200].count(b"\x00") > 10:
         raise ScenarioError([Problem(path.name, "the file is UTF-16 text, not UTF-8", save_as)])

@@ -56,7 +56,7 @@ def tightest_bound(folded: Fold, duals: np.ndarray, steps: int = _STEPS, against
         best = min(best, (value, y), key=lambda item: item[0])
     value, centre = best
     region = _first_region(folded, centre)
-    floor = NEGLIGIBLE * _reach(folded)
+    floor = NEGLIGIBLE * _objective_scale(folded)
     for _ in range(steps):
         if not np.isfinite(value):
             break
@@ -130,7 +130,7 @@ def _first_region(folded: Fold, centre: np.ndarray) -> np.ndarray:
     return np.where(region > 0, region, fallback)
 
 
-def _reach(folded: Fold) -> float:
+def _objective_scale(folded: Fold) -> float:
     """The objective's scale: every segment's cost over its whole width, and the constant."""
     return float(np.abs(folded.cost) @ (folded.segment_upper - folded.segment_lower)) + abs(folded.constant)
 

@@ -99,6 +99,13 @@ def solve_model(model: CompiledModel, options: SolveOptions, form: Formulation |
     return run
 
 
+def certified_whole(model: CompiledModel) -> bool:
+    """Whether an outer program's certificate is the MILP solved whole: a MILP below ``REDUCED_FROM``
+    campaigns, whose few S-curve campaigns can leave its optimum well below its relaxation's or
+    any Lagrangian bound (which is close for many campaigns)."""
+    return model.is_mip and model.n_campaigns < REDUCED_FROM
+
+
 def _folded(model: CompiledModel, options: SolveOptions) -> Fold | None:
     """The fold of a program to solve over its segments in doubt (HiGHS: from ``REDUCED_FROM``
     campaigns, and a MILP of any size, whose relaxation then comes first: at 100 campaigns a plan
@@ -171,9 +178,7 @@ def outer_bound(form: Formulation, options: SolveOptions, grids: Grids, plan: At
     """
     options.grant_grace()
     model = compile_model(form, "bound", grids)
-    # A small MILP's few S-curve campaigns can leave its optimum well below any Lagrangian bound
-    # or its relaxation's: it is solved whole, for the MILP's own bound.
-    whole = model.is_mip and model.n_campaigns < REDUCED_FROM
+    whole = certified_whole(model)
     folded = None if whole else _folded(model, options)
     if folded is not None and plan is not None and plan.run.row_dual is not None:
         quick = priced_bound(folded, plan.run.row_dual, plan.run.objective)
