@@ -33,10 +33,12 @@ from optimizer.cli_support import (
     options_for,
     output_options,
     problems_of,
+    progress_bar,
     resolve_format,
     scenario_options,
     solver_options,
     stage_line,
+    uncertainty_options,
 )
 from optimizer.errors import ScenarioError, SolverError
 from optimizer.plan import Plan
@@ -44,6 +46,7 @@ from optimizer.render import glossary_records, glossary_table, plan_table
 from optimizer.scenario.overrides import Override
 from optimizer.solver import conflicts_before_solving
 from optimizer.status import Status
+from optimizer.uncertainty import plan_uncertainty
 
 
 def exit_code(plan: Plan) -> int:
@@ -79,11 +82,12 @@ def cli(debug: bool) -> None:
 @solver_options
 @click.option("--write-lp", type=OutputFile((".lp",)),
               help="Also write the program as an LP file.")
+@uncertainty_options
 @output_options
 @debug_option
 def solve(file: str, variant: str | None, sets: tuple[str, ...], campaigns: str | None, objective: str | None,
           budget: float | None, solver: str | None, tolerance: float | None, time_limit: float | None,
-          write_lp: Path | None, fmt: str | None, output: Path | None) -> int:
+          write_lp: Path | None, draws: int | None, seed: int, fmt: str | None, output: Path | None) -> int:
     """Solve a scenario: the optimal budget split beside the current one, with its KPIs,
     binding constraints and how close it is to the true optimum.
 
@@ -95,6 +99,7 @@ def solve(file: str, variant: str | None, sets: tuple[str, ...], campaigns: str 
       tradeoff solve scenarios/b2b_saas.toml --set 'constraints."CPL cap".max=100'
       tradeoff solve scenarios/b2b_saas.toml --format json -o plan.json
       tradeoff solve scenarios/b2b_saas.toml --solver cbc --write-lp plan.lp
+      tradeoff solve scenarios/history_example.toml --uncertainty 100
     """
     fmt = resolve_format(fmt, output)
     extra = _objective_overrides(objective)
@@ -104,6 +109,9 @@ def solve(file: str, variant: str | None, sets: tuple[str, ...], campaigns: str 
     options = options_for(scenario, solver=solver, tolerance=tolerance, time_limit=time_limit, write_lp=write_lp)
     with problems_of(file), stage_line(f"Solving {len(scenario.campaigns):,} campaigns") as report:
         plan = optimizer.solve(scenario, options, progress=report)
+    if draws and plan.allocation:
+        with problems_of(file), progress_bar(draws, "Re-solving on curve draws") as report:
+            plan = plan_uncertainty(scenario, plan, draws, seed, options, progress=report)
     emit(_format_plan(plan, fmt), output)
     return exit_code(plan)
 

@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from optimizer.cli_support import EXIT_OK, OutputFile, debug_option, emit
+from optimizer.errors import Problem, ScenarioError
 from optimizer.fit.exports import COLUMNS, read_history
 from optimizer.fit.families import CurveFit
 from optimizer.fit.report import CampaignFit, FitReport, RateFit, fit_curves
@@ -34,6 +35,10 @@ def fit_command(history: str, output: Path | None, maps: Sequence[str]) -> int:
     """
     read = read_history(history, _mapping(maps))
     report = fit_curves(read.frame)
+    if not report.campaigns:
+        raise ScenarioError([Problem(f"{Path(history).name}: {name}", f"not fitted: {why}",
+                                     "give at least 4 periods of spend with outcomes per campaign")
+                             for name, why in report.unfitted], history)
     click.echo(_summary(read.platform, report, len(read.frame), len(read.set_aside)), err=True)
     emit(report.campaign_csv(), output)
     return EXIT_OK
@@ -57,6 +62,9 @@ def _summary(platform: str, report: FitReport, rows: int, set_aside: int) -> str
     for campaign in report.campaigns:
         lines.append(f"  {campaign.name}: {_outcomes(campaign)}")
         lines += [f"    note: {note}" for note in campaign.notes]
+    if report.unfitted:
+        lines.append(f"{len(report.unfitted)} campaigns not written (too little data to fit):")
+        lines += [f"  {name}: {why}" for name, why in report.unfitted]
     return "\n".join(lines)
 
 
@@ -72,4 +80,10 @@ def _outcomes(campaign: CampaignFit) -> str:
 
 def _curve(outcome: str, fitted: CurveFit) -> str:
     low, high = fitted.spend_range
-    return f"{outcome} {fitted.family} (R² {fitted.r_squared:.3f}, seen ${low:,.0f}-${high:,.0f})"
+    params = ", ".join(f"{name} {_number(value)} ± {_number(error)}" for (name, value), error
+                       in zip(fitted.params.items(), fitted.errors.values(), strict=True))
+    return f"{outcome} {fitted.family} ({params}; R² {fitted.r_squared:.3f}; seen ${low:,.0f}-${high:,.0f})"
+
+
+def _number(value: float) -> str:
+    return f"{value:,.0f}" if abs(value) >= 100 else f"{value:.3g}"

@@ -27,12 +27,17 @@ from optimizer.cli_support import (
     resolve_format,
     scenario_options,
     solver_options,
+    uncertainty_options,
 )
 from optimizer.errors import Problem, ScenarioError
 from optimizer.pareto import Frontier, frontier, frontier_sweep
+from optimizer.pareto.api import with_budget
 from optimizer.pareto.text import frontier_table
 from optimizer.plan import SCHEMA_VERSION
+from optimizer.scenario.schema import Scenario
+from optimizer.solver.options import SolveOptions
 from optimizer.status import Status
+from optimizer.uncertainty import frontier_uncertainty
 
 CHART_KINDS = (*CHARTS, "allocation-campaigns", "sweep")
 CHART_SUFFIXES = (".png", ".svg", ".pdf")
@@ -49,11 +54,12 @@ CHART_SUFFIXES = (".png", ".svg", ".pdf")
 @click.option("--chart", type=OutputFile(CHART_SUFFIXES),
               help="Write the frontier chart (the budget family with --budgets): .png, .svg or .pdf.")
 @click.option("--charts", type=OutputFolder(), help="Write every chart (PNG) into this folder.")
+@uncertainty_options
 @debug_option
 def frontier_command(file: str, variant: str | None, sets: tuple[str, ...], campaigns: str | None,
                      against: str | None, points: int, budgets: str | None, solver: str | None,
                      tolerance: float | None, time_limit: float | None, fmt: str | None, output: Path | None,
-                     chart: Path | None, charts: Path | None) -> int:
+                     chart: Path | None, charts: Path | None, draws: int | None, seed: int) -> int:
     """Trace the frontier of the primary KPI against share of voice: what each point of SOV costs
     in leads, CPL, CPC and budget.
 
@@ -64,6 +70,7 @@ def frontier_command(file: str, variant: str | None, sets: tuple[str, ...], camp
       tradeoff frontier scenarios/b2b_saas.toml --points 31 --format json -o frontier.json
       tradeoff frontier scenarios/b2b_saas.toml --budgets 200000,250000,300000 --chart sweep.png
       tradeoff frontier scenarios/b2b_saas.toml --against sov.media --charts charts/
+      tradeoff frontier scenarios/history_example.toml --uncertainty 30 --chart frontier.png
     """
     fmt = resolve_format(fmt, output)
     scenario = load(file, variant, sets, campaigns)
@@ -75,9 +82,26 @@ def frontier_command(file: str, variant: str | None, sets: tuple[str, ...], camp
             results = frontier_sweep(scenario, levels, against, points, options, progress=_offset(report, points))
         else:
             results = (frontier(scenario, against, points, options, progress=report),)
+    if draws:
+        results = _with_bands(scenario, results, draws, seed, options, file)
     emit(_format(results, fmt), output)
     _write_charts(results, chart, charts)
     return _exit_code(results)
+
+
+def _with_bands(scenario: Scenario, results: Sequence[Frontier], draws: int, seed: int, options: SolveOptions,
+                file: str) -> tuple[Frontier, ...]:
+    """Each traced frontier with its band over ``draws`` curve draws (at its own budget)."""
+    banded = []
+    with problems_of(file), progress_bar(draws * len(results), "Tracing frontiers on curve draws") as report:
+        for index, traced in enumerate(results):
+            if not traced.success:
+                banded.append(traced)
+                continue
+            at_budget = with_budget(scenario, traced.budget) if len(results) > 1 and traced.budget else scenario
+            step = None if report is None else (lambda done, _total, base=index * draws: report(base + done, 0))
+            banded.append(frontier_uncertainty(at_budget, traced, draws, seed, options, progress=step))
+    return tuple(banded)
 
 
 def _budgets(text: str | None) -> tuple[float, ...]:

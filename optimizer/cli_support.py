@@ -43,6 +43,15 @@ def solver_options(command: Callable) -> Callable:
                         help="highs (default) or cbc (through PuLP).")(command)
 
 
+def uncertainty_options(command: Callable) -> Callable:
+    """``--uncertainty N`` and ``--seed S``: re-solve on N draws of the fitted curves."""
+    command = click.option("--seed", type=int, default=0, show_default=True,
+                           help="Seed of the curve draws (the same seed gives the same draws).")(command)
+    return click.option("--uncertainty", "draws", type=click.IntRange(1, 10_000), metavar="N",
+                        help="Re-solve on N draws of the fitted curves (tradeoff fit writes their uncertainty) and "
+                             "report P10/P50/P90 of the objective and SOV.")(command)
+
+
 class OutputFile(click.Path):
     """A file the command will write: its folder must exist and be writable, its suffix one of ``suffixes``.
 

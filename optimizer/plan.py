@@ -122,6 +122,45 @@ class SolveInfo:
 
 
 @dataclass(frozen=True)
+class Spread:
+    """A figure's 10th, 50th and 90th percentiles over curve draws."""
+
+    p10: float
+    p50: float
+    p90: float
+
+
+@dataclass(frozen=True)
+class Uncertainty:
+    """How a plan's figures move when its fitted curves are drawn from their uncertainty.
+
+    ``as_planned`` is the plan's own split evaluated on each draw (what committing to it may
+    deliver); ``re_solved`` is each draw's own optimal plan (how far the best plan itself moves).
+    Figures are keyed by KPI: the objective's, the traded KPI and every pool's ``sov.<pool>``.
+    """
+
+    draws: int
+    seed: int
+    drawn: tuple[str, ...]
+    """The campaigns whose curves or rates carry a fitted uncertainty (the others are held fixed)."""
+    as_planned: Mapping[str, Spread]
+    re_solved: Mapping[str, Spread]
+    unsolved: int = 0
+    """Draws whose own plan could not be solved to optimality (left out of ``re_solved``)."""
+
+    def __post_init__(self) -> None:
+        for name in ("as_planned", "re_solved"):
+            object.__setattr__(self, name, MappingProxyType(dict(getattr(self, name))))
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready: ``{"draws", "seed", "drawn", "as_planned": {kpi: {p10, p50, p90}}, "re_solved", "unsolved"}``."""
+        return {"draws": self.draws, "seed": self.seed, "drawn": list(self.drawn),
+                "as_planned": {kpi: asdict(spread) for kpi, spread in self.as_planned.items()},
+                "re_solved": {kpi: asdict(spread) for kpi, spread in self.re_solved.items()},
+                "unsolved": self.unsolved}
+
+
+@dataclass(frozen=True)
 class Plan:
     """The optimal budget split for a scenario, with its KPIs and optimality certificate.
 
@@ -152,6 +191,8 @@ class Plan:
     esov: Mapping[str, float] = field(default_factory=dict)
     explanation: Explanation | None = None
     """Set when no plan exists: why, and what would make one possible."""
+    uncertainty: Uncertainty | None = None
+    """Set by ``plan_uncertainty``: the plan's figures over draws of its fitted curves."""
 
     def __post_init__(self) -> None:
         for name in ("kpis", "sov", "current_kpis", "current_sov", "esov"):
@@ -197,6 +238,7 @@ class Plan:
             "solver": {**asdict(self.info), "milp_campaigns": list(self.info.milp_campaigns)},
             "warnings": list(self.warnings),
             "explanation": asdict(self.explanation) if self.explanation is not None else None,
+            "uncertainty": self.uncertainty.to_dict() if self.uncertainty is not None else None,
         }
         return json_safe(data)
 

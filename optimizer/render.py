@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 from optimizer.formatting import count, kpi_value, money, percent, signed_percent
 from optimizer.glossary import GLOSSARY, KPI
-from optimizer.plan import Plan
+from optimizer.plan import Plan, Uncertainty
 from optimizer.plan_text import plan_header, readable_price
 
 _NAME_WIDTH = 32
@@ -88,9 +88,28 @@ def plan_table(plan: Plan) -> str:
         prices = prices_table(plan)
         if prices:
             parts.append(prices)
+    if plan.uncertainty is not None:
+        parts.append(uncertainty_table(plan.uncertainty, plan.currency))
     if plan.warnings:
         parts.append("Notes:\n" + "\n".join(f"  - {w}" for w in plan.warnings))
     return "\n\n".join(parts) + "\n"
+
+
+def uncertainty_table(uncertainty: Uncertainty, currency: str) -> str:
+    """The spread of each figure over curve draws: the plan's split as planned, and each draw's best plan."""
+    rows = []
+    for kpi in dict.fromkeys([*uncertainty.as_planned, *uncertainty.re_solved]):
+        row = [kpi if kpi.startswith("sov.") else GLOSSARY[kpi].label if kpi in GLOSSARY else kpi]
+        for side in (uncertainty.as_planned, uncertainty.re_solved):
+            spread = side.get(kpi)
+            row += [kpi_value(kpi, v, currency) for v in (spread.p10, spread.p50, spread.p90)] if spread else ["–"] * 3
+        rows.append(row)
+    headers = ["KPI", "This plan P10", "P50", "P90", "Best plan P10", "P50", "P90"]
+    unsolved = f"; {uncertainty.unsolved} draws had no optimal plan" if uncertainty.unsolved else ""
+    head = (f"How sure: {uncertainty.draws} draws of the fitted curves of {len(uncertainty.drawn)} campaigns "
+            f"(seed {uncertainty.seed}{unsolved}). \"This plan\" is its split on each draw; \"best plan\" is each "
+            "draw's own optimum.")
+    return head + "\n" + text_table(headers, rows)
 
 
 def glossary_table() -> str:

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from optimizer.cli import EXIT_INPUT, EXIT_OK, run
@@ -48,3 +49,26 @@ def test_a_map_value_without_a_header_is_a_usage_error(capsys):
     assert code == EXIT_INPUT and "COLUMN=HEADER" in err
     code, _, err = tradeoff(capsys, "fit", str(FIXTURES / "google_ads.csv"), "--map", "spend=Costs")
     assert code == EXIT_INPUT and "no column 'Costs'" in err
+
+
+def test_uncertainty_spreads_the_fitted_plan_and_bands_its_frontier(capsys, tmp_path):
+    scenario = str(SCENARIOS / "history_example.toml")
+    code, out, err = tradeoff(capsys, "solve", scenario, "--uncertainty", "4", "--format", "json")
+    assert code == EXIT_OK, err
+    plan = json.loads(out)
+    spread = plan["uncertainty"]
+    assert spread["draws"] == 4 and len(spread["drawn"]) == 3
+    leads = spread["as_planned"]["leads"]
+    assert leads["p10"] <= leads["p50"] <= leads["p90"] and leads["p10"] < leads["p90"]
+    code, out, err = tradeoff(capsys, "frontier", scenario, "--points", "5", "--uncertainty", "2",
+                              "--format", "json", "--chart", str(tmp_path / "band.png"))
+    assert code == EXIT_OK, err
+    traced = json.loads(out)
+    assert len(traced["band"]) == len(traced["points"]) and (tmp_path / "band.png").stat().st_size > 0
+    code, out, err = tradeoff(capsys, "frontier", scenario, "--points", "5", "--uncertainty", "2")
+    assert code == EXIT_OK and "P10-P90 leads" in out and "over 2 draws of the fitted curves" in out
+
+
+def test_uncertainty_on_curves_with_none_is_refused_with_the_fix(capsys):
+    code, out, err = tradeoff(capsys, "solve", str(SCENARIOS / "b2b_saas.toml"), "--uncertainty", "3")
+    assert code == EXIT_INPUT and "Traceback" not in err and "tradeoff fit" in err and not out

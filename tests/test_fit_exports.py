@@ -54,9 +54,11 @@ def test_a_meta_ads_manager_export_takes_its_leads_column_over_its_results():
     assert history.platform == "Meta Ads Manager"
     assert history.sources == {"period": "Reporting starts", "campaign": "Campaign name",
                                "spend": "Amount spent (USD)", "impressions": "Impressions",
-                               "clicks": "Link clicks", "leads": "Leads"}
-    np.testing.assert_allclose(frame["spend"], [4210.55, 4502.10])
-    np.testing.assert_allclose(frame["clicks"], [3120, 3342])
+                               "clicks": "Link clicks", "leads": "Leads", "channel": "(Meta Ads Manager)"}
+    assert set(frame["channel"]) == {"social"}  # the platform's channel, with no column of its own
+    assert len(frame) == 8
+    np.testing.assert_allclose(frame["spend"].iloc[:3], [4210.55, 4502.10, 3890.20])
+    np.testing.assert_allclose(frame["clicks"].iloc[:2], [3120, 3342])
     assert frame["leads"].iloc[0] == 88 and math.isnan(frame["leads"].iloc[1])  # empty, not 0
 
 

@@ -48,12 +48,16 @@ def test_a_history_in_any_row_order_fits_the_same(history, report):
             assert again[key] == (pytest.approx(value, rel=1e-6) if isinstance(value, float) else value)
 
 
-def _scenario(tmp_path, rows: list[dict], name: str):
-    columns = sorted({key for row in rows for key in row}, key=lambda k: (k != "name", k))
-    with open(tmp_path / f"{name}.csv", "w", newline="") as handle:
-        writer = csv.DictWriter(handle, columns)
-        writer.writeheader()
-        writer.writerows(rows)
+def _scenario(tmp_path, rows: list[dict] | str, name: str):
+    """A scenario on these campaign rows (or this campaign CSV's text)."""
+    if isinstance(rows, str):
+        (tmp_path / f"{name}.csv").write_text(rows)
+    else:
+        columns = sorted({key for row in rows for key in row}, key=lambda k: (k != "name", k))
+        with open(tmp_path / f"{name}.csv", "w", newline="") as handle:
+            writer = csv.DictWriter(handle, columns)
+            writer.writeheader()
+            writer.writerows(rows)
     (tmp_path / f"{name}.toml").write_text(
         f'name = "{name}"\ncurrency = "USD"\ncampaigns = "{name}.csv"\n\n'
         f'[objective]\nmaximize = "leads"\n\n[budget]\ntotal = {BUDGET}\n')
@@ -64,7 +68,7 @@ def _scenario(tmp_path, rows: list[dict], name: str):
 def test_the_fitted_curves_plan_is_within_two_percent_of_the_true_curves_plan(noise, seed, tmp_path):
     """From 5% to 15% noise a week (weekly CVR swings of that size are common), over seeds."""
     report = fit_curves(synthetic_funnel_history(FUNNELS, weeks=52, noise=noise, seed=seed))
-    fitted = solve(_scenario(tmp_path, report.campaign_rows(), "fitted"))
+    fitted = solve(_scenario(tmp_path, report.campaign_csv(), "fitted"))
     truth_rows = [{"name": f.name, "channel": f.channel, "stage": f.stage,
                    **{f"impressions.{k}": v for k, v in f.impressions.params().items()},
                    "clicks.rate": f.ctr, "clicks.of": "impressions", "leads.rate": f.cvr, "leads.of": "clicks"}

@@ -73,6 +73,7 @@ def frontier_chart(frontier: Frontier) -> Figure:
         axes.fill_between(xs, ys, ys.min() - 0.02 * _height(frontier), color="#DDE8F3", alpha=0.6, linewidth=0)
         axes.plot(xs, ys, color=INK, linewidth=2.4, marker="o", markersize=4, zorder=3,
                   label="Best possible plan at each level")
+        _band(axes, frontier)
         _mark_points(axes, frontier)
         _frame(axes, frontier)
         title(axes, f"What {frontier.secondary_label} costs in {frontier.primary}", _subtitle(frontier))
@@ -85,6 +86,21 @@ def frontier_chart(frontier: Frontier) -> Figure:
             figure.text(0.01, 0.005, caption, fontsize=11, color=INK, va="bottom")
             figure.get_layout_engine().set(rect=(0, 0.035 * lines + 0.01, 1, 1 - 0.035 * lines - 0.01))
         return figure
+
+
+BAND = "#6A8FBF"
+
+
+def _band(axes: Axes, frontier: Frontier) -> None:
+    """The P10-P90 band of each curve draw's own frontier, where the draws reach the level."""
+    if not frontier.band:
+        return
+    xs = np.array([b.traded for b in frontier.band])
+    low = np.array([b.p10 for b in frontier.band])
+    high = np.array([b.p90 for b in frontier.band])
+    draws = frontier.uncertainty.draws if frontier.uncertainty is not None else max(b.reached for b in frontier.band)
+    axes.fill_between(xs, low, high, where=np.isfinite(low) & np.isfinite(high), color=BAND, alpha=0.3,
+                      linewidth=0, zorder=2, label=f"P10-P90 over {draws} draws of the fitted curves")
 
 
 def _height(frontier: Frontier) -> float:
@@ -101,6 +117,7 @@ def _frame(axes: Axes, frontier: Frontier) -> None:
     if frontier.current is not None:
         xs.append(frontier.current.traded)
         ys.append(frontier.current.primary)
+    ys += [v for b in frontier.band for v in (b.p10, b.p90) if np.isfinite(v)]
     width, height = (max(xs) - min(xs)) or 1e-3, (max(ys) - min(ys)) or 1.0
     axes.set_xlim(min(xs) - 0.06 * width, max(xs) + 0.22 * width)
     axes.set_ylim(min(ys) - 0.08 * height, max(ys) + 0.45 * height)

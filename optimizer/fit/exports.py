@@ -56,6 +56,8 @@ PLATFORMS: tuple[tuple[str, frozenset[str]], ...] = (
     ("LinkedIn Campaign Manager", frozenset({"total spent", "start date (in utc)", "campaign name"})),
 )
 """Headers only one platform's exports use, to name the platform a file came from."""
+PLATFORM_CHANNELS = {"Google Ads": "search", "Meta Ads Manager": "social", "LinkedIn Campaign Manager": "linkedin"}
+"""The channel of an export's campaigns when it has no channel column of its own."""
 
 _HEADER_SEARCH = 30
 _CURRENCY_CODE = re.compile(r"\s*\(([A-Z]{3})\)\s*$")
@@ -100,7 +102,11 @@ def read_history(path: Path | str, mapping: Mapping[str, str] | None = None) -> 
     if problems:
         raise ScenarioError(problems)
     frame = pd.DataFrame.from_records(records, columns=["line", *[c for c in COLUMNS if c in sources]])
-    return History(frame, _platform(header), {c: header[i] for c, i in sources.items()}, tuple(set_aside))
+    platform, named = _platform(header), {c: header[i] for c, i in sources.items()}
+    if "channel" not in frame and platform in PLATFORM_CHANNELS:
+        frame["channel"] = PLATFORM_CHANNELS[platform]
+        named["channel"] = f"({platform})"
+    return History(frame, platform, named, tuple(set_aside))
 
 
 def _table(text: str, mapping: Mapping[str, str]) -> tuple[list[tuple[int, list[str]]], int | None]:

@@ -20,6 +20,7 @@ from scipy.optimize import OptimizeWarning, curve_fit
 from optimizer.curves.families import Curve, Exponential, Hill, Linear, Log, Power
 
 Model = Callable[..., np.ndarray]
+Matrix = tuple[tuple[float, ...], ...]
 
 
 @dataclass(frozen=True)
@@ -49,6 +50,9 @@ class CurveFit:
     aicc: float
     points: int
     spend_range: tuple[float, float]
+    covariance: Matrix | None = None
+    """The covariance of the curve's parameters as the scenario writes them (``curve.params()``'s
+    order), or None where the data do not pin them down."""
 
 
 def _exponential(spend: np.ndarray, top: float, scale: float) -> np.ndarray:
@@ -145,7 +149,18 @@ def fit_family(family: Family, spend: np.ndarray, outcome: np.ndarray) -> CurveF
         aicc=_aicc(residual, outcome.size, params.size),
         points=int(outcome.size),
         spend_range=(float(spend.min()), float(spend.max())),
+        covariance=_scenario_covariance(family, params, covariance),
     )
+
+
+def _scenario_covariance(family: Family, params: np.ndarray, covariance: np.ndarray) -> Matrix | None:
+    """The fit's covariance in the scenario's parameters: a linear curve is fitted as outcome per dollar
+    and written as a unit cost (1 / per_dollar), whose variance is var / per_dollar^4 to first order."""
+    if not np.all(np.isfinite(covariance)):
+        return None
+    if family.name == "linear":
+        covariance = covariance / params[0] ** 4
+    return tuple(tuple(float(v) for v in row) for row in covariance)
 
 
 def best_fit(spend: np.ndarray, outcome: np.ndarray, families: tuple[Family, ...] = FAMILIES) -> tuple[CurveFit, ...]:

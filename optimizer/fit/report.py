@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import math
 from dataclasses import dataclass
 
@@ -39,6 +40,8 @@ class RateFit:
     low: float
     high: float
     points: int
+    se: float
+    """The rate's standard error."""
 
 
 @dataclass(frozen=True)
@@ -49,15 +52,19 @@ class CampaignFit:
     channel: str
     stage: str
     current_spend: float
+    observed: tuple[float, float]
+    """The lowest and highest spend of a period in the history."""
     outcomes: dict[str, CurveFit | RateFit]
     notes: tuple[str, ...]
 
 
 @dataclass(frozen=True)
 class FitReport:
-    """Every campaign of a history, fitted."""
+    """Every campaign of a history, fitted; those with too little data to fit are named with the reason."""
 
     campaigns: tuple[CampaignFit, ...]
+    unfitted: tuple[tuple[str, str], ...] = ()
+    """``(campaign, why)`` for campaigns left out of the campaign rows."""
 
     def campaign_rows(self) -> list[dict[str, object]]:
         """The campaigns as rows of the scenario's campaign CSV (``name, channel, stage, spend.current,
@@ -68,7 +75,8 @@ class FitReport:
         """The scenario's campaign CSV, ready for ``campaigns = "..."`` or ``--campaigns``."""
         rows = self.campaign_rows()
         present = {key for row in rows for key in row}
-        columns = [c for c in ("name", "channel", "stage", "spend.current") if c in present]
+        columns = [c for c in ("name", "channel", "stage", "spend.current", "spend.observed_min", "spend.observed_max")
+                   if c in present]
         for outcome in OUTCOMES:
             columns += sorted(key for key in present if key.startswith(f"{outcome}."))
         columns += ["notes"] if "notes" in present else []
@@ -81,10 +89,14 @@ class FitReport:
 
 def fit_curves(history: pd.DataFrame) -> FitReport:
     """Each campaign's funnel in ``history`` (the long format, as ``exports.read_history`` gives it)."""
-    campaigns = []
+    campaigns, unfitted = [], []
     for name, rows in history.groupby("campaign", sort=False):
-        campaigns.append(_campaign(str(name), rows))
-    return FitReport(tuple(campaigns))
+        fitted = _campaign(str(name), rows)
+        if fitted.outcomes:
+            campaigns.append(fitted)
+        else:
+            unfitted.append((fitted.name, "; ".join(fitted.notes) or "no outcome columns with data"))
+    return FitReport(tuple(campaigns), tuple(unfitted))
 
 
 def _campaign(name: str, rows: pd.DataFrame) -> CampaignFit:
@@ -111,7 +123,8 @@ def _campaign(name: str, rows: pd.DataFrame) -> CampaignFit:
                      else f"no stage in the history: {_DEFAULT_STAGE} assumed")
         stage = _DEFAULT_STAGE
     recent = spend[-_RECENT:]
-    return CampaignFit(name, _text(rows, "channel") or "other", stage, float(recent.mean()), outcomes, tuple(notes))
+    return CampaignFit(name, _text(rows, "channel") or "other", stage, float(recent.mean()),
+                       (float(spend.min()), float(spend.max())), outcomes, tuple(notes))
 
 
 def _rate_or_curve(spend: np.ndarray, values: np.ndarray, previous: np.ndarray | None,
@@ -143,7 +156,7 @@ def _flat_rate(spend: np.ndarray, values: np.ndarray, previous: np.ndarray, of: 
     errors = values[usable] - rate * previous[usable]
     n = ratio.size
     error = math.sqrt(float(errors @ errors) / (n - 1) * n) / float(previous[usable].sum())
-    return RateFit(of, rate, max(rate - _Z95 * error, 0.0), rate + _Z95 * error, n)
+    return RateFit(of, rate, max(rate - _Z95 * error, 0.0), rate + _Z95 * error, n, error)
 
 
 def _in_time_order(rows: pd.DataFrame) -> pd.DataFrame:
@@ -163,19 +176,25 @@ def _text(rows: pd.DataFrame, column: str) -> str:
 
 
 def _cell(value: object) -> object:
-    """A value as the CSV shows it: numbers to 6 significant digits."""
+    """A value as the CSV shows it: numbers to 6 significant digits, a matrix as a JSON list of rows."""
+    if isinstance(value, tuple):
+        return json.dumps([[float(f"{v:.6g}") for v in row] for row in value])
     return f"{value:.6g}" if isinstance(value, float | np.floating) else value
 
 
 def _row(campaign: CampaignFit) -> dict[str, object]:
+    low, high = campaign.observed
     row: dict[str, object] = {"name": campaign.name, "channel": campaign.channel, "stage": campaign.stage,
-                              "spend.current": round(campaign.current_spend, 2)}
+                              "spend.current": round(campaign.current_spend, 2),
+                              "spend.observed_min": round(low, 2), "spend.observed_max": round(high, 2)}
     for outcome, fitted in campaign.outcomes.items():
         if isinstance(fitted, RateFit):
-            row[f"{outcome}.rate"], row[f"{outcome}.of"] = fitted.rate, fitted.of
+            row[f"{outcome}.rate"], row[f"{outcome}.of"], row[f"{outcome}.se"] = fitted.rate, fitted.of, fitted.se
         else:
             for key, value in fitted.curve.params().items():
                 row[f"{outcome}.{key}"] = value
+            if fitted.covariance is not None:
+                row[f"{outcome}.covariance"] = fitted.covariance
     if campaign.notes:
         row["notes"] = "; ".join(campaign.notes)
     return row

@@ -67,6 +67,8 @@ class CampaignModel:
     hi_reason: str
     curves: tuple[Curve, ...]
     terms: Mapping[str, Term]
+    observed: tuple[float | None, float | None] = (None, None)
+    """The lowest and highest spend of a period in the campaign's history, where known."""
 
     def at_top(self, spend: float) -> bool:
         """Whether ``spend`` is at the campaign's highest allowed spend."""
@@ -247,4 +249,5 @@ def campaign_model(campaign: Campaign, budget: BudgetSpec | None) -> CampaignMod
         hi_reason=hi_reason,
         curves=curves,
         terms=terms,
+        observed=(campaign.spend.observed_min, campaign.spend.observed_max),
     )

@@ -48,15 +48,18 @@ def refine_grids(grids: tuple[np.ndarray, ...], spend: np.ndarray, parts: int = 
 
 
 def refine_span(grids: tuple[np.ndarray, ...], start: np.ndarray, stop: np.ndarray,
-                parts: int = 16) -> tuple[np.ndarray, ...]:
+                parts: int = 16, coarse_below: np.ndarray | None = None) -> tuple[np.ndarray, ...]:
     """Each grid with every segment between ``start[i]`` and ``stop[i]`` split into ``parts``.
 
     For a sweep whose plans move each campaign from one spend to another: the segments the
     sweep crosses, and the one on either side, get finer; the rest stay as they were. A
     campaign held at the same end of its range at both ends of the sweep is left alone.
+    Segments ending at or below ``coarse_below[i]`` (an S-curve's convex stretch, whose
+    segments each need a binary) are left whole.
     """
     refined = []
-    for grid, a, b in zip(grids, start, stop, strict=True):
+    floors = np.full(len(grids), -np.inf) if coarse_below is None else coarse_below
+    for grid, a, b, floor in zip(grids, start, stop, floors, strict=True):
         if grid.size < 2:
             refined.append(grid)
             continue
@@ -68,6 +71,7 @@ def refine_span(grids: tuple[np.ndarray, ...], start: np.ndarray, stop: np.ndarr
         left = max(int(np.searchsorted(grid, low + snap, side="right")) - 2, 0)
         right = min(int(np.searchsorted(grid, high - snap, side="left")) + 1, grid.size - 1)
         edges = grid[left: right + 1]
+        edges = edges[max(int(np.searchsorted(edges, floor, side="right")) - 1, 0):]
         steps = np.linspace(0, 1, parts + 1)[1:-1]
         inner = (edges[:-1, None] + np.diff(edges)[:, None] * steps[None, :]).ravel()
         refined.append(np.union1d(grid, inner))

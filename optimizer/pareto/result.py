@@ -13,7 +13,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from optimizer.pareto.text import frontier_summary
-from optimizer.plan import SCHEMA_VERSION, Explanation, Relaxation, json_safe
+from optimizer.plan import SCHEMA_VERSION, Explanation, Relaxation, Spread, Uncertainty, json_safe
 from optimizer.status import Status
 
 if TYPE_CHECKING:
@@ -77,6 +77,22 @@ class CurrentPosition:
 
 
 @dataclass(frozen=True)
+class BandPoint:
+    """The primary KPI's spread at one traded level over curve draws: each draw's own frontier there.
+
+    A draw that cannot reach the level counts as the worst outcome, so a percentile that falls
+    among such draws is NaN: at that confidence no plan reaches the level.
+    """
+
+    traded: float
+    p10: float
+    p50: float
+    p90: float
+    reached: int
+    """How many draws reach this level at all (the percentiles are over those)."""
+
+
+@dataclass(frozen=True)
 class CampaignCurve:
     """A campaign's primary-KPI response curve, sampled for charts."""
 
@@ -119,6 +135,10 @@ class Frontier:
     warnings: tuple[str, ...] = ()
     explanation: Explanation | None = None
     """Why no frontier exists, when its constraints conflict (see ``explain_infeasible``)."""
+    band: tuple[BandPoint, ...] = ()
+    """Set by ``frontier_uncertainty``: the primary KPI's P10-P90 at each point's level over curve draws."""
+    uncertainty: Uncertainty | None = None
+    """Set by ``frontier_uncertainty``: the recommended point's figures over the same draws."""
 
     def __repr__(self) -> str:
         return (f"Frontier(status={self.status.value}, {self.primary} vs {self.secondary}, "
@@ -166,6 +186,8 @@ class Frontier:
             "seconds": self.seconds,
             "warnings": list(self.warnings),
             "explanation": asdict(self.explanation) if self.explanation is not None else None,
+            "band": [asdict(b) for b in self.band],
+            "uncertainty": self.uncertainty.to_dict() if self.uncertainty is not None else None,
         }
         return json_safe(data)
 
@@ -192,6 +214,9 @@ class Frontier:
             stages=tuple(data.get("stages", ())), dropped=tuple(data.get("dropped", ())),
             solves=int(data.get("solves", 0)), seconds=float(data.get("seconds", 0.0)),
             warnings=tuple(data.get("warnings", ())), explanation=_explanation(data.get("explanation")),
+            band=tuple(BandPoint(**{k: int(v) if k == "reached" else _number(v) for k, v in b.items()})
+                       for b in data.get("band") or ()),
+            uncertainty=_uncertainty(data.get("uncertainty")),
         )
 
     def summary(self) -> str:
@@ -204,6 +229,24 @@ def _explanation(record: Mapping[str, Any] | None) -> Explanation | None:
         return None
     relaxations = tuple(Relaxation(**r) for r in record["relaxations"])
     return Explanation(tuple(record["conflict"]), relaxations, record["message"], bool(record["proven"]))
+
+
+def _number(value: Any) -> float:
+    """A saved number (null is NaN: a level no draw reached)."""
+    if value is None:
+        return float("nan")
+    if not _is_number(value):
+        raise ValueError(f"{json.dumps(value)} is not a number")
+    return float(value)
+
+
+def _uncertainty(record: Mapping[str, Any] | None) -> Uncertainty | None:
+    if record is None:
+        return None
+    spreads = {side: {kpi: Spread(**{k: _number(v) for k, v in spread.items()})
+                      for kpi, spread in record[side].items()} for side in ("as_planned", "re_solved")}
+    return Uncertainty(int(record["draws"]), int(record["seed"]), tuple(record["drawn"]), spreads["as_planned"],
+                       spreads["re_solved"], int(record.get("unsolved", 0)))
 
 
 _RENAMED = {"traded": None, "primary": None}

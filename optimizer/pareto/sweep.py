@@ -20,6 +20,7 @@ import numpy as np
 from optimizer.model.campaigns import campaign_grids
 from optimizer.model.evaluate import evaluate
 from optimizer.model.formulation import Formulation
+from optimizer.model.observed import extrapolations, farthest, observed_anywhere
 from optimizer.model.refine import refine_span
 from optimizer.pareto.axis import Axis
 from optimizer.pareto.points import Pricing, make_point, sample_curves
@@ -70,7 +71,7 @@ def trace(form: Formulation, axis: Axis, options: SolveOptions, points: int = 21
     scout_solves = scout.solves
     del scout  # its loaded programs (over 250 MiB at 10,000 campaigns) are done with before the next are built
     parts = _SPAN_PARTS if len(form.campaigns) < REDUCED_FROM else _SPAN_PARTS_LARGE
-    spans = refine_span(grids, low.spend, high.spend, parts)
+    spans = refine_span(grids, low.spend, high.spend, parts, _convex_stretch_end(form))
     program = FrontierProgram(form, axis, options, spans)
     low, _, high = _ends(program, priced=True, hints=(most.duals, high.duals))
     if not (low.ok and high.ok):
@@ -149,6 +150,20 @@ def _refine_once(sweep: _Sweep) -> bool:
     return len(sweep.solved) > before
 
 
+def _convex_stretch_end(form: Formulation) -> np.ndarray:
+    """Per campaign, where its S-shaped stretch ends (-inf for concave campaigns): the span is not
+    split below it, since each segment there needs an ordering binary, and 16 times as many made a
+    3-campaign frontier's MILPs take seconds each (the certificate still bounds what it costs)."""
+    ends = np.full(form.size, -np.inf)
+    for i, campaign in enumerate(form.campaigns):
+        lo, hi = campaign.lo, campaign.hi
+        bends = [b for curve in campaign.curves for b in curve.breaks()
+                 if lo < b < hi and not curve.is_concave_on(lo, b)]
+        if bends:
+            ends[i] = max(bends)
+    return ends
+
+
 def _slope(point: FrontierPoint) -> float:
     """The frontier's slope at a point (primary per traded step), from its dual price."""
     return -point.primary_lost_per_point if math.isfinite(point.primary_lost_per_point) else 0.0
@@ -174,8 +189,18 @@ def _frontier(sweep: _Sweep, scout_solves: int, period: str | None, started: flo
         campaigns=sample_curves(form, points[recommended].allocation if recommended is not None else None),
         stages=tuple(dict.fromkeys(c.stage for c in form.campaigns)), dropped=sweep.program.dropped,
         solves=scout_solves + sweep.program.solves, seconds=time.perf_counter() - started,
-        warnings=_floor_out_of_reach(axis, points, recommend_at),
+        warnings=_floor_out_of_reach(axis, points, recommend_at) + _extrapolated(form, axis, points),
     )
+
+
+def _extrapolated(form: Formulation, axis: Axis, points: tuple[FrontierPoint, ...]) -> tuple[str, ...]:
+    """Each campaign some point moves past its observed spend, at the point that moves it farthest."""
+    if not observed_anywhere(form):
+        return ()
+    found = [item for point in points
+             for item in extrapolations(form, np.array([point.allocation.get(c.name, 0.0) for c in form.campaigns]),
+                                        f"at {_shown(axis, point.traded)} {axis.label}")]
+    return tuple(item.message(form.currency) for item in farthest(found))
 
 
 def _floor_out_of_reach(axis: Axis, points: tuple[FrontierPoint, ...], recommend_at: float | None) -> tuple[str, ...]:

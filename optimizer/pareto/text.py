@@ -82,15 +82,18 @@ def frontier_table(frontier: Frontier) -> str:
 
     c = frontier.currency
     label = frontier.secondary_label
-    headers = [label, frontier.primary.capitalize(), f"Δ {frontier.primary}", "CPL", "CPC", "Pool CPC",
+    banded = len(frontier.band) == len(frontier.points) and bool(frontier.band)
+    headers = [label, frontier.primary.capitalize(), *([f"P10-P90 {frontier.primary}"] if banded else []),
+               f"Δ {frontier.primary}", "CPL", "CPC", "Pool CPC",
                "Pool marg. CPC", f"{frontier.primary} lost/{step_text(frontier)}",
                f"$/{step_text(frontier)} (same {frontier.primary})", "Gap", ""]
     first = frontier.points[0].primary if frontier.points else 0.0
     rows = []
     for index, p in enumerate(frontier.points):
         marks = [m for m, i in (("knee", frontier.knee), ("recommended", frontier.recommended)) if i == index]
+        band = [_band_text(frontier, index)] if banded else []
         rows.append([
-            traded_text(frontier, p.traded), kpi_value(frontier.primary, p.primary, c),
+            traded_text(frontier, p.traded), kpi_value(frontier.primary, p.primary, c), *band,
             f"{p.primary - first:+,.0f}", _with_change(money(p.cpl, c), p.cpl_change),
             _with_change(money(p.cpc, c), p.cpc_change), money(p.pool_cpc, c),
             money(p.pool_marginal_cpc, c), _amount(p.primary_lost_per_point), money(p.budget_per_point, c),
@@ -109,7 +112,32 @@ def frontier_table(frontier: Frontier) -> str:
         notes.append(f"knee at {traded_text(frontier, knee.traded)}: {price_sentence(frontier, knee)}")
     if frontier.current is not None:
         notes.append(current_sentence(frontier))
+    if frontier.uncertainty is not None:
+        notes.append(_uncertainty_sentence(frontier))
     notes.extend(f"note: {warning}" for warning in frontier.warnings)
     if notes:
         parts.append("\n".join(notes))
     return "\n\n".join(parts) + "\n"
+
+
+def _band_text(frontier: Frontier, index: int) -> str:
+    """``1,310-1,460``; a percentile no plan reaches is a dash, with how many draws reach the level."""
+    band = frontier.band[index]
+    c = frontier.currency
+    text = "-".join(kpi_value(frontier.primary, v, c) if math.isfinite(v) else "–" for v in (band.p10, band.p90))
+    uncertainty = frontier.uncertainty
+    draws = uncertainty.draws if uncertainty is not None else band.reached
+    return text if band.reached >= draws else f"{text} ({band.reached} of {draws} draws reach)"
+
+
+def _uncertainty_sentence(frontier: Frontier) -> str:
+    """``over 50 curve draws, the recommended split gives 1,310-1,460 leads (P10-P90) and 27.1%-29.4% SOV``."""
+    uncertainty = frontier.uncertainty
+    assert uncertainty is not None
+    c = frontier.currency
+    parts = []
+    for kpi, spread in uncertainty.as_planned.items():
+        parts.append(f"{kpi_value(kpi, spread.p10, c)}-{kpi_value(kpi, spread.p90, c)} {kpi}")
+    unsolved = f" ({uncertainty.unsolved} draws had no frontier)" if uncertainty.unsolved else ""
+    return (f"over {uncertainty.draws} draws of the fitted curves{unsolved}, the recommended split gives "
+            f"{', '.join(parts)} (P10-P90); the band is each draw's own frontier")

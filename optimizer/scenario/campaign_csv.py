@@ -2,7 +2,8 @@
 
 Columns are ``name, channel, stage, tags, pools, spend.current, spend.max, leads.curve,
 leads.max, ...``; ``tags`` and ``pools`` are separated by ``;``; tabular points are a JSON
-list (``[[0, 0], [5000, 120]]``) or the name of a points CSV beside the scenario. An empty
+list (``[[0, 0], [5000, 120]]``) or the name of a points CSV beside the scenario, and a
+covariance is a JSON list of rows (``[[4.1e6, 9.2e3], [9.2e3, 25.0]]``). An empty
 cell means the key is not given. The same rules serve CSV files and pandas DataFrames.
 """
 
@@ -25,8 +26,9 @@ from optimizer.scenario.sources import read_text
 
 TEXT_KEYS = {"name", "channel", "stage", "notes"}
 LIST_KEYS = {"tags", "pools"}
-SPEND_KEYS = {"current", "min", "max", "locked", "max_change"}
-OUTCOME_KEYS = {"curve", "rate", "of", "unit_cost", "max", "scale", "half", "shape", "coef", "exponent", "points"}
+SPEND_KEYS = {"current", "min", "max", "locked", "max_change", "observed_min", "observed_max"}
+OUTCOME_KEYS = {"curve", "rate", "of", "se", "unit_cost", "max", "scale", "half", "shape", "coef", "exponent", "points",
+                "covariance"}
 OUTCOME_TEXT_KEYS = {"curve", "of"}
 COLUMNS = sorted(
     TEXT_KEYS | LIST_KEYS | {f"spend.{k}" for k in SPEND_KEYS} | {f"{o}.{k}" for o in OUTCOMES for k in OUTCOME_KEYS}
@@ -173,6 +175,8 @@ def _convert(column: str, cell: Any) -> Any:
         return [part.strip() for part in str(cell).split(";") if part.strip()]
     if key == "points":
         return _points(cell)
+    if key == "covariance":
+        return _matrix(cell)
     if key == "locked":
         return _boolean(cell)
     return _number(cell)
@@ -232,4 +236,16 @@ def _points(cell: Any) -> Any:
     except json.JSONDecodeError as error:
         raise CellError(f"points are not a valid JSON list ({error.msg} at character {error.pos + 1})",
                         "write the points as [[spend, value], [spend, value], ...], or the name of a points CSV"
+                        ) from None
+
+
+def _matrix(cell: Any) -> Any:
+    if isinstance(cell, list | tuple):
+        return cell  # a DataFrame cell may hold the rows themselves
+    text = str(cell).strip()
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as error:
+        raise CellError(f"the covariance is not a valid JSON list of rows ({error.msg} at character {error.pos + 1})",
+                        "write it as [[a, b], [b, c]]: one row per parameter, in the family's parameter order"
                         ) from None

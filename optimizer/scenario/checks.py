@@ -294,7 +294,8 @@ def _magnitude_fix(campaign: Campaign, outcome: str) -> str:
 
 
 def check_spend(scenario: Scenario, locator: Locator) -> Iterator[Problem]:
-    """Every campaign has an upper limit (ranges that cannot hold are conflicts: see ``solver.precheck``)."""
+    """Every campaign has an upper limit, and its observed range runs upward (ranges that cannot hold
+    are conflicts: see ``solver.precheck``)."""
     has_budget = scenario.budget is not None and scenario.budget.total is not None
     for index, campaign in enumerate(scenario.campaigns):
         spend = campaign.spend
@@ -305,6 +306,13 @@ def check_spend(scenario: Scenario, locator: Locator) -> Iterator[Problem]:
                 where,
                 "the campaign has no max and the scenario has no budget total, so its spend is unbounded",
                 "set spend.max for the campaign or [budget] total",
+            )
+        low, high = spend.observed_min, spend.observed_max
+        if low is not None and high is not None and low > high:
+            yield Problem(
+                f"{where}.observed_min",
+                f"the lowest spend observed ({low:g}) is above the highest ({high:g})",
+                "swap observed_min and observed_max",
             )
 
 

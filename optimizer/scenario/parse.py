@@ -428,7 +428,7 @@ def _range_wording(kind: str, ctx: Mapping[str, Any], given: Any, loc: Sequence[
         return (f"{given:g} is above 1, but {key} is a fraction between 0 and 1",
                 f"write {given / 100:g} for {given:g}%")
     falls = isinstance(given, int | float) and given <= 0 and kind in ("greater_than", "greater_than_equal")
-    if loc and loc[0] in OUTCOMES and key != "rate" and falls:
+    if loc and loc[0] in OUTCOMES and key not in ("rate", "se") and falls:
         return (f"must be greater than 0 (got {_show(given)}): a response curve rises with spend",
                 f"give {key} a positive value")
     if key == "exponent" and kind == "greater_than_equal":

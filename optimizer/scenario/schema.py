@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, ClassVar, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, StrictBool, Tag, field_validator, model_validator
 
@@ -41,12 +41,52 @@ class Spec(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+Covariance = tuple[tuple[Number, ...], ...]
+
+
+class FittedSpec(Spec):
+    """A curve whose parameters may come from a fit, with their covariance (``tradeoff fit`` writes it).
+
+    ``covariance`` is the parameters' covariance matrix, rows and columns in the order of
+    ``PARAMETERS``; ``--uncertainty`` draws curves from it.
+    """
+
+    PARAMETERS: ClassVar[tuple[str, ...]] = ()
+    covariance: Covariance | None = None
+
+    @model_validator(mode="after")
+    def _covariance_fits(self) -> FittedSpec:
+        if self.covariance is not None:
+            _check_covariance(self.covariance, self.PARAMETERS)
+        return self
+
+
+def _check_covariance(matrix: Covariance, names: tuple[str, ...]) -> None:
+    """A covariance matrix the size of the family's parameters, symmetric, with variances >= 0."""
+    order = ", ".join(names)
+    if len(matrix) != len(names) or any(len(row) != len(names) for row in matrix):
+        raise InputError(
+            f"covariance must be a {len(names)}x{len(names)} matrix (one row and column per parameter: {order})",
+            f"write it as a list of {len(names)} rows of {len(names)} numbers, in the order {order}")
+    for i, row in enumerate(matrix):
+        if row[i] < 0:
+            raise InputError(f"covariance: the variance of {names[i]} is negative ({row[i]:g})",
+                             "variances (the diagonal) are squared standard errors, never negative")
+        for j in range(i):
+            if not math.isclose(row[j], matrix[j][i], rel_tol=1e-6, abs_tol=1e-12):
+                raise InputError(
+                    f"covariance is not symmetric: the entry for {names[i]} and {names[j]} is {row[j]:g} one way "
+                    f"and {matrix[j][i]:g} the other",
+                    "a covariance matrix equals its transpose; copy one triangle onto the other")
+
+
 # --- response curves -------------------------------------------------------------------
 
 
-class LinearSpec(Spec):
+class LinearSpec(FittedSpec):
     """outcome = spend / unit_cost (a constant CPM, CPC or CPL)."""
 
+    PARAMETERS: ClassVar[tuple[str, ...]] = ("unit_cost",)
     curve: Literal["linear"]
     unit_cost: Positive
 
@@ -55,9 +95,10 @@ class LinearSpec(Spec):
         return _guarded(lambda: spend / self.unit_cost)
 
 
-class ExponentialSpec(Spec):
+class ExponentialSpec(FittedSpec):
     """outcome = max * (1 - exp(-spend / scale))."""
 
+    PARAMETERS: ClassVar[tuple[str, ...]] = ("max", "scale")
     curve: Literal["exponential"]
     max: Positive
     scale: Positive
@@ -67,9 +108,10 @@ class ExponentialSpec(Spec):
         return self.max
 
 
-class HillSpec(Spec):
+class HillSpec(FittedSpec):
     """outcome = max * spend^shape / (spend^shape + half^shape); shape > 1 is S-shaped."""
 
+    PARAMETERS: ClassVar[tuple[str, ...]] = ("max", "half", "shape")
     curve: Literal["hill"]
     max: Positive
     half: Positive
@@ -81,9 +123,10 @@ class HillSpec(Spec):
         return self.max
 
 
-class PowerSpec(Spec):
+class PowerSpec(FittedSpec):
     """outcome = coef * spend^exponent."""
 
+    PARAMETERS: ClassVar[tuple[str, ...]] = ("coef", "exponent")
     curve: Literal["power"]
     coef: Positive
     exponent: Annotated[float, Field(strict=True, allow_inf_nan=False, ge=0.01, le=10)]
@@ -94,9 +137,10 @@ class PowerSpec(Spec):
         return _guarded(lambda: self.coef * spend**self.exponent)
 
 
-class LogSpec(Spec):
+class LogSpec(FittedSpec):
     """outcome = coef * ln(1 + spend / scale)."""
 
+    PARAMETERS: ClassVar[tuple[str, ...]] = ("coef", "scale")
     curve: Literal["log"]
     coef: Positive
     scale: Positive
@@ -165,6 +209,8 @@ class RateSpec(Spec):
 
     rate: Positive
     of: Outcome
+    se: NonNegative | None = None
+    """The rate's standard error (``tradeoff fit`` writes it); ``--uncertainty`` draws rates from it."""
 
 
 def _outcome_kind(value: Any) -> str | None:
@@ -192,6 +238,10 @@ class SpendSpec(Spec):
     max: NonNegative | None = None
     locked: StrictBool = False
     max_change: NonNegative | None = None
+    observed_min: NonNegative | None = None
+    """The lowest spend of a period in the campaign's history (``tradeoff fit`` writes it)."""
+    observed_max: NonNegative | None = None
+    """The highest spend of a period in the campaign's history: plans well past it are extrapolations."""
 
 
 class Campaign(Spec):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from optimizer.formatting import kpi_value, percent, within
 from optimizer.model.evaluate import Evaluation
 from optimizer.model.formulation import Formulation
+from optimizer.model.observed import extrapolations
 from optimizer.plan import Check
 from optimizer.solver.options import SolveOptions
 from optimizer.solver.verify import row_checks
@@ -55,6 +56,7 @@ def plan_notes(form: Formulation, current: Evaluation, plan: Evaluation, options
                      + ", ".join(milp[:5]) + ("..." if len(milp) > 5 else ""))
     if form.goal.sense == "maximize" and plan.totals["spend"] <= 0:
         notes.append(_spends_nothing(form))
+    notes += [found.message(form.currency) for found in extrapolations(form, plan.spend)]
     for name, pool in form.pools.items():
         if not pool.against_competitors and plan.pooled[name] > pool.reference:
             notes.append(f"pool {name}: the plan's {pool.volume} ({plan.pooled[name]:,.0f}) exceed the pool's fixed "

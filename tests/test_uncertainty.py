@@ -1,0 +1,121 @@
+"""Curve draws and the spread they give: draws follow the covariance written; a plan's spread is
+checked against a closed form and a large independent Monte Carlo; no uncertainty gives no spread."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from optimizer import ScenarioError, Status, frontier, solve
+from optimizer.pareto import Frontier
+from optimizer.scenario.schema import Scenario
+from optimizer.uncertainty import draw_scenarios, frontier_uncertainty, plan_uncertainty
+from optimizer.uncertainty.draws import drawn_campaigns
+
+Z90 = 1.2815515655446004  # the standard normal's 90th percentile
+
+
+def _scenario(*campaigns: dict, budget: float = 1_000.0, **extra) -> Scenario:
+    return Scenario.model_validate({"name": "uncertain", "budget": {"total": budget},
+                                    "objective": {"maximize": "leads"}, "campaigns": list(campaigns), **extra})
+
+
+def _linear(name: str, unit_cost: float, sd: float, **extra) -> dict:
+    return {"name": name, "channel": "search", "stage": "conversion", "spend": {"max": 1_000},
+            "leads": {"curve": "linear", "unit_cost": unit_cost, "covariance": [[sd**2]]}, **extra}
+
+
+def test_drawn_parameters_follow_the_covariance_written():
+    covariance = [[4.0e6, 3.0e4], [3.0e4, 400.0]]  # max 100,000 +/- 2,000, scale 5,000 +/- 20, correlation 0.75
+    campaign = {"name": "A", "channel": "video", "stage": "awareness", "spend": {"max": 50_000},
+                "impressions": {"curve": "exponential", "max": 100_000, "scale": 5_000, "covariance": covariance},
+                "clicks": {"rate": 0.02, "of": "impressions", "se": 0.001}}
+    draws = draw_scenarios(_scenario(campaign), 4_000, seed=11)
+    params = np.array([[d.campaigns[0].impressions.max, d.campaigns[0].impressions.scale] for d in draws])
+    np.testing.assert_allclose(params.mean(axis=0), [100_000, 5_000], rtol=2e-3)
+    np.testing.assert_allclose(np.cov(params.T), covariance, rtol=0.08)
+    rates = np.array([d.campaigns[0].clicks.rate for d in draws])
+    assert rates.mean() == pytest.approx(0.02, rel=2e-3) and rates.std() == pytest.approx(0.001, rel=0.05)
+
+
+def test_draws_stay_within_each_familys_valid_range():
+    wide = {"name": "A", "channel": "video", "stage": "awareness", "spend": {"max": 50_000},
+            "impressions": {"curve": "hill", "max": 1_000, "half": 100, "shape": 9.0,
+                            "covariance": [[1e6, 0, 0], [0, 1e4, 0], [0, 0, 4.0]]}}
+    for drawn in draw_scenarios(_scenario(wide), 300, seed=2):
+        curve = drawn.campaigns[0].impressions
+        assert curve.max > 0 and curve.half > 0 and 0 < curve.shape <= 10
+        Scenario.model_validate(drawn.model_dump())  # every draw is a valid scenario
+
+
+def test_the_same_seed_gives_the_same_draws_and_another_seed_others():
+    scenario = _scenario(_linear("A", 10.0, 1.0))
+    first, again, other = (draw_scenarios(scenario, 5, seed) for seed in (4, 4, 5))
+    assert [d.campaigns[0].leads.unit_cost for d in first] == [d.campaigns[0].leads.unit_cost for d in again]
+    assert [d.campaigns[0].leads.unit_cost for d in first] != [d.campaigns[0].leads.unit_cost for d in other]
+
+
+def test_a_plans_spread_matches_the_closed_form_and_its_best_plans_an_independent_monte_carlo():
+    """Two linear campaigns, the budget binding: the plan puts it all on the cheaper one (A), so on
+    each draw it buys budget / cost_A, whose percentiles are budget / (cost_A -/+ z sd). Each draw's
+    best plan buys budget / min(cost_A, cost_B), checked on 400,000 independent samples."""
+    budget, (cost_a, sd_a), (cost_b, sd_b) = 1_000.0, (10.0, 0.8), (10.5, 0.8)
+    scenario = _scenario(_linear("A", cost_a, sd_a), _linear("B", cost_b, sd_b), budget=budget)
+    plan = solve(scenario)
+    assert plan.spend["A"] == pytest.approx(budget)
+    spread = plan_uncertainty(scenario, plan, 300, seed=1).uncertainty
+    assert spread.drawn == ("A", "B") and spread.unsolved == 0
+    planned = spread.as_planned["leads"]
+    # 300 draws place a percentile to about 0.7% (one standard error): 2.5% is over three
+    assert planned.p10 == pytest.approx(budget / (cost_a + Z90 * sd_a), rel=0.025)
+    assert planned.p50 == pytest.approx(budget / cost_a, rel=0.025)
+    assert planned.p90 == pytest.approx(budget / (cost_a - Z90 * sd_a), rel=0.025)
+    rng = np.random.default_rng(12345)
+    best = budget / np.minimum(rng.normal(cost_a, sd_a, 400_000), rng.normal(cost_b, sd_b, 400_000))
+    reference = np.percentile(best, [10, 50, 90])
+    solved = spread.re_solved["leads"]
+    np.testing.assert_allclose([solved.p10, solved.p50, solved.p90], reference, rtol=0.025)
+    assert solved.p50 > planned.p50  # re-optimising on each draw can only do better than the fixed split
+
+
+def test_no_uncertainty_gives_no_spread():
+    held = {"name": "A", "channel": "search", "stage": "conversion", "spend": {"max": 800}, "pools": ["search"],
+            "impressions": {"curve": "exponential", "max": 50_000, "scale": 300, "covariance": [[0, 0], [0, 0]]},
+            "leads": {"rate": 0.001, "of": "impressions", "se": 0.0}}
+    scenario = _scenario(held, _linear("B", 12.0, 0.0), pools={"search": {"competitor_impressions": 40_000}},
+                         objective={"maximize": "leads", "secondary": "sov.search"})
+    plan = solve(scenario)
+    spread = plan_uncertainty(scenario, plan, 5).uncertainty
+    for kpi, value in (("leads", plan.objective_value), ("sov.search", plan.sov["search"])):
+        for side in (spread.as_planned, spread.re_solved):
+            assert (side[kpi].p10, side[kpi].p50, side[kpi].p90) == pytest.approx((value,) * 3, rel=1e-6)
+    traced = frontier(scenario, points=5)
+    assert len(traced.points) == 5
+    banded = frontier_uncertainty(scenario, traced, 3)
+    assert len(banded.band) == len(traced.points)
+    for band, point in zip(banded.band, traced.points, strict=True):
+        assert band.reached == 3 and band.traded == point.traded
+        assert (band.p10, band.p90) == pytest.approx((point.primary, point.primary), rel=1e-5)
+    again = Frontier.from_dict(banded.to_dict())
+    assert again.band == banded.band and again.uncertainty == banded.uncertainty
+
+
+def test_a_level_too_few_draws_reach_has_no_percentile_there():
+    from optimizer.uncertainty import _band
+
+    rows = np.array([[100.0, 50.0], [110.0, math.nan], [120.0, math.nan], [90.0, 40.0], [105.0, 45.0]] * 2)
+    low, high = _band(np.array([0.1, 0.2]), rows)
+    assert low.reached == 10 and (low.p10, low.p50, low.p90) == (90.0, 105.0, 120.0)
+    assert high.reached == 6 and math.isnan(high.p10) and high.p50 == 40.0 and high.p90 == 50.0
+
+
+def test_a_scenario_without_fitted_uncertainty_is_refused_with_the_fix():
+    scenario = _scenario({"name": "A", "channel": "search", "stage": "conversion", "spend": {"max": 100},
+                          "leads": {"curve": "linear", "unit_cost": 10.0}})
+    assert drawn_campaigns(scenario) == ()
+    plan = solve(scenario)
+    assert plan.status is Status.OPTIMAL
+    with pytest.raises(ScenarioError, match="tradeoff fit"):
+        plan_uncertainty(scenario, plan, 10)
