@@ -7,6 +7,8 @@ import json
 from pathlib import Path
 
 from optimizer.cli import EXIT_INPUT, EXIT_OK, run
+from optimizer.pareto import Frontier
+from optimizer.pareto.text import frontier_table
 
 SCENARIOS = Path(__file__).parent.parent / "scenarios"
 FIXTURES = Path(__file__).parent / "fit_exports"
@@ -65,10 +67,23 @@ def test_uncertainty_spreads_the_fitted_plan_and_bands_its_frontier(capsys, tmp_
     assert code == EXIT_OK, err
     traced = json.loads(out)
     assert len(traced["band"]) == len(traced["points"]) and (tmp_path / "band.png").stat().st_size > 0
-    code, out, err = tradeoff(capsys, "frontier", scenario, "--points", "5", "--uncertainty", "2")
-    assert code == EXIT_OK and "P10-P90 leads" in out and "over 2 draws of the fitted curves" in out
+    table = frontier_table(Frontier.from_dict(traced))  # what the terminal shows, without solving again
+    assert "P10-P90 leads" in table and "over 2 draws of the fitted curves" in table
 
 
 def test_uncertainty_on_curves_with_none_is_refused_with_the_fix(capsys):
     code, out, err = tradeoff(capsys, "solve", str(SCENARIOS / "b2b_saas.toml"), "--uncertainty", "3")
     assert code == EXIT_INPUT and "Traceback" not in err and "tradeoff fit" in err and not out
+
+
+def test_diagnostics_charts_are_written_per_campaign_with_the_plan_marked(capsys, tmp_path):
+    folder = tmp_path / "fit"
+    code, _, err = tradeoff(capsys, "fit", str(SCENARIOS / "history_example.csv"), "-o", str(tmp_path / "c.csv"),
+                            "--charts", str(folder), "--scenario", str(SCENARIOS / "history_example.toml"))
+    assert code == EXIT_OK, err
+    assert sorted(p.name for p in folder.iterdir()) == ["ctv-brand-film.png", "meta-lead-ads.png",
+                                                        "search-non-brand.png"]
+    assert all(p.read_bytes().startswith(b"\x89PNG") for p in folder.iterdir())
+    code, _, err = tradeoff(capsys, "fit", str(SCENARIOS / "history_example.csv"),
+                            "--scenario", str(SCENARIOS / "history_example.toml"))
+    assert code == EXIT_INPUT and "--charts" in err

@@ -296,3 +296,31 @@ def test_a_large_plans_ends_solved_from_duals_alone_are_the_whole_programs_optim
     traded_program = program._traded_program().model  # its primary floor now at the point's leads
     bound = lagrangian_bound(fold(traded_program), program.traded_duals(point))
     assert at_its_leads.run.objective * (1 - 1e-9) <= bound <= at_its_leads.run.objective * (1 + 1e-4)
+
+
+def test_a_span_is_not_split_below_an_s_curves_convex_stretch():
+    """Each segment of a convex stretch needs an ordering binary: splitting them made MILPs slow."""
+    from optimizer.model.refine import refine_span
+
+    grid = np.array([0.0, 1.0, 2.0, 3.0, 4.0])
+    split, kept = refine_span((grid, grid), np.zeros(2), np.full(2, 4.0), parts=2,
+                              coarse_below=np.array([2.0, -np.inf]))
+    np.testing.assert_allclose(split, [0, 1, 2, 2.5, 3, 3.5, 4])
+    np.testing.assert_allclose(kept, [0, 0.5, 1, 1.5, 2, 2.5, 3, 3.5, 4])
+
+
+def test_an_s_curves_convex_stretch_ends_at_its_inflection():
+    from optimizer.model.rows import formulate
+    from optimizer.pareto.sweep import _convex_stretch_end
+    from optimizer.scenario.schema import Scenario
+
+    half, shape = 20_000.0, 2.5
+    scenario = Scenario.model_validate({"name": "s", "budget": {"total": 90_000}, "objective": {"maximize": "leads"},
+                                        "campaigns": [
+        {"name": "S", "channel": "video", "stage": "awareness", "spend": {"max": 80_000},
+         "leads": {"curve": "hill", "max": 900, "half": half, "shape": shape}},
+        {"name": "C", "channel": "search", "stage": "conversion", "spend": {"max": 80_000},
+         "leads": {"curve": "exponential", "max": 900, "scale": 20_000}}]})
+    ends = _convex_stretch_end(formulate(scenario))
+    assert ends[0] == pytest.approx(half * ((shape - 1) / (shape + 1)) ** (1 / shape), rel=1e-9)
+    assert ends[1] == -np.inf

@@ -37,18 +37,19 @@ SPELLINGS: dict[str, tuple[str, ...]] = {
     "campaign": ("campaign", "campaign name", "campaign_name"),
     "channel": ("channel", "network", "campaign type"),
     "stage": ("stage", "funnel stage"),
-    "spend": ("spend", "cost", "amount spent", "total spent", "spent"),
-    "impressions": ("impressions", "impr.", "impr"),
-    "clicks": ("clicks", "link clicks"),
-    "leads": ("leads", "conversions", "results"),
+    "spend": ("spend", "est. cost", "estimated cost", "cost", "amount spent", "total spent", "spent"),
+    "impressions": ("impressions", "est. impr.", "estimated impressions", "impr.", "impr"),
+    "clicks": ("clicks", "est. clicks", "estimated clicks", "link clicks"),
+    "leads": ("leads", "est. conversions", "est. conv.", "estimated conversions", "conversions", "results"),
     "mqls": ("mqls", "mql"),
     "sqls": ("sqls", "sql"),
     "customers": ("customers", "won", "closed won"),
-    "revenue": ("revenue", "conv. value", "conversion value", "total conversion value"),
+    "revenue": ("revenue", "est. conv. value", "conv. value", "conversion value", "total conversion value"),
     "impression_share": ("impression_share", "search impr. share", "impression share", "search_is"),
 }
 """Each long-format column's spellings in the usual exports, most specific first (lower case, a
-currency code in brackets taken off: ``Amount spent (USD)`` is ``amount spent``)."""
+currency code in brackets taken off: ``Amount spent (USD)`` is ``amount spent``). ``Est. ...`` are a
+bid or budget simulator's estimates (``fit.simulator``), read before a plain ``Cost`` or ``Clicks``."""
 
 PLATFORMS: tuple[tuple[str, frozenset[str]], ...] = (
     ("Google Ads", frozenset({"impr.", "search impr. share", "conv. value"})),

@@ -45,16 +45,31 @@ class RateFit:
 
 
 @dataclass(frozen=True)
+class TableFit:
+    """An outcome read off a bid or budget simulator: ``(spend, value)`` points, sorted by spend and
+    never falling, written as a tabular curve (linear between points, from the origin, none past the last)."""
+
+    points: tuple[tuple[float, float], ...]
+    source: str
+    """Where the points came from: the file and its lines."""
+
+
+Fit = CurveFit | RateFit | TableFit
+"""How a campaign's outcome is known: a curve fitted to the history, a rate of an earlier outcome,
+or a simulator's points."""
+
+
+@dataclass(frozen=True)
 class CampaignFit:
-    """One campaign's fitted funnel: a curve or a rate per outcome, in funnel order."""
+    """One campaign's fitted funnel: a curve, a rate or a simulator's points per outcome, in funnel order."""
 
     name: str
     channel: str
     stage: str
     current_spend: float
-    observed: tuple[float, float]
-    """The lowest and highest spend of a period in the history."""
-    outcomes: dict[str, CurveFit | RateFit]
+    observed: tuple[float, float] | None
+    """The lowest and highest spend of a period in the history (None for a campaign it does not have)."""
+    outcomes: dict[str, Fit]
     notes: tuple[str, ...]
 
 
@@ -102,7 +117,7 @@ def fit_curves(history: pd.DataFrame) -> FitReport:
 def _campaign(name: str, rows: pd.DataFrame) -> CampaignFit:
     rows = _in_time_order(rows)
     spend = rows["spend"].to_numpy(dtype=float)
-    outcomes: dict[str, CurveFit | RateFit] = {}
+    outcomes: dict[str, Fit] = {}
     notes: list[str] = []
     before: str | None = None
     for outcome in OUTCOMES:
@@ -183,18 +198,25 @@ def _cell(value: object) -> object:
 
 
 def _row(campaign: CampaignFit) -> dict[str, object]:
-    low, high = campaign.observed
     row: dict[str, object] = {"name": campaign.name, "channel": campaign.channel, "stage": campaign.stage,
-                              "spend.current": round(campaign.current_spend, 2),
-                              "spend.observed_min": round(low, 2), "spend.observed_max": round(high, 2)}
+                              "spend.current": round(campaign.current_spend, 2)}
+    if campaign.observed is not None:
+        low, high = campaign.observed
+        row["spend.observed_min"], row["spend.observed_max"] = round(low, 2), round(high, 2)
     for outcome, fitted in campaign.outcomes.items():
-        if isinstance(fitted, RateFit):
-            row[f"{outcome}.rate"], row[f"{outcome}.of"], row[f"{outcome}.se"] = fitted.rate, fitted.of, fitted.se
-        else:
-            for key, value in fitted.curve.params().items():
-                row[f"{outcome}.{key}"] = value
-            if fitted.covariance is not None:
-                row[f"{outcome}.covariance"] = fitted.covariance
+        row.update(_outcome_cells(outcome, fitted))
     if campaign.notes:
         row["notes"] = "; ".join(campaign.notes)
     return row
+
+
+def _outcome_cells(outcome: str, fitted: Fit) -> dict[str, object]:
+    """One outcome's cells of a campaign row: a rate, a simulator's points (as the JSON list), or a curve."""
+    if isinstance(fitted, RateFit):
+        return {f"{outcome}.rate": fitted.rate, f"{outcome}.of": fitted.of, f"{outcome}.se": fitted.se}
+    if isinstance(fitted, TableFit):
+        return {f"{outcome}.curve": "tabular", f"{outcome}.points": _cell(fitted.points)}
+    cells = {f"{outcome}.{key}": value for key, value in fitted.curve.params().items()}
+    if fitted.covariance is not None:
+        cells[f"{outcome}.covariance"] = fitted.covariance
+    return cells

@@ -1,9 +1,9 @@
 """Scenarios drawn from their fitted uncertainty: one set of curves and rates per draw.
 
-A curve with a ``covariance`` (``tradeoff fit`` writes it) is drawn from the multivariate
-normal around its parameters; a rate with an ``se`` from the normal around the rate. Draws
-that leave a family's valid range (a negative scale, a Hill shape past 10) are drawn again,
-so each family's parameters follow the normal truncated to what the family allows. Campaigns
+A curve with a ``covariance`` (``tradeoff fit`` writes it) is drawn from the log-normal with
+that covariance around its parameters (``draw_parameters``); a rate with an ``se`` from the
+normal around the rate, truncated to positive values. Draws past a family's upper limits (a
+Hill shape past 10) are drawn again. Campaigns
 fitted separately are drawn independently. Curves and rates without an uncertainty (tabular
 points, hand-written curves) are held as given.
 """
@@ -47,23 +47,36 @@ def _drawn_campaign(campaign: Campaign, rng: np.random.Generator) -> Campaign:
         if isinstance(spec, FittedSpec) and spec.covariance is not None:
             update[outcome] = spec.model_copy(update=_drawn_params(spec, rng))
         elif isinstance(spec, RateSpec) and spec.se:
-            update[outcome] = spec.model_copy(update={"rate": _positive_normal(spec.rate, spec.se, rng)})
+            update[outcome] = spec.model_copy(update={"rate": draw_rate(spec.rate, spec.se, rng)})
     return campaign.model_copy(update=update) if update else campaign
 
 
 def _drawn_params(spec: FittedSpec, rng: np.random.Generator) -> dict[str, float]:
-    """The spec's parameters drawn from their normal, truncated to the family's range (its own values
-    when no draw in ``_TRIES`` lands there: a covariance far wider than the parameters)."""
     names = spec.PARAMETERS
-    mean = np.array([getattr(spec, name) for name in names], dtype=float)
-    factor = _root(np.array(spec.covariance, dtype=float))
+    values = draw_parameters(np.array([getattr(spec, name) for name in names], dtype=float),
+                             np.array(spec.covariance, dtype=float), names, rng)
+    return dict(zip(names, map(float, values), strict=True))
+
+
+def draw_parameters(mean: np.ndarray, covariance: np.ndarray, names: tuple[str, ...],
+                    rng: np.random.Generator) -> np.ndarray:
+    """One draw of a family's parameters ``names`` around their fitted values ``mean``.
+
+    Every family's parameters are positive, so their logarithms are drawn from the normal whose
+    covariance is ``covariance`` divided by the parameters' products (the delta method): a draw's
+    median is the fitted value, none is negative, and a power curve's output (linear in its
+    log-parameters) is drawn without the skew a normal coefficient gives it. Draws past a
+    family's upper limits are drawn again (``mean`` itself when none in ``_TRIES`` fits).
+    """
+    scale = np.outer(mean, mean)
+    factor = _root(np.divide(covariance, scale, out=np.zeros_like(covariance), where=scale > 0))
     low = np.array([_LIMITS.get(name, (0.0, np.inf))[0] for name in names])
     high = np.array([_LIMITS.get(name, (0.0, np.inf))[1] for name in names])
     for _ in range(_TRIES):
-        values = mean + factor @ rng.standard_normal(len(names))
+        values = mean * np.exp(factor @ rng.standard_normal(len(names)))
         if np.all(values > low) and np.all(values <= high):
-            return dict(zip(names, map(float, values), strict=True))
-    return dict(zip(names, map(float, mean), strict=True))
+            return values
+    return mean
 
 
 def _root(covariance: np.ndarray) -> np.ndarray:
@@ -72,7 +85,8 @@ def _root(covariance: np.ndarray) -> np.ndarray:
     return vectors * np.sqrt(np.clip(values, 0.0, None))
 
 
-def _positive_normal(mean: float, error: float, rng: np.random.Generator) -> float:
+def draw_rate(mean: float, error: float, rng: np.random.Generator) -> float:
+    """One draw of a rate from the normal around ``mean``, truncated to positive values."""
     for _ in range(_TRIES):
         value = rng.normal(mean, error)
         if value > 0:
