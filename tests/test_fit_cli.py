@@ -87,3 +87,11 @@ def test_diagnostics_charts_are_written_per_campaign_with_the_plan_marked(capsys
     code, _, err = tradeoff(capsys, "fit", str(SCENARIOS / "history_example.csv"),
                             "--scenario", str(SCENARIOS / "history_example.toml"))
     assert code == EXIT_INPUT and "--charts" in err
+
+
+def test_an_export_too_short_to_fit_is_refused_with_how_many_periods_it_has(capsys, tmp_path):
+    target = tmp_path / "campaigns.csv"
+    code, _, err = tradeoff(capsys, "fit", str(FIXTURES / "google_ads.csv"), "-o", str(target))
+    assert code == EXIT_INPUT and not target.exists() and "Traceback" not in err
+    for campaign in ("Search: non-brand", "Search: brand"):  # two weeks each in the export
+        assert f"{campaign}: not fitted: only 2 periods of data (4 or more are needed)" in err

@@ -25,6 +25,8 @@ from optimizer.glossary import OUTCOMES
 from optimizer.scenario.schema import STAGES
 
 _RECENT = 4
+_FEWEST = 4
+"""Periods an outcome needs to be fitted (a curve's two or three parameters, and one to spare)."""
 _Z95 = 1.96
 _FLAT = 2.0
 """A ratio whose slope against spend is within this many standard errors of zero is flat."""
@@ -110,8 +112,14 @@ def fit_curves(history: pd.DataFrame) -> FitReport:
         if fitted.outcomes:
             campaigns.append(fitted)
         else:
-            unfitted.append((fitted.name, "; ".join(fitted.notes) or "no outcome columns with data"))
+            unfitted.append((fitted.name, _why_unfitted(fitted, len(rows))))
     return FitReport(tuple(campaigns), tuple(unfitted))
+
+
+def _why_unfitted(campaign: CampaignFit, periods: int) -> str:
+    if periods < _FEWEST:
+        return f"only {periods} period{'s' if periods != 1 else ''} of data ({_FEWEST} or more are needed)"
+    return "; ".join(campaign.notes) or "no outcome columns with data"
 
 
 def _campaign(name: str, rows: pd.DataFrame) -> CampaignFit:
@@ -128,7 +136,7 @@ def _campaign(name: str, rows: pd.DataFrame) -> CampaignFit:
         fitted = _rate_or_curve(spend[known], values[known], rows[before].to_numpy(dtype=float)[known]
                                 if before is not None else None, before)
         if fitted is None:
-            notes.append(f"{outcome}: too few periods with data to fit (4 or more are needed)")
+            notes.append(f"{outcome}: too few periods with data to fit ({_FEWEST} or more are needed)")
             continue
         outcomes[outcome] = fitted
         before = outcome
@@ -149,7 +157,7 @@ def _rate_or_curve(spend: np.ndarray, values: np.ndarray, previous: np.ndarray |
         rate = _flat_rate(spend, values, previous, of)
         if rate is not None:
             return rate
-    fits = best_fit(spend, values) if values.size >= 4 else ()
+    fits = best_fit(spend, values) if values.size >= _FEWEST else ()
     return fits[0] if fits else None
 
 
