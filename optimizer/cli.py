@@ -46,7 +46,7 @@ from optimizer.render import glossary_records, glossary_table, plan_table
 from optimizer.scenario.overrides import Override
 from optimizer.solver import conflicts_before_solving
 from optimizer.status import Status
-from optimizer.uncertainty import plan_uncertainty
+from optimizer.uncertainty import check_drawable, plan_uncertainty
 
 
 def exit_code(plan: Plan) -> int:
@@ -106,6 +106,8 @@ def solve(file: str, variant: str | None, sets: tuple[str, ...], campaigns: str 
     if budget is not None:
         extra.append(Override(("budget", "total"), budget, "--budget"))
     scenario = load(file, variant, sets, campaigns, extra)
+    if draws:
+        check_drawable(scenario, draws)  # before the solve, not after it
     options = options_for(scenario, solver=solver, tolerance=tolerance, time_limit=time_limit, write_lp=write_lp)
     with problems_of(file), stage_line(f"Solving {len(scenario.campaigns):,} campaigns") as report:
         plan = optimizer.solve(scenario, options, progress=report)

@@ -65,7 +65,7 @@ def fit_command(history: str, simulator: str | None, output: Path | None, maps: 
     read = read_history(history, _mapping(maps))
     report = fit_curves(read.frame)
     if simulator is not None:
-        report = with_simulator(report, read_simulator(simulator, _mapping(maps)))
+        report = with_simulator(report, read_simulator(simulator))  # --map names the history's headers
     if not report.campaigns:
         raise ScenarioError([Problem(f"{Path(history).name}: {name}", f"not fitted: {why}",
                                      "give at least 4 periods of spend with outcomes per campaign")

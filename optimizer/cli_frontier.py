@@ -37,7 +37,7 @@ from optimizer.plan import SCHEMA_VERSION
 from optimizer.scenario.schema import Scenario
 from optimizer.solver.options import SolveOptions
 from optimizer.status import Status
-from optimizer.uncertainty import frontier_uncertainty
+from optimizer.uncertainty import check_drawable, frontier_uncertainty
 
 CHART_KINDS = (*CHARTS, "allocation-campaigns", "sweep")
 CHART_SUFFIXES = (".png", ".svg", ".pdf")
@@ -74,6 +74,8 @@ def frontier_command(file: str, variant: str | None, sets: tuple[str, ...], camp
     """
     fmt = resolve_format(fmt, output)
     scenario = load(file, variant, sets, campaigns)
+    if draws:
+        check_drawable(scenario, draws)  # before the frontier is traced, not after
     options = options_for(scenario, solver=solver, tolerance=tolerance, time_limit=time_limit)
     levels = _budgets(budgets)
     total = points * (len(levels) if levels else 1)
@@ -98,7 +100,7 @@ def _with_bands(scenario: Scenario, results: Sequence[Frontier], draws: int, see
             if not traced.success:
                 banded.append(traced)
                 continue
-            at_budget = with_budget(scenario, traced.budget) if len(results) > 1 and traced.budget else scenario
+            at_budget = with_budget(scenario, traced.budget) if traced.budget is not None else scenario
             step = None if report is None else (lambda done, _total, base=index * draws: report(base + done, 0))
             banded.append(frontier_uncertainty(at_budget, traced, draws, seed, options, progress=step))
     return tuple(banded)

@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from optimizer.cli import EXIT_INPUT, EXIT_OK, run
 from optimizer.pareto import Frontier
 from optimizer.pareto.text import frontier_table
@@ -55,18 +57,25 @@ def test_a_map_value_without_a_header_is_a_usage_error(capsys):
 
 def test_uncertainty_spreads_the_fitted_plan_and_bands_its_frontier(capsys, tmp_path):
     scenario = str(SCENARIOS / "history_example.toml")
-    code, out, err = tradeoff(capsys, "solve", scenario, "--uncertainty", "4", "--format", "json")
+    code, out, err = tradeoff(capsys, "solve", scenario, "--uncertainty", "4", "--format", "json",
+                              "--write-lp", str(tmp_path / "drawn.lp"))
     assert code == EXIT_OK, err
     plan = json.loads(out)
+    assert tradeoff(capsys, "solve", scenario, "--write-lp", str(tmp_path / "plain.lp"))[0] == EXIT_OK
+    # the LP file is the plan's program, not the last draw's
+    assert (tmp_path / "drawn.lp").read_text() == (tmp_path / "plain.lp").read_text()
     spread = plan["uncertainty"]
     assert spread["draws"] == 4 and len(spread["drawn"]) == 3
     leads = spread["as_planned"]["leads"]
     assert leads["p10"] <= leads["p50"] <= leads["p90"] and leads["p10"] < leads["p90"]
-    code, out, err = tradeoff(capsys, "frontier", scenario, "--points", "5", "--uncertainty", "2",
+    code, out, err = tradeoff(capsys, "frontier", scenario, "--points", "5", "--uncertainty", "2", "--budgets", "90000",
                               "--format", "json", "--chart", str(tmp_path / "band.png"))
     assert code == EXIT_OK, err
-    traced = json.loads(out)
+    traced = json.loads(out)  # one budget: one frontier
     assert len(traced["band"]) == len(traced["points"]) and (tmp_path / "band.png").stat().st_size > 0
+    # the draws are traced at the frontier's own budget (90,000), not the scenario's 60,000
+    first, band = traced["points"][0], traced["band"][0]
+    assert band["reached"] == 2 and band["p50"] == pytest.approx(first["leads"], rel=0.05)
     table = frontier_table(Frontier.from_dict(traced))  # what the terminal shows, without solving again
     assert "P10-P90 leads" in table and "over 2 draws of the fitted curves" in table
 
@@ -95,3 +104,10 @@ def test_an_export_too_short_to_fit_is_refused_with_how_many_periods_it_has(caps
     assert code == EXIT_INPUT and not target.exists() and "Traceback" not in err
     for campaign in ("Search: non-brand", "Search: brand"):  # two weeks each in the export
         assert f"{campaign}: not fitted: only 2 periods of data (4 or more are needed)" in err
+
+
+def test_a_map_names_the_historys_headers_not_the_simulators(capsys, tmp_path):
+    code, _, err = tradeoff(capsys, "fit", str(SCENARIOS / "history_example.csv"), "--map", "spend=spend",
+                            "--simulator", str(FIXTURES / "google_bid_simulator.csv"), "-o", str(tmp_path / "c.csv"))
+    assert code == EXIT_OK, err
+    assert "tabular (7 simulator points" in err

@@ -62,6 +62,12 @@ def test_the_margin_is_a_quarter_of_the_spend_seen_either_way(spend, observed, w
         assert f"{spend / 120:.1f}x the {side}" in found["Held"]
 
 
+def test_a_campaign_never_seen_spending_is_not_measured_against_nothing():
+    plan = solve(_scenario(_campaign("Never", {"max": 900, "observed_min": 0, "observed_max": 0}),
+                           _campaign("Other", {"max": 100})))
+    assert plan.status is Status.OPTIMAL and plan.spend["Never"] > 0 and not _extrapolations(plan.warnings)
+
+
 def test_a_frontier_names_each_campaign_once_at_the_point_that_moves_it_farthest():
     pools = {"search": {"competitor_impressions": 50_000}}
     reach = {"pools": ["search"], "impressions": {"curve": "exponential", "max": 40_000, "scale": 400}}

@@ -28,6 +28,8 @@ from optimizer.charts.style import (
 )
 from optimizer.fit.families import CurveFit
 from optimizer.fit.report import CampaignFit, RateFit, TableFit
+from optimizer.model.campaigns import curve_from_spec
+from optimizer.scenario.schema import TabularSpec
 from optimizer.uncertainty.draws import draw_parameters, draw_rate
 
 _PANELS = 4
@@ -76,10 +78,8 @@ def _funnel(campaign: CampaignFit, spend: np.ndarray, rng: np.random.Generator |
         elif isinstance(fitted, CurveFit):
             values[outcome] = _drawn_curve(fitted, rng).value(spend)
         elif isinstance(fitted, TableFit):  # simulator points: exact where given, not defined past the last
-            xs, ys = np.array(fitted.points).T
-            if xs[0] > 0:  # the model adds the origin to a table that starts later
-                xs, ys = np.r_[0.0, xs], np.r_[0.0, ys]
-            values[outcome] = np.interp(spend, xs, ys, right=np.nan)
+            table = curve_from_spec(TabularSpec(curve="tabular", points=fitted.points))  # as the model reads it
+            values[outcome] = np.where(spend <= table.domain_max, table.value(spend), np.nan)
     return values
 
 

@@ -57,7 +57,7 @@ def extrapolations(form: Formulation, spend: np.ndarray, at: str = "") -> tuple[
     found = []
     for campaign, amount in zip(form.campaigns, np.asarray(spend, dtype=float), strict=True):
         low, high = campaign.observed
-        if high is not None and amount > high * (1 + MARGIN):
+        if high is not None and high > 0 and amount > high * (1 + MARGIN):
             found.append(Extrapolation(campaign.name, float(amount), high, at))
         elif low is not None and 1e-6 * low < amount < low / (1 + MARGIN):
             found.append(Extrapolation(campaign.name, float(amount), low, at))

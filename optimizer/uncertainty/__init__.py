@@ -25,7 +25,7 @@ from optimizer.plan import Plan, Spread, Uncertainty
 from optimizer.scenario.schema import Scenario
 from optimizer.solver import SolveOptions, solve
 from optimizer.solver.run import checked_options
-from optimizer.uncertainty.draws import draw_scenarios, drawn_campaigns
+from optimizer.uncertainty.draws import draw_scenarios, drawn_campaigns, each_draw
 
 Progress = Callable[[int, int], None]
 DRAW_TOLERANCE = 0.005
@@ -34,25 +34,25 @@ DRAW_MIP_GAP = 1e-3
 chord error of 0.5% and a MILP gap of 0.1% move no percentile, and make an S-curve frontier five
 times faster (2.8 s to 0.6 s for the fitted example's)."""
 
-__all__ = ["draw_scenarios", "frontier_uncertainty", "plan_uncertainty"]
+__all__ = ["check_drawable", "draw_scenarios", "frontier_uncertainty", "plan_uncertainty"]
 
 
 def plan_uncertainty(scenario: Scenario, plan: Plan, draws: int, seed: int = 0, options: SolveOptions | None = None,
                      *, progress: Progress | None = None) -> Plan:
     """``plan`` with its ``uncertainty``: ``draws`` curve draws, each evaluated on the plan's split and
     solved for its own best plan (``options`` as for ``solve``)."""
-    drawn = _check_drawable(scenario, draws)
+    drawn = check_drawable(scenario, draws)
     options = _draw_options(scenario, options)
     figures = _figures(scenario)
     planned: dict[str, list[float]] = {kpi: [] for kpi in figures}
     best: dict[str, list[float]] = {kpi: [] for kpi in figures}
     unsolved = 0
-    for done, each in enumerate(draw_scenarios(scenario, draws, seed), start=1):
+    for done, each in enumerate(each_draw(scenario, draws, seed), start=1):
         form = formulate(each)
         _record(planned, evaluate(form, _split(form, plan.spend)))
         solved = solve(each, options)
         if solved.success:
-            _record(best, evaluate(form, _split(form, solved.spend)))
+            _record_plan(best, solved)
         else:
             unsolved += 1
         if progress is not None:
@@ -64,7 +64,7 @@ def frontier_uncertainty(scenario: Scenario, traced: Frontier, draws: int, seed:
                          options: SolveOptions | None = None, *, progress: Progress | None = None) -> Frontier:
     """``traced`` with its ``band`` (each draw's frontier read at the traced levels) and the
     recommended point's ``uncertainty`` (its split on each draw; its level's band as re-solved)."""
-    drawn = _check_drawable(scenario, draws)
+    drawn = check_drawable(scenario, draws)
     if not traced.points:
         return traced
     options = _draw_options(scenario, options)
@@ -73,24 +73,26 @@ def frontier_uncertainty(scenario: Scenario, traced: Frontier, draws: int, seed:
     figures = _figures(scenario, traced.secondary)
     planned: dict[str, list[float]] = {kpi: [] for kpi in figures}
     rows, unsolved = [], 0
-    for done, each in enumerate(draw_scenarios(scenario, draws, seed), start=1):
+    for done, each in enumerate(each_draw(scenario, draws, seed), start=1):
         form = formulate(each)
         _record(planned, evaluate(form, _split(form, recommended.allocation)))
         own = frontier(each, traced.secondary, max(len(traced.points), 2), options)
         if own.success and own.points:
             rows.append(_read_at(own, levels))
-        else:
+        else:  # no plan on this draw reaches any level: the worst outcome at every one
+            rows.append(np.full(levels.size, math.nan))
             unsolved += 1
         if progress is not None:
             progress(done, draws)
-    band = _band(levels, np.array(rows) if rows else np.full((0, levels.size), np.nan))
+    band = _band(levels, np.array(rows))
     at_recommended = band[traced.points.index(recommended)]
     re_solved = {traced.primary: Spread(at_recommended.p10, at_recommended.p50, at_recommended.p90)}
     uncertainty = Uncertainty(draws, seed, drawn, _spreads(planned), re_solved, unsolved)
     return replace(traced, band=band, uncertainty=uncertainty)
 
 
-def _check_drawable(scenario: Scenario, draws: int) -> tuple[str, ...]:
+def check_drawable(scenario: Scenario, draws: int) -> tuple[str, ...]:
+    """The campaigns ``draws`` curve draws would draw (``ScenarioError`` when there are none, or no draws)."""
     if draws < 1:
         raise ScenarioError([Problem("--uncertainty", f"needs at least 1 draw (got {draws})", "give 50 or more")])
     drawn = drawn_campaigns(scenario)
@@ -104,7 +106,8 @@ def _check_drawable(scenario: Scenario, draws: int) -> tuple[str, ...]:
 
 def _draw_options(scenario: Scenario, options: SolveOptions | None) -> SolveOptions:
     given = checked_options(scenario, options)
-    return replace(given, tolerance=max(given.tolerance, DRAW_TOLERANCE), mip_gap=max(given.mip_gap, DRAW_MIP_GAP))
+    return replace(given, tolerance=max(given.tolerance, DRAW_TOLERANCE), mip_gap=max(given.mip_gap, DRAW_MIP_GAP),
+                   write_lp=None)  # the LP file is the plan's program, not a draw's
 
 
 def _figures(scenario: Scenario, traded: str | None = None) -> tuple[str, ...]:
@@ -119,6 +122,12 @@ def _split(form, spend: Mapping[str, float]) -> np.ndarray:
 
 def _record(values: dict[str, list[float]], evaluation: Evaluation) -> None:
     known = {**evaluation.kpis(), **{f"sov.{pool}": share for pool, share in evaluation.sov.items()}}
+    for kpi, collected in values.items():
+        collected.append(known.get(kpi, math.nan))
+
+
+def _record_plan(values: dict[str, list[float]], plan: Plan) -> None:
+    known = {**plan.kpis, **{f"sov.{pool}": share for pool, share in plan.sov.items()}}
     for kpi, collected in values.items():
         collected.append(known.get(kpi, math.nan))
 

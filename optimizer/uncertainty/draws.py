@@ -10,6 +10,8 @@ points, hand-written curves) are held as given.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import numpy as np
 
 from optimizer.glossary import OUTCOMES
@@ -27,8 +29,14 @@ def drawn_campaigns(scenario: Scenario) -> tuple[str, ...]:
 
 def draw_scenarios(scenario: Scenario, draws: int, seed: int = 0) -> list[Scenario]:
     """``draws`` copies of ``scenario``, each with every uncertain curve and rate drawn afresh."""
+    return list(each_draw(scenario, draws, seed))
+
+
+def each_draw(scenario: Scenario, draws: int, seed: int = 0) -> Iterator[Scenario]:
+    """The draws of ``draw_scenarios`` one at a time (a large scenario's N copies are not all held at once)."""
     rng = np.random.default_rng(seed)
-    return [_drawn(scenario, rng) for _ in range(draws)]
+    for _ in range(draws):
+        yield _drawn(scenario, rng)
 
 
 def _uncertain(spec: object) -> bool:
