@@ -5,21 +5,36 @@
     >>> plan.status, plan.gap                                     # doctest: +SKIP
 """
 
-from optimizer.charts import (
-    allocation_chart,
-    cost_chart,
-    frontier_chart,
-    response_curves_chart,
-    save_figure,
-    sweep_chart,
-)
+import logging
+from typing import Any
+
 from optimizer.errors import Problem, ScenarioError, SolverError
 from optimizer.glossary import GLOSSARY, KPI
 from optimizer.model import Expr, Formulation, RowSpec
 from optimizer.pareto import Frontier, FrontierPoint, frontier, frontier_sweep
 from optimizer.plan import Plan
 from optimizer.scenario import Scenario, load_scenario, scenario_from_frames
+from optimizer.scenario.loading import scenario_from_document, scenario_from_json
 from optimizer.solver import SolveOptions, Status, explain_infeasible, solve
+
+logging.getLogger(__name__).addHandler(logging.NullHandler())  # the application decides where records go
+
+_CHARTS = ("allocation_chart", "cost_chart", "frontier_chart", "response_curves_chart", "save_figure", "sweep_chart")
+"""Imported on first use, so that ``import optimizer`` does not import matplotlib."""
+
+
+def __getattr__(name: str) -> Any:
+    """The chart functions of ``optimizer.charts``, imported when first asked for."""
+    if name in _CHARTS:
+        from optimizer import charts
+
+        return getattr(charts, name)
+    raise AttributeError(f"module 'optimizer' has no attribute '{name}'")
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_CHARTS})
+
 
 __all__ = [
     "GLOSSARY",
@@ -46,7 +61,9 @@ __all__ = [
     "SolverError",
     "Status",
     "load_scenario",
+    "scenario_from_document",
     "scenario_from_frames",
+    "scenario_from_json",
     "solve",
 ]
 

@@ -7,6 +7,7 @@ Tracebacks only with ``--debug``.
 
 from __future__ import annotations
 
+import importlib
 import io
 import json
 import os
@@ -18,14 +19,13 @@ from typing import Any
 import click
 
 import optimizer
-from optimizer.cli_fit import fit_command
-from optimizer.cli_frontier import chart_command, frontier_command
 from optimizer.cli_support import (
     EXIT_INFEASIBLE,
     EXIT_INPUT,
     EXIT_INTERRUPTED,
     EXIT_OK,
     EXIT_SOLVER,
+    FORMATS,
     OutputFile,
     debug_option,
     emit,
@@ -36,9 +36,11 @@ from optimizer.cli_support import (
     progress_bar,
     resolve_format,
     scenario_options,
+    shown_name,
     solver_options,
     stage_line,
     uncertainty_options,
+    with_solver_settings,
 )
 from optimizer.errors import ScenarioError, SolverError
 from optimizer.plan import Plan
@@ -60,7 +62,35 @@ def exit_code(plan: Plan) -> int:
     return EXIT_SOLVER
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+class LazyGroup(click.Group):
+    """A command group whose commands in other modules are imported when first asked for, so that
+    ``tradeoff solve`` starts without loading the fitting, charting and report code (and matplotlib)."""
+
+    def __init__(self, *args: Any, lazy: dict[str, str], **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.lazy = lazy
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *self.lazy})
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name in self.lazy and name not in self.commands:
+            module, attribute = self.lazy[name].split(":")
+            self.add_command(getattr(importlib.import_module(module), attribute), name)
+        return super().get_command(ctx, name)
+
+
+LAZY_COMMANDS = {
+    "frontier": "optimizer.cli_frontier:frontier_command",
+    "chart": "optimizer.cli_frontier:chart_command",
+    "fit": "optimizer.cli_fit:fit_command",
+    "report": "optimizer.cli_report:report_command",
+    "schema": "optimizer.cli_schema:schema_command",
+}
+
+
+@click.group(cls=LazyGroup, lazy=LAZY_COMMANDS,
+             context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(optimizer.__version__, prog_name="tradeoff")
 @click.option("--debug", is_flag=True, help="Show tracebacks on errors.")
 def cli(debug: bool) -> None:
@@ -98,10 +128,11 @@ def solve(file: str, variant: str | None, sets: tuple[str, ...], campaigns: str 
       tradeoff solve scenarios/b2b_saas.toml --budget 280000 --objective mqls
       tradeoff solve scenarios/b2b_saas.toml --set 'constraints."CPL cap".max=100'
       tradeoff solve scenarios/b2b_saas.toml --format json -o plan.json
+      tradeoff solve scenarios/b2b_saas.toml -o plan.xlsx
       tradeoff solve scenarios/b2b_saas.toml --solver cbc --write-lp plan.lp
       tradeoff solve scenarios/history_example.toml --uncertainty 100
     """
-    fmt = resolve_format(fmt, output)
+    fmt = resolve_format(fmt, output, FORMATS)
     extra = _objective_overrides(objective)
     if budget is not None:
         extra.append(Override(("budget", "total"), budget, "--budget"))
@@ -114,7 +145,13 @@ def solve(file: str, variant: str | None, sets: tuple[str, ...], campaigns: str 
     if draws and plan.allocation:
         with problems_of(file), progress_bar(draws, "Re-solving on curve draws") as report:
             plan = plan_uncertainty(scenario, plan, draws, seed, options, progress=report)
-    emit(_format_plan(plan, fmt), output)
+    if fmt == "xlsx":
+        from optimizer.export import write_workbook  # openpyxl is loaded only to write a workbook
+
+        write_workbook(output, plan=plan, scenario=with_solver_settings(scenario, options))
+        click.echo(f"wrote {output}", err=True)
+    else:
+        emit(_format_plan(plan, fmt), output)
     return exit_code(plan)
 
 
@@ -158,6 +195,7 @@ def validate(file: str, variant: str | None, sets: tuple[str, ...], campaigns: s
                 loaded[name] = load(file, name, sets, campaigns)
             except ScenarioError as error:
                 problems += [_in_variant(name, p) for p in error.problems]
+    file = shown_name(file)
     if problems:
         raise ScenarioError(problems, file)
     conflicts = [(name, found) for name, each in loaded.items()
@@ -207,9 +245,6 @@ def kpis(fmt: str | None, output: Path | None) -> int:
     return EXIT_OK
 
 
-cli.add_command(frontier_command)
-cli.add_command(chart_command)
-cli.add_command(fit_command)
 
 
 def main(argv: Sequence[str] | None = None) -> None:

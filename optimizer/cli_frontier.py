@@ -15,6 +15,7 @@ from optimizer.cli_support import (
     EXIT_INFEASIBLE,
     EXIT_OK,
     EXIT_SOLVER,
+    FORMATS,
     OutputFile,
     OutputFolder,
     debug_option,
@@ -28,8 +29,10 @@ from optimizer.cli_support import (
     scenario_options,
     solver_options,
     uncertainty_options,
+    with_solver_settings,
 )
 from optimizer.errors import Problem, ScenarioError
+from optimizer.export import write_workbook
 from optimizer.pareto import Frontier, frontier, frontier_sweep
 from optimizer.pareto.api import with_budget
 from optimizer.pareto.text import frontier_table
@@ -68,11 +71,12 @@ def frontier_command(file: str, variant: str | None, sets: tuple[str, ...], camp
       tradeoff frontier scenarios/b2b_saas.toml
       tradeoff frontier scenarios/b2b_saas.toml --chart frontier.png
       tradeoff frontier scenarios/b2b_saas.toml --points 31 --format json -o frontier.json
+      tradeoff frontier scenarios/b2b_saas.toml --budgets 200000,250000 -o frontier.xlsx
       tradeoff frontier scenarios/b2b_saas.toml --budgets 200000,250000,300000 --chart sweep.png
       tradeoff frontier scenarios/b2b_saas.toml --against sov.media --charts charts/
       tradeoff frontier scenarios/history_example.toml --uncertainty 30 --chart frontier.png
     """
-    fmt = resolve_format(fmt, output)
+    fmt = resolve_format(fmt, output, FORMATS)
     scenario = load(file, variant, sets, campaigns)
     if draws:
         check_drawable(scenario, draws)  # before the frontier is traced, not after
@@ -86,7 +90,11 @@ def frontier_command(file: str, variant: str | None, sets: tuple[str, ...], camp
             results = (frontier(scenario, against, points, options, progress=report),)
     if draws:
         results = _with_bands(scenario, results, draws, seed, options, file)
-    emit(_format(results, fmt), output)
+    if fmt == "xlsx":
+        write_workbook(output, frontier=results, scenario=with_solver_settings(scenario, options))
+        click.echo(f"wrote {output}", err=True)
+    else:
+        emit(_format(results, fmt), output)
     _write_charts(results, chart, charts)
     return _exit_code(results)
 

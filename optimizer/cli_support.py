@@ -12,14 +12,18 @@ from typing import TextIO
 
 import click
 
-from optimizer.errors import ScenarioError
+from optimizer.errors import Problem, ScenarioError
 from optimizer.output import write_text
 from optimizer.scenario import Scenario, load_scenario
+from optimizer.scenario.loading import scenario_from_json
 from optimizer.scenario.overrides import Override
+from optimizer.scenario.schema import SolverSpec
 from optimizer.solver import SolveOptions
 
 EXIT_OK, EXIT_INFEASIBLE, EXIT_INPUT, EXIT_SOLVER, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
-FORMATS = ("table", "json", "csv")
+FORMATS = ("table", "json", "csv", "xlsx")
+TEXT_FORMATS = ("table", "json", "csv")
+"""What every command that prints results writes; ``xlsx`` (a binary workbook, to a file only) only some."""
 
 
 def scenario_options(command: Callable) -> Callable:
@@ -97,7 +101,8 @@ def output_options(command: Callable) -> Callable:
     command = click.option("-o", "--output", type=OutputFile(),
                            help="Write to this file (atomically) instead of the terminal.")(command)
     return click.option("--format", "fmt", type=click.Choice(FORMATS),
-                        help="table (default), json or csv; inferred from -o's suffix when not given.")(command)
+                        help="table (default), json, csv or xlsx (an Excel workbook, with -o; solve and frontier); "
+                             "inferred from -o's suffix when not given.")(command)
 
 
 def debug_option(command: Callable) -> Callable:
@@ -114,23 +119,67 @@ def emit(text: str, output: Path | None) -> None:
         click.echo(f"wrote {output}", err=True)
 
 
-def resolve_format(fmt: str | None, output: Path | None) -> str:
-    """The format asked for, else the one ``output``'s suffix names, else a table."""
-    if fmt is not None:
-        return fmt
+def resolve_format(fmt: str | None, output: Path | None, formats: Sequence[str] = TEXT_FORMATS) -> str:
+    """The format asked for, else the one ``output``'s suffix names, else a table; one of ``formats``
+    (the command's). An Excel workbook is written to an .xlsx file only, never to the terminal."""
     suffix = output.suffix.lower().lstrip(".") if output is not None else ""
-    if suffix in ("json", "csv"):
+    hint = "--format" if fmt is not None else "-o"
+    if fmt is None:
+        fmt = _format_of(suffix, formats)
+    if fmt not in formats:
+        raise click.BadParameter(f"this command writes {', '.join(formats)}, not {fmt}", param_hint=hint)
+    if fmt == "xlsx" and output is None:
+        raise click.UsageError("--format xlsx writes an Excel workbook, which is not printed to a terminal: "
+                               "give -o FILE.xlsx")
+    if fmt == "xlsx" and suffix != "xlsx":
+        raise click.BadParameter(f'name the workbook .xlsx, not "{output.name}" (Excel refuses other names)',
+                                 param_hint="-o")
+    return fmt
+
+
+def _format_of(suffix: str, formats: Sequence[str]) -> str:
+    """The format a file's suffix names (a table for .txt, .md or no suffix)."""
+    if suffix in ("json", "csv", "xlsx"):
         return suffix
     if suffix not in ("", "txt", "text", "md"):
-        raise click.BadParameter(f'cannot tell the format from ".{suffix}": name the file .json, .csv or .txt, '
+        names = ", ".join(f".{f}" for f in formats if f != "table")
+        raise click.BadParameter(f'cannot tell the format from ".{suffix}": name the file {names} or .txt, '
                                  "or give --format", param_hint="-o")
     return "table"
 
 
 def load(file: str, variant: str | None, sets: Sequence[str], campaigns: str | None,
          extra: Sequence[Override] = ()) -> Scenario:
-    """The scenario at ``file`` with the variant and overrides applied, and the campaigns of ``campaigns``."""
+    """The scenario at ``file`` with the variant and overrides applied, and the campaigns of ``campaigns``.
+
+    ``file`` ``-`` is a JSON scenario on stdin, its file names relative to the current directory.
+    """
+    if file == "-":
+        return scenario_from_json(_stdin(), None, STDIN, variant, [*sets, *extra], campaigns)
     return load_scenario(file, variant, [*sets, *extra], campaigns)
+
+
+STDIN = "<stdin>"
+
+
+def _stdin() -> bytes:
+    """The bytes on stdin, read once per command (``validate`` loads the scenario once per variant)."""
+    meta = click.get_current_context().find_root().meta
+    if "optimizer.stdin" not in meta:
+        stream = getattr(sys.stdin, "buffer", None)
+        if stream is None or stream.isatty():
+            raise ScenarioError([Problem("", "- reads a JSON scenario from stdin, but nothing is piped in",
+                                         "pipe the JSON in: tradeoff solve - < scenario.json")], STDIN)
+        meta["optimizer.stdin"] = stream.read()
+    return meta["optimizer.stdin"]
+
+
+def with_solver_settings(scenario: Scenario, options: SolveOptions) -> Scenario:
+    """The scenario with the solver settings it was solved with (the command line's) in its ``[solver]``,
+    as an export's assumptions record them."""
+    settings = SolverSpec(name=options.solver, tolerance=options.tolerance, time_limit=options.time_limit,
+                          mip_gap=options.mip_gap)
+    return scenario.replace(solver=settings)
 
 
 def options_for(scenario: Scenario, **settings: object) -> SolveOptions:
@@ -145,12 +194,18 @@ def options_for(scenario: Scenario, **settings: object) -> SolveOptions:
 def problems_of(file: str) -> Iterator[None]:
     """Problems found after loading (an unknown ``--against``, say) are reported against ``file``,
     not the scenario's name."""
+    source = shown_name(file)
     try:
         yield
     except ScenarioError as error:
-        if error.source == file:
+        if error.source == source:
             raise
-        raise ScenarioError(error.problems, file) from None
+        raise ScenarioError(error.problems, source) from None
+
+
+def shown_name(file: str) -> str:
+    """How messages name the scenario file: ``<stdin>`` for ``-``."""
+    return STDIN if file == "-" else file
 
 
 @contextmanager

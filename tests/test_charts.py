@@ -97,6 +97,9 @@ def test_response_curves_chart_has_a_panel_per_campaign_up_to_thirty(traced):
     assert overlapping(titles, rendered(figure)) == []
 
 
+# Saving is the same for every scenario's chart: the other scenarios' saves run with the slow checks.
+@pytest.mark.parametrize("traced", [pytest.param(path, id=path.stem, marks=[] if path.stem == "b2b_saas"
+                                                 else [pytest.mark.slow]) for path in SCENARIOS], indirect=True)
 def test_charts_save_as_png_svg_and_pdf(traced, tmp_path):
     figure = frontier_chart(traced)
     magic = {"png": b"\x89PNG", "svg": b"<?xml", "pdf": b"%PDF"}

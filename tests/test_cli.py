@@ -267,7 +267,7 @@ def test_frontier_usage_errors_exit_2(args, capsys, tmp_path, monkeypatch):
 
 
 @pytest.mark.parametrize(("option", "value", "words"), [
-    ("-o", "missing/plan.json", 'the folder "'), ("-o", "plan.xlsx", 'format from ".xlsx"'),
+    ("-o", "missing/plan.json", 'the folder "'), ("-o", "plan.xls", 'format from ".xls"'),
     ("--write-lp", "missing/plan.lp", 'the folder "'), ("--write-lp", "plan.txt", ".lp"),
 ])
 def test_output_paths_are_checked_before_solving(tmp_path, capsys, monkeypatch, option, value, words):

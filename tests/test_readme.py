@@ -41,7 +41,7 @@ def readme_commands() -> list[list[str]]:
     return [shlex.split(line)[1:] for line in lines if line.startswith("tradeoff ")]
 
 
-OUTPUT_FLAGS = ("-o", "--output", "--chart", "--charts", "--write-lp")
+OUTPUT_FLAGS = ("-o", "--output", "--chart", "--charts", "--write-lp", "--html", "--xlsx")
 
 
 @pytest.mark.parametrize("args", readme_commands(), ids=" ".join)
@@ -53,11 +53,11 @@ def test_every_readme_command_runs(args, tmp_path, monkeypatch, capsys):
         assert run(["frontier", "scenarios/b2b_saas.toml", "--points", "5", "-o", str(tmp_path / moved[1])]) == EXIT_OK
         moved[1] = str(tmp_path / moved[1])
     assert run(moved) == EXIT_OK, capsys.readouterr().err
-    assert not list(ROOT.glob("*.png")) + list(ROOT.glob("*.json")) + list(ROOT.glob("*.svg"))
+    assert not [p for suffix in ("png", "json", "svg", "pdf", "html", "xlsx") for p in ROOT.glob(f"*.{suffix}")]
 
 
 def test_readme_documents_every_command():
-    for command in cli.commands:
+    for command in cli.list_commands(None):
         assert f"tradeoff {command}" in README
 
 
@@ -70,6 +70,6 @@ def test_readme_python_example_runs(monkeypatch):
 def test_readme_documents_every_scenario_key():
     models = [schema.Scenario, schema.Campaign, schema.SpendSpec, schema.ConstraintSpec, schema.Where,
               schema.Pool, schema.ObjectiveSpec, schema.BudgetSpec, schema.SolverSpec, *schema.CURVE_SPECS.values(),
-              schema.RateSpec]
+              schema.RateSpec, schema.ReportSpec]
     missing = {key for model in models for key in model.model_fields if f"`{key}`" not in README}
     assert not missing, f"undocumented keys: {sorted(missing)}"

@@ -13,6 +13,7 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.colors import to_hex, to_rgb
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from optimizer.charts.style import (
     ACCENT,
@@ -68,24 +69,59 @@ def frontier_chart(frontier: Frontier) -> Figure:
     with chart_style():
         figure = new_figure()
         axes = figure.add_subplot()
-        xs = np.array([p.traded for p in frontier.points])
-        ys = np.array([p.primary for p in frontier.points])
-        axes.fill_between(xs, ys, ys.min() - 0.02 * _height(frontier), color="#DDE8F3", alpha=0.6, linewidth=0)
-        axes.plot(xs, ys, color=INK, linewidth=2.4, marker="o", markersize=4, zorder=3,
-                  label="Best possible plan at each level")
-        _band(axes, frontier)
-        _mark_points(axes, frontier)
-        _frame(axes, frontier)
-        title(axes, f"What {frontier.secondary_label} costs in {frontier.primary}", _subtitle(frontier))
-        _traded_axis(axes, frontier)
-        _primary_axis(axes, frontier)
-        axes.legend(loc="upper left")
+        draw_frontier(axes, frontier)
         caption = _caption(frontier)
         if caption:
             lines = caption.count("\n") + 1
             figure.text(0.01, 0.005, caption, fontsize=11, color=INK, va="bottom")
             figure.get_layout_engine().set(rect=(0, 0.035 * lines + 0.01, 1, 1 - 0.035 * lines - 0.01))
+        figure.draw_without_rendering()  # the layout sets the axes' size, and so the legend's share of it
+        clear_legend(axes, frontier)
         return figure
+
+
+def draw_frontier(axes: Axes, frontier: Frontier, accent: str = ACCENT, legend_size: float | None = None,
+                  subtitle: str | None = None) -> None:
+    """The frontier on ``axes``: the curve, its band, today's split, the recommended point and the knee.
+
+    Every label is in the legend, which has the top of the frame to itself, so none overlaps a mark.
+    ``subtitle`` replaces the default one (period, budget, scenario).
+    """
+    xs = np.array([p.traded for p in frontier.points])
+    ys = np.array([p.primary for p in frontier.points])
+    axes.fill_between(xs, ys, ys.min() - 0.02 * _height(frontier), color="#DDE8F3", alpha=0.6, linewidth=0)
+    axes.plot(xs, ys, color=INK, linewidth=2.4, marker="o", markersize=4, zorder=3,
+              label="Best possible plan at each level")
+    _band(axes, frontier)
+    _mark_points(axes, frontier, accent)
+    _frame(axes, frontier)
+    title(axes, f"What {frontier.secondary_label} costs in {frontier.primary}",
+          _subtitle(frontier) if subtitle is None else subtitle)
+    _traded_axis(axes, frontier)
+    _primary_axis(axes, frontier)
+    # The lowest primary tick would sit on the traded axis's first label, in the frame's corner.
+    axes.yaxis.set_major_locator(MaxNLocator(nbins="auto", steps=[1, 2, 2.5, 5, 10], prune="lower"))
+    axes.legend(loc="upper left", fontsize=legend_size)
+    clear_legend(axes, frontier)
+
+
+def clear_legend(axes: Axes, frontier: Frontier) -> None:
+    """Raise the frame's top until every mark sits below the legend (call again once a layout has
+    resized the axes): the legend spans the frame's top left, where the frontier is highest."""
+    legend = axes.get_legend()
+    if legend is None:
+        return
+    box = legend.get_window_extent().transformed(axes.transAxes.inverted())
+    free = box.y0 - 0.04
+    if free < 0.25:
+        return
+    ys = [p.primary for p in frontier.points] + [v for b in frontier.band for v in (b.p90,) if np.isfinite(v)]
+    if frontier.current is not None:
+        ys.append(frontier.current.primary)
+    low, high = axes.get_ylim()
+    needed = low + (max(ys) - low) / free
+    if needed > high:
+        axes.set_ylim(low, needed)
 
 
 BAND = "#6A8FBF"
@@ -123,11 +159,11 @@ def _frame(axes: Axes, frontier: Frontier) -> None:
     axes.set_ylim(min(ys) - 0.08 * height, max(ys) + 0.45 * height)
 
 
-def _mark_points(axes: Axes, frontier: Frontier) -> None:
+def _mark_points(axes: Axes, frontier: Frontier, accent: str = ACCENT) -> None:
     """Today's split, the recommended point and the knee; their labels go in the legend, so none overlap."""
     if frontier.recommended is not None:
         point = frontier.points[frontier.recommended]
-        axes.scatter([point.traded], [point.primary], s=150, color=ACCENT, zorder=5,
+        axes.scatter([point.traded], [point.primary], s=150, color=accent, zorder=5,
                      label=f"Recommended: {_short(frontier, point.primary)} {frontier.primary} at "
                            f"{traded_text(frontier, point.traded)}")
     if frontier.knee is not None and frontier.knee != frontier.recommended:
@@ -137,27 +173,37 @@ def _mark_points(axes: Axes, frontier: Frontier) -> None:
                                      f"costs ~{point.primary_lost_per_point:,.0f} {frontier.primary}")
     if frontier.current is not None:
         current = frontier.current
+        gains = _gains(axes, frontier)
         axes.scatter([current.traded], [current.primary], s=120, marker="D", color=CURRENT, zorder=5,
                      label=f"Today: {_short(frontier, current.primary)} {frontier.primary} at "
-                           f"{traded_text(frontier, current.traded)}")
-        _gains(axes, frontier)
+                           f"{traded_text(frontier, current.traded)}" + (f"\n(arrows: {gains})" if gains else ""))
 
 
-def _gains(axes: Axes, frontier: Frontier) -> None:
-    """Dashed arrows from today's split to the frontier: straight up (same SOV), straight right (same leads)."""
+def _gains(axes: Axes, frontier: Frontier) -> str:
+    """Dashed arrows from today's split to the frontier: straight up (same SOV), straight right (same leads).
+
+    What each arrow gains is said in the legend: written beside arrows this short, the two labels
+    ran into each other and into today's mark.
+    """
     current = frontier.current
     assert current is not None
     arrow = {"arrowstyle": "->", "color": MUTED, "lw": 1.4, "linestyle": "--"}
+    said = []
     if current.primary_gain is not None and current.primary_gain > 0:
         top = (current.traded, current.primary + current.primary_gain)
         axes.annotate("", top, (current.traded, current.primary), arrowprops=arrow)
-        axes.annotate(f"+{current.primary_gain:,.0f} {frontier.primary}", top, xytext=(6, -14),
-                      textcoords="offset points", color=MUTED, fontsize=11)
+        said.append(f"+{current.primary_gain:,.0f} {frontier.primary} at the same {_level(frontier)}")
     if current.traded_gain is not None and current.traded_gain > 0:
         right = (current.traded + current.traded_gain, current.primary)
         axes.annotate("", right, (current.traded, current.primary), arrowprops=arrow)
-        gain = f"+{current.traded_gain * 100:.1f} pts" if frontier.is_share else f"+{current.traded_gain:,.0f}"
-        axes.annotate(gain, right, xytext=(-4, 6), textcoords="offset points", color=MUTED, fontsize=11, ha="right")
+        gain = (f"+{current.traded_gain * 100:.1f} pts" if frontier.is_share
+                else f"+{current.traded_gain:,.0f} {frontier.secondary}")
+        said.append(f"{gain} at the same {frontier.primary}")
+    return ", or ".join(said)
+
+
+def _level(frontier: Frontier) -> str:
+    return "SOV" if frontier.is_share else frontier.secondary
 
 
 def _short(frontier: Frontier, value: float) -> str:

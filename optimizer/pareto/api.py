@@ -16,13 +16,16 @@ from optimizer.solver.run import checked_options, constraint_keys
 
 
 def frontier(scenario: Scenario, against: str | None = None, points: int = 21, options: SolveOptions | None = None,
-             *, progress: Progress | None = None, **option_overrides: Any) -> Frontier:
+             *, progress: Progress | None = None, recommend_at: float | None = None,
+             **option_overrides: Any) -> Frontier:
     """The frontier of the scenario's primary KPI against ``against`` (default: ``objective.secondary``).
 
     ``against`` is ``sov.<pool>`` or another volume KPI (``clicks``, ``impressions``, ...).
     The scenario's own floors on that KPI are what the frontier moves; every other constraint
     holds at every point. ``points`` counts the points, both ends included; ``progress(done,
-    total)`` is called as points are solved.
+    total)`` is called as points are solved. ``recommend_at`` is the traded level the
+    recommended point sits at (a point is solved there); by default the scenario's own floor on
+    the traded KPI, or the knee when it has none.
     """
     options = checked_options(scenario, options, **option_overrides)
     against = against or scenario.objective.secondary
@@ -36,8 +39,8 @@ def frontier(scenario: Scenario, against: str | None = None, points: int = 21, o
         raise ScenarioError([Problem("--against", str(error), "")], scenario.name) from None
     if points < 2:
         raise ScenarioError([Problem("--points", f"a frontier needs at least 2 points (got {points})", "")])
-    return trace(form, axis, options, points, scenario.period, progress, _own_floor(scenario, against),
-                 constraint_keys(scenario))
+    at = recommend_at if recommend_at is not None else _own_floor(scenario, against)
+    return trace(form, axis, options, points, scenario.period, progress, at, constraint_keys(scenario))
 
 
 def frontier_sweep(scenario: Scenario, budgets: Sequence[float], against: str | None = None, points: int = 21,

@@ -45,7 +45,9 @@ def axis_for(form: Formulation, kpi: str) -> Axis:
     pooled = split_pool_kpi(kpi)
     if pooled is not None and pooled[0] == "sov":
         if pooled[1] not in form.pools:
-            known = ", ".join(f"sov.{p}" for p in form.pools) or "no pools defined"
+            if not form.pools:
+                raise ValueError(f'unknown pool in "{kpi}": the scenario defines no pools (add a [pools.NAME] table)')
+            known = ", ".join(f"sov.{p}" for p in form.pools)
             raise ValueError(f'unknown pool in "{kpi}": use one of {known}')
         pool = form.pools[pooled[1]]
         label = pool.label if pool.label != pool.name else f"SOV {pool.name}"

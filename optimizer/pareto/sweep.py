@@ -10,6 +10,7 @@ where a warm move there from the lead-max end took 8 s at 10,000 campaigns.
 
 from __future__ import annotations
 
+import logging
 import math
 import time
 from collections.abc import Callable
@@ -32,6 +33,7 @@ from optimizer.solver.options import SolveOptions
 from optimizer.solver.programs import REDUCED_FROM
 from optimizer.status import Status
 
+_log = logging.getLogger(__name__)
 Progress = Callable[[int, int], None]
 _SPAN_PARTS = 16
 _SPAN_PARTS_LARGE = 4
@@ -67,7 +69,7 @@ def trace(form: Formulation, axis: Axis, options: SolveOptions, points: int = 21
         if low.ok and high.ok or Status.INFEASIBLE not in (low.run.status, high.run.status):
             break
     if not (low.ok and high.ok):
-        return _empty(form, axis, options, period, scout, started, low if not low.ok else high, keys)
+        return _logged(_empty(form, axis, options, period, scout, started, low if not low.ok else high, keys))
     scout_solves = scout.solves
     del scout  # its loaded programs (over 250 MiB at 10,000 campaigns) are done with before the next are built
     parts = _SPAN_PARTS if len(form.campaigns) < REDUCED_FROM else _SPAN_PARTS_LARGE
@@ -75,7 +77,7 @@ def trace(form: Formulation, axis: Axis, options: SolveOptions, points: int = 21
     program = FrontierProgram(form, axis, options, spans)
     low, _, high = _ends(program, priced=True, hints=(most.duals, high.duals))
     if not (low.ok and high.ok):
-        return _empty(form, axis, options, period, program, started, low if not low.ok else high, keys)
+        return _logged(_empty(form, axis, options, period, program, started, low if not low.ok else high, keys))
     pricing = Pricing(form, axis, program, lead_max=low)
     sweep = _Sweep(form, axis, program, pricing, {})
     total = max(points, 2)
@@ -91,7 +93,13 @@ def trace(form: Formulation, axis: Axis, options: SolveOptions, points: int = 21
         _report(progress, len(sweep.solved), total)
     while len(sweep.solved) < total and _refine_once(sweep):
         _report(progress, len(sweep.solved), total)
-    return _frontier(sweep, scout_solves, period, started, recommend_at)
+    return _logged(_frontier(sweep, scout_solves, period, started, recommend_at))
+
+
+def _logged(frontier: Frontier) -> Frontier:
+    _log.info("frontier of %s against %s: %s, %d points, %d solves, %.2f s", frontier.primary, frontier.secondary,
+              frontier.status.value, len(frontier.points), frontier.solves, frontier.seconds)
+    return frontier
 
 
 def _ends(program: FrontierProgram, priced: bool = False,

@@ -15,8 +15,8 @@ from optimizer.scenario.campaign_csv import Row, read_campaign_csv
 from optimizer.scenario.checks import Locator
 from optimizer.scenario.overrides import Override, apply_layers, parse_assignment, variant_overrides
 from optimizer.scenario.parse import parse_scenario
-from optimizer.scenario.schema import Campaign, Scenario
-from optimizer.scenario.sources import read_document, read_points_with_lines, resolve_inside
+from optimizer.scenario.schema import LOGO_SUFFIXES, Campaign, Scenario
+from optimizer.scenario.sources import parse_json_text, read_document, read_points_with_lines, resolve_inside
 
 
 class FileLocator(Locator):
@@ -55,15 +55,36 @@ def load_scenario(
     return scenario_from_document(document, path.parent, str(path), variant, overrides, campaigns)
 
 
-def scenario_from_document(
-    document: Mapping[str, Any],
-    folder: Path,
-    source: str,
+def scenario_from_json(
+    text: str | bytes,
+    folder: str | Path | None = None,
+    source: str = "<json>",
     variant: str | None = None,
     overrides: Sequence[str | Override] = (),
     campaigns: str | Path | None = None,
 ) -> Scenario:
-    """Validate a parsed document whose relative file references are inside ``folder``."""
+    """Read, override and validate a scenario sent as JSON text (``tradeoff solve -`` reads stdin so).
+
+    The files it names (a campaign CSV, points files) are read from ``folder``, the current
+    directory by default. Problems are reported against ``source`` with their place (a syntax
+    error's line and column); empty text and TOML are refused with what to send instead.
+    """
+    document = parse_json_text(text, source)
+    return scenario_from_document(document, folder, source, variant, overrides, campaigns)
+
+
+def scenario_from_document(
+    document: Mapping[str, Any],
+    folder: str | Path | None = None,
+    source: str = "<document>",
+    variant: str | None = None,
+    overrides: Sequence[str | Override] = (),
+    campaigns: str | Path | None = None,
+) -> Scenario:
+    """Validate a parsed document (a dict of the file's keys) whose relative file references are inside
+    ``folder`` (the current directory by default); problems are reported against ``source``."""
+    folder = Path.cwd() if folder is None else Path(folder)
+    scenario_folder = folder
     try:
         early: list[Problem] = []
         if campaigns is not None:
@@ -76,6 +97,7 @@ def scenario_from_document(
         document, applied = _apply(document, variant, overrides, early)
         point_lines: dict[str, tuple[str, list[int]]] = {}
         document = _resolve_point_files(document, folder, locator, early, unreadable, point_lines)
+        document = _resolve_logo(document, scenario_folder, early)
         try:
             return parse_scenario(document, locator, source, early, unreadable)
         except ScenarioError as error:
@@ -86,6 +108,20 @@ def scenario_from_document(
         if error.source:
             raise
         raise ScenarioError(error.problems, source) from None
+
+
+def _resolve_logo(document: dict[str, Any], folder: Path, problems: list[Problem]) -> dict[str, Any]:
+    """``report.logo`` found in the scenario's folder and made absolute (a missing one is a problem)."""
+    report = document.get("report")
+    logo = report.get("logo") if isinstance(report, dict) else None
+    if not isinstance(logo, str) or Path(logo).suffix.lower() not in LOGO_SUFFIXES:
+        return document  # the schema names a logo of the wrong type or kind
+    try:
+        path = resolve_inside(folder, logo, "report.logo")
+    except ScenarioError as error:
+        problems.extend(error.problems)
+        return {**document, "report": {k: v for k, v in report.items() if k != "logo"}}
+    return {**document, "report": {**report, "logo": str(path)}}
 
 
 def _expand_campaigns(document: Mapping[str, Any], folder: Path,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from pathlib import Path
 from typing import Annotated, Any, ClassVar, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, StrictBool, Tag, field_validator, model_validator
@@ -416,6 +417,33 @@ class SolverSpec(Spec):
     mip_gap: Annotated[float, Field(strict=True, ge=0, le=0.5)] = DEFAULT_MIP_GAP
 
 
+Color = Annotated[str, Field(strict=True, pattern=r"^#[0-9A-Fa-f]{6}$")]
+
+
+class ReportSpec(Spec):
+    """``[report]``: how the client report looks (every key optional).
+
+    ``logo`` is a PNG or JPEG file beside the scenario; ``primary`` colours the report's header
+    band and ``accent`` the recommended point, as ``#RRGGBB``.
+    """
+
+    logo: Text | None = None
+    primary: Color | None = None
+    accent: Color | None = None
+    prepared_by: Text | None = None
+
+    @field_validator("logo")
+    @classmethod
+    def _logo_kind(cls, logo: str | None) -> str | None:
+        if logo is not None and Path(logo).suffix.lower() not in LOGO_SUFFIXES:
+            raise InputError(f'the logo "{logo}" is not a PNG or JPEG image',
+                             "export the logo as .png (or .jpg) and name that file")
+        return logo
+
+
+LOGO_SUFFIXES = (".png", ".jpg", ".jpeg")
+
+
 class Scenario(Spec):
     """A planning scenario: campaigns, their curves, the market, the constraints and the goal."""
 
@@ -430,6 +458,7 @@ class Scenario(Spec):
     constraints: tuple[ConstraintSpec, ...] = ()
     solver: SolverSpec = SolverSpec()
     variants: dict[Text, dict[Text, Any]] = {}
+    report: ReportSpec = ReportSpec()
 
     def campaign(self, name: str) -> Campaign:
         """The campaign called ``name`` (KeyError if there is none)."""
@@ -452,6 +481,7 @@ _NESTING: dict[tuple[type[Spec], str], tuple[str, type[Spec]]] = {
     (Scenario, "objective"): ("model", ObjectiveSpec),
     (Scenario, "budget"): ("model", BudgetSpec),
     (Scenario, "solver"): ("model", SolverSpec),
+    (Scenario, "report"): ("model", ReportSpec),
     (Scenario, "pools"): ("map", Pool),
     (Scenario, "campaigns"): ("list", Campaign),
     (Scenario, "constraints"): ("list", ConstraintSpec),

@@ -40,6 +40,45 @@ def read_document(path: Path) -> dict[str, Any]:
     return parse_document(text, "json" if suffix == ".json" else "toml", str(path))
 
 
+def parse_json_text(text: str | bytes, source: str) -> dict[str, Any]:
+    """A scenario sent as JSON text (by a program, or on stdin); bytes are read as UTF-8.
+
+    Empty input and a TOML scenario are refused with what to send instead.
+    """
+    if isinstance(text, bytes):
+        text = _decoded(text, source)
+    if not text.strip():
+        raise ScenarioError([Problem("", "the input is empty: no scenario was sent",
+                                     "send the scenario as one JSON object { ... }")], source)
+    try:
+        return parse_document(text, "json", source)
+    except ScenarioError:
+        if not _reads_as_toml(text):
+            raise
+    raise ScenarioError([Problem("", "this is TOML, but a scenario sent as text must be JSON",
+                                 "convert it to JSON (tradeoff schema scenario describes it), "
+                                 "or give the .toml file's path instead")], source)
+
+
+def _decoded(data: bytes, source: str) -> str:
+    """UTF-8 text (a byte order mark is allowed; UTF-16 with one is read too)."""
+    utf16 = data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))
+    try:
+        return data.decode("utf-16" if utf16 else "utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = data[: error.start].count(b"\n") + 1
+        kind = "UTF-16" if utf16 else "UTF-8"
+        raise ScenarioError([Problem(f"line {line}", f"the input is not {kind} text (byte 0x{data[error.start]:02x} "
+                                     "cannot be read)", "send the JSON as UTF-8")], source) from None
+
+
+def _reads_as_toml(text: str) -> bool:
+    try:
+        return bool(tomllib.loads(text))
+    except tomllib.TOMLDecodeError:
+        return False
+
+
 def read_text(path: Path, where: str, utf16: bool = False) -> str:
     """The text of a UTF-8 file (a byte order mark is allowed); unreadable files are reported at ``where``.
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -31,6 +32,7 @@ from optimizer.solver.shadow import campaign_prices, constraint_prices, spec_dua
 from optimizer.solver.verify import verify
 from optimizer.status import Status
 
+_log = logging.getLogger(__name__)
 Stages = Callable[[str], None]
 STAGES = ("formulating", "solving", "checking reach", "explaining", "refining", "certifying", "checking")
 """The stages a solve reports, in order (``checking reach`` and ``explaining`` only when no plan is found at first)."""
@@ -52,7 +54,9 @@ def solve(scenario: Scenario, options: SolveOptions | None = None, *, extra_rows
     form = formulate(scenario, options.tolerance)
     if extra_rows is not None:
         form = form.with_rows(extra_rows(form))
-    return solve_formulation(form, options, period=scenario.period, keys=constraint_keys(scenario), progress=progress)
+    plan = solve_formulation(form, options, period=scenario.period, keys=constraint_keys(scenario), progress=progress)
+    _log.info("solved %r with %s: %s in %.2f s", scenario.name, plan.info.solver, plan.status.value, plan.info.seconds)
+    return plan
 
 
 def _report(progress: Stages | None, stage: str) -> None:

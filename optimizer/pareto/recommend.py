@@ -1,0 +1,150 @@
+"""The recommended point of a frontier, solved as a full plan: what a client report presents.
+
+A frontier point carries the price of the traded KPI in its three views; the plan at the same
+level adds what only a solve of its own gives: every campaign's outcomes, the binding constraints
+and what relaxing each is worth, and the plan's certificate and notes.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+
+from optimizer.errors import Problem, ScenarioError
+from optimizer.pareto.api import frontier
+from optimizer.pareto.result import Frontier
+from optimizer.pareto.sweep import Progress
+from optimizer.plan import Plan
+from optimizer.scenario.schema import ConstraintSpec, Scenario
+from optimizer.solver.options import SolveOptions
+from optimizer.solver.run import solve
+
+KNEE = "knee"
+RECOMMENDED_LEVEL = " at the recommended level"
+"""How the floor a recommendation adds is named (after the traded KPI's label)."""
+RECOMMEND_HELP = "knee, or the traded KPI's level: sov=0.22 (also 22%), sov.search=0.22, clicks=50000"
+
+
+@dataclass(frozen=True)
+class Recommendation:
+    """A frontier, the point recommended on it (``frontier.recommended``) and the plan at that point.
+
+    ``basis`` says how the point was chosen, in words a report prints: ``at the knee``,
+    ``at the scenario's floor``, ``at the level asked for``.
+    """
+
+    frontier: Frontier
+    plan: Plan | None
+    """None when the frontier has no points (its status and message say why)."""
+    basis: str
+
+    @property
+    def success(self) -> bool:
+        """True when the frontier was traced and the plan at its recommended point is optimal."""
+        return self.plan is not None and self.plan.success and self.frontier.success
+
+    @property
+    def point(self):
+        """The recommended frontier point."""
+        assert self.frontier.recommended is not None
+        return self.frontier.points[self.frontier.recommended]
+
+
+def parse_recommend(text: str | None) -> str | float | None:
+    """``knee``, a level (``sov=0.22``, ``sov=22%``, ``sov.search=0.22``, ``clicks=50000``), or None.
+
+    A level is returned as a number; the KPI named before ``=`` is checked by ``recommend``.
+    """
+    if text is None or text.strip().lower() == KNEE:
+        return None if text is None else KNEE
+    kpi, sep, value = text.partition("=")
+    if not sep or not kpi.strip():
+        raise ScenarioError([Problem("--recommend", f'cannot read "{text}"', f"give {RECOMMEND_HELP}")])
+    value = value.strip().replace("_", "").replace(",", "")
+    try:
+        level = float(value[:-1]) / 100 if value.endswith("%") else float(value)
+    except ValueError:
+        raise ScenarioError([Problem("--recommend", f'"{value}" is not a number', f"give {RECOMMEND_HELP}")]) from None
+    if not math.isfinite(level) or level < 0:
+        raise ScenarioError([Problem("--recommend", f"{value} is not a level", "give a level of 0 or more")])
+    return level
+
+
+def recommend_kpi(text: str | None) -> str | None:
+    """The KPI a ``--recommend`` level names (``sov`` means the traded KPI, whatever its pool)."""
+    if text is None or "=" not in text:
+        return None
+    kpi = text.partition("=")[0].strip()
+    return None if kpi == "sov" else kpi
+
+
+def recommend(scenario: Scenario, choice: str | float | None = None, against: str | None = None, points: int = 21,
+              options: SolveOptions | None = None, *, progress: Progress | None = None) -> Recommendation:
+    """The frontier of ``scenario`` and the full plan at its recommended point.
+
+    ``choice``: None for the frontier's own recommendation (the scenario's floor on the traded
+    KPI, or the knee when it has none); ``"knee"``; or a level of the traded KPI (a share for
+    SOV: 0.22). A level below the lead-max end is that end (the share comes free); a level no
+    plan reaches is refused, with the most that can be reached.
+    """
+    level = choice if isinstance(choice, float | int) else None
+    traced = frontier(scenario, against, points, options, progress=progress, recommend_at=level)
+    if not traced.points:
+        return Recommendation(traced, None, "")
+    index, basis = _pick(traced, choice, scenario)
+    traced = replace(traced, recommended=index)
+    point = traced.points[index]
+    plan = solve(at_level(scenario, traced.secondary, point.traded), options)
+    return Recommendation(traced, plan, basis)
+
+
+def _pick(traced: Frontier, choice: str | float | None, scenario: Scenario) -> tuple[int, str]:
+    points = traced.points
+    if choice == KNEE or (choice is None and traced.recommended is None):
+        if traced.knee is None:
+            return 0, "the lead-max end (the frontier has no knee)"
+        return traced.knee, "at the knee of the frontier"
+    if choice is None:
+        assert traced.recommended is not None
+        return traced.recommended, "at the scenario's own floor" if _has_floor(scenario, traced) else "at the knee"
+    level = float(choice)
+    if level > points[-1].traded + 1e-9:
+        shown = _shown(traced, points[-1].traded)
+        raise ScenarioError([Problem("--recommend", f"no plan reaches {_shown(traced, level)} "
+                                     f"{traced.secondary_label}", f"ask for at most {shown}")])
+    above = [i for i, p in enumerate(points) if p.traded >= level - 1e-9]
+    if above[0] == 0 and level < points[0].traded - 1e-9:
+        return 0, f"at the level asked for ({_shown(traced, level)}, which the lead-max plan already passes)"
+    return above[0], "at the level asked for"
+
+
+def _has_floor(scenario: Scenario, traced: Frontier) -> bool:
+    return any(c.kpi == traced.secondary and c.min is not None for c in scenario.constraints)
+
+
+def _shown(traced: Frontier, value: float) -> str:
+    return f"{value:.1%}" if traced.is_share else f"{value:,.0f}"
+
+
+def at_level(scenario: Scenario, kpi: str, level: float) -> Scenario:
+    """``scenario`` with its floors on ``kpi`` (over all campaigns) replaced by one at ``level``.
+
+    Caps on ``kpi`` and bounds over a selection of campaigns are kept as they are.
+    """
+    kept = []
+    for constraint in scenario.constraints:
+        if constraint.kpi == kpi and constraint.where is None and constraint.min is not None:
+            if constraint.max is None:
+                continue
+            constraint = constraint.model_copy(update={"min": None})
+        kept.append(constraint)
+    floor = ConstraintSpec(kpi=kpi, min=level * (1 - 1e-9), name=f"{_label(scenario, kpi)}{RECOMMENDED_LEVEL}")
+    return scenario.replace(constraints=(*kept, floor))
+
+
+def _label(scenario: Scenario, kpi: str) -> str:
+    """``Search SOV`` for ``sov.search`` (the pool's label), the KPI's name otherwise."""
+    pool = scenario.pools.get(kpi.removeprefix("sov.")) if kpi.startswith("sov.") else None
+    if pool is None:
+        return kpi
+    return pool.label or f"SOV {kpi.removeprefix('sov.')}"

@@ -1,0 +1,324 @@
+"""What a client report says, as text and tables: computed once, laid out as PDF or as HTML.
+
+Every figure comes from the recommended ``Plan`` (its KPIs, allocation and binding constraints)
+or from its ``Frontier`` point (the price of the traded KPI in three views), never computed a
+second way here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from optimizer import __version__
+from optimizer.formatting import count, kpi_value, money, percent, signed_percent, within
+from optimizer.glossary import GLOSSARY
+from optimizer.pareto.recommend import RECOMMENDED_LEVEL, Recommendation
+from optimizer.pareto.result import Frontier, FrontierPoint
+from optimizer.pareto.text import step_text, traded_text
+from optimizer.plan import Plan, ShadowPrice
+from optimizer.plan_text import readable_price
+from optimizer.scenario.schema import Scenario
+
+DEFAULT_PRIMARY, DEFAULT_ACCENT = "#1F3B5B", "#D62728"
+CAMPAIGN_ROWS = 16
+"""Campaigns listed by name; the rest (the smallest moves) are summed in one row."""
+CONSTRAINT_ROWS = 8
+HELD_BY = {"max": "its max", "min": "its min", "locked": "locked", "max_change": "change limit", "budget": "budget"}
+"""Why a campaign cannot move further, in words (``CampaignResult.at_bound``)."""
+
+
+@dataclass(frozen=True)
+class Table:
+    """Rows of text cells; ``align`` has one letter per column (``l`` or ``r``); ``total`` is set apart."""
+
+    headers: tuple[str, ...]
+    rows: tuple[tuple[str, ...], ...]
+    align: str
+    total: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True)
+class Brand:
+    """The report's colours and logo (a PNG or JPEG file), from the scenario's ``[report]`` table."""
+
+    primary: str = DEFAULT_PRIMARY
+    accent: str = DEFAULT_ACCENT
+    logo: Path | None = None
+    prepared_by: str | None = None
+
+
+@dataclass(frozen=True)
+class ReportContent:
+    """Everything a report shows, in reading order."""
+
+    title: str
+    subtitle: str
+    headline: str
+    subhead: str
+    prices: tuple[str, ...]
+    stages: Table
+    campaigns: Table
+    constraints: Table
+    notes: tuple[str, ...]
+    assumptions: tuple[str, ...]
+    footer: str
+    frontier: Frontier
+    brand: Brand = field(default_factory=Brand)
+
+    @property
+    def chart_note(self) -> str:
+        """The chart's subtitle: what each point is (the page's header names the scenario)."""
+        return f"the most {self.frontier.primary} the budget buys at each level"
+
+
+def report_content(recommendation: Recommendation, scenario: Scenario, brand: Brand | None = None,
+                   date: dt.date | None = None) -> ReportContent:
+    """The report of ``recommendation`` (see ``optimizer.pareto.recommend``) for ``scenario``."""
+    plan, traced = recommendation.plan, recommendation.frontier
+    brand = brand or Brand()
+    date = date or dt.date.today()
+    return ReportContent(
+        title=scenario.name,
+        subtitle=_subtitle(plan, scenario, brand, date),
+        headline=headline(plan, traced),
+        subhead=_subhead(plan, traced, recommendation.basis),
+        prices=price_sentences(traced, recommendation.point),
+        stages=stage_table(plan),
+        campaigns=campaign_table(plan),
+        constraints=constraint_table(plan, traced, recommendation.point),
+        notes=tuple(dict.fromkeys(_sentence(note) for note in (*plan.warnings, *traced.warnings))),
+        assumptions=assumptions(plan, scenario),
+        footer=f"Prepared {date.isoformat()} with kpi-tradeoff {__version__}",
+        frontier=traced,
+        brand=brand,
+    )
+
+
+def _subtitle(plan: Plan, scenario: Scenario, brand: Brand, date: dt.date) -> str:
+    budget = scenario.budget.total if scenario.budget is not None else None
+    parts = [scenario.period or "", f"budget {money(budget, plan.currency)}" if budget is not None else "",
+             f"prepared {date.strftime('%-d %B %Y')}", f"by {brand.prepared_by}" if brand.prepared_by else ""]
+    return " · ".join(part for part in parts if part)
+
+
+def unit_cost_kpi(primary: str) -> str | None:
+    """The glossary's cost per unit of ``primary`` (``cpl`` for leads, ``cac`` for customers)."""
+    return next((k.name for k in GLOSSARY.values()
+                 if k.kind == "ratio" and k.numerator == "spend" and k.denominator == primary), None)
+
+
+def traded_of(plan: Plan, kpi: str, current: bool = False) -> float:
+    """The plan's (or today's split's) value of the traded KPI: a pool's share, or a volume."""
+    if kpi.startswith("sov."):
+        shares = plan.current_sov if current else plan.sov
+        return shares.get(kpi.removeprefix("sov."), math.nan)
+    return (plan.current_kpis if current else plan.kpis).get(kpi, math.nan)
+
+
+def headline(plan: Plan, traced: Frontier) -> str:
+    """``Recommended: 1,420 leads at 22.0% Search SOV, CPL $176; the current split gives 1,180 leads at 19.0%.``"""
+    c, primary, label = plan.currency, traced.primary, traced.secondary_label
+    ours = f"{kpi_value(primary, plan.kpis[primary], c)} {primary}"
+    level = traded_text(traced, traded_of(plan, traced.secondary))
+    cost = unit_cost_kpi(primary)
+    cost_text = f", {cost.upper()} {kpi_value(cost, plan.kpis.get(cost), c)}" if cost else ""
+    now = plan.current_kpis.get(primary, math.nan)
+    today = (f"; the current split gives {kpi_value(primary, now, c)} {primary} at "
+             f"{traded_text(traced, traded_of(plan, traced.secondary, current=True))}")
+    return f"Recommended: {ours} at {level} {label}{cost_text}{today}."
+
+
+def _subhead(plan: Plan, traced: Frontier, basis: str) -> str:
+    primary = traced.primary
+    now, new = plan.current_kpis.get(primary, math.nan), plan.kpis[primary]
+    spend_now, spend = plan.current_kpis.get("spend", math.nan), plan.kpis["spend"]
+    change = f"{new - now:+,.0f} {primary}" + (f" ({signed_percent(new / now - 1)})" if now > 0 else "")
+    level = traded_of(plan, traced.secondary) - traded_of(plan, traced.secondary, current=True)
+    label = traced.secondary_label
+    moved = f"{level * 100:+.1f} points of {label}" if traced.is_share else f"{level:+,.0f} {label}"
+    budget = (f"for {money(spend - spend_now, plan.currency)} more spend" if spend > spend_now + 0.5
+              else f"for {money(spend_now - spend, plan.currency)} less spend" if spend < spend_now - 0.5
+              else "for the same spend")
+    return (f"{change} and {moved} against today, {budget}. The point sits {basis}; the plan is "
+            f"{within(plan.gap)}.")
+
+
+def price_sentences(traced: Frontier, point: FrontierPoint) -> tuple[str, ...]:
+    """The price of the traded KPI at ``point`` in its three views: primary KPI at a fixed budget,
+    budget at a constant primary KPI, and the CPC inside the pool."""
+    return _fixed_budget(traced, point), _constant_primary(traced, point), _inside_pool(traced, point)
+
+
+def _step(traced: Frontier, point: FrontierPoint) -> tuple[str, float]:
+    """What one step is called and how many units it holds: an SOV point; a volume's unit, or a
+    thousand of them when a single one is worth too little to read."""
+    if traced.is_share or not abs(point.primary_lost_per_point) < 0.1:
+        return f"extra {step_text(traced)} of {traced.secondary_label}", 1.0
+    return f"extra 1,000 {traced.secondary_label}", 1000.0
+
+
+def _fixed_budget(traced: Frontier, point: FrontierPoint) -> str:
+    first, c, primary = traced.points[0], traced.currency, traced.primary
+    step, per = _step(traced, point)
+    lost = point.primary_lost_per_point * per
+    at = traded_text(traced, point.traded)
+    head = (f"At a fixed budget: each {step} costs about {_amount(lost)} {primary} here. " if math.isfinite(lost)
+            else f"At a fixed budget: no further {step} can be bought. ")
+    given_up = first.primary - point.primary
+    if point is first:
+        return head + f"The plan with the most {primary} already reaches {at}, so this level costs nothing."
+    if given_up < 0.5:
+        return head + (f"Reaching {at} costs almost nothing against the plan with the most {primary}, which "
+                       f"reaches {traded_text(traced, first.traded)}.")
+    return head + (f"Reaching {at} gives up {given_up:,.0f} of the {kpi_value(primary, first.primary, c)} {primary} "
+                   f"the budget can buy, and moves CPL from {money(first.cpl, c)} to {money(point.cpl, c)} and "
+                   f"blended CPC from {money(first.cpc, c)} to {money(point.cpc, c)}.")
+
+
+def _constant_primary(traced: Frontier, point: FrontierPoint) -> str:
+    first, c, primary = traced.points[0], traced.currency, traced.primary
+    kept, at = kpi_value(primary, first.primary, c), traded_text(traced, point.traded)
+    if not (math.isfinite(point.extra_budget) and math.isfinite(point.budget_per_point)):
+        return f"At constant {primary}: no budget within the campaigns' limits keeps {kept} {primary} at {at}."
+    step, per = _step(traced, point)
+    each = point.budget_per_point * per
+    return (f"At constant {primary}: keeping all {kept} {primary} at {at} takes "
+            f"{money(max(point.extra_budget, 0.0), c, 0)} more budget, and each further {step.removeprefix('extra ')} "
+            f"about {money(each, c, 0 if each >= 100 else None)}.")
+
+
+def _inside_pool(traced: Frontier, point: FrontierPoint) -> str:
+    first, c, label = traced.points[0], traced.currency, traced.secondary_label
+    if point is first:
+        return (f"Inside the pool: the campaigns that buy {label} pay {money(point.pool_cpc, c)} a click on average "
+                f"and {money(point.pool_marginal_cpc, c)} for the next one.")
+    moves = "rises" if point.pool_marginal_cpc > first.pool_marginal_cpc else "falls"
+    return (f"Inside the pool: the marginal CPC of the campaigns that buy {label} {moves} from "
+            f"{money(first.pool_marginal_cpc, c)} to {money(point.pool_marginal_cpc, c)} (their average CPC from "
+            f"{money(first.pool_cpc, c)} to {money(point.pool_cpc, c)}).")
+
+
+def _amount(value: float) -> str:
+    """As the binding constraints' prices read (``readable_price``): 862, 35.4, 1.75."""
+    return f"{value:,.0f}" if abs(value) >= 100 else f"{value:,.3g}"
+
+
+def stage_table(plan: Plan) -> Table:
+    """Spend by funnel stage, today and recommended, with the outcomes the plan buys there."""
+    c = plan.currency
+    now, new, leads = defaultdict(float), defaultdict(float), defaultdict(float)
+    for row in plan.allocation:
+        now[row.stage] += row.current_spend
+        new[row.stage] += row.spend
+        leads[row.stage] += row.leads
+    total_now, total = sum(now.values()), sum(new.values())
+    rows = tuple((stage.capitalize(), money(now[stage], c), money(new[stage], c), _change(now[stage], new[stage]),
+                  percent(new[stage] / total if total else math.nan, 0), count(leads[stage]))
+                 for stage in dict.fromkeys(row.stage for row in plan.allocation))
+    totals = ("Total", money(total_now, c), money(total, c), _change(total_now, total), "100%",
+              count(sum(leads.values())))
+    return Table(("Stage", "Today", "Plan", "Change", "Share", "Leads"), rows, "lrrrrr", totals)
+
+
+def _change(before: float, after: float) -> str:
+    if before > 0:
+        return signed_percent(after / before - 1)
+    return "new" if after > 0 else "–"
+
+
+def campaign_table(plan: Plan, limit: int = CAMPAIGN_ROWS) -> Table:
+    """Each campaign's spend today and recommended, what it buys and what holds it; past ``limit``
+    campaigns, the largest moves are listed and the rest summed in one row."""
+    c = plan.currency
+    ordered = sorted(plan.allocation, key=lambda r: -abs(r.spend - r.current_spend))
+    shown = ordered if len(ordered) <= limit else ordered[: limit - 1]
+    shown = sorted(shown, key=lambda r: (r.stage, -r.spend))
+    rows = [(r.campaign, r.stage, money(r.current_spend, c), money(r.spend, c), _change(r.current_spend, r.spend),
+             count(r.leads), money(r.cpl, c), HELD_BY.get(r.at_bound or "", r.at_bound or "")) for r in shown]
+    rest = [r for r in ordered if r not in shown]
+    if rest:
+        now, new = sum(r.current_spend for r in rest), sum(r.spend for r in rest)
+        leads = sum(r.leads for r in rest)
+        rows.append((f"{len(rest)} other campaigns (smaller moves)", "", money(now, c), money(new, c),
+                     _change(now, new), count(leads), money(new / leads if leads else math.nan, c), ""))
+    k, q = plan.kpis, plan.current_kpis
+    total = ("Total", "", money(q["spend"], c), money(k["spend"], c), _change(q["spend"], k["spend"]),
+             count(k["leads"]), money(k["cpl"], c), "")
+    headers = ("Campaign", "Stage", "Today", "Plan", "Change", "Leads", "CPL", "Held by")
+    return Table(headers, tuple(rows), "llrrrrrl", total)
+
+
+def _sentence(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def constraint_table(plan: Plan, traced: Frontier, point: FrontierPoint, limit: int = CONSTRAINT_ROWS) -> Table:
+    """The binding constraints and what relaxing each is worth.
+
+    The recommended level's own row is priced as the frontier prices it (on the frontier's finer
+    breakpoints), so that the page quotes one price for an SOV point, not two.
+    """
+    c = plan.currency
+    general = [p for p in plan.shadow_prices if p.kind != "campaign"]
+    campaigns = sorted((p for p in plan.shadow_prices if p.kind == "campaign"), key=lambda p: -p.price)
+    shown = (general + campaigns)[:limit]
+    rows = [(p.constraint, kpi_value(p.kpi, p.bound, c) if p.kpi else count(p.bound),
+             readable_price(point.primary_lost_per_point if _is_level(p, traced) else p.price, p.unit, c))
+            for p in shown]
+    hidden = len(general) + len(campaigns) - len(shown)
+    if hidden:
+        rows.append((f"{hidden} more campaigns held at a bound", "", "see tradeoff solve"))
+    return Table(("Binding constraint", "Limit", "Relaxing it is worth"), tuple(rows), "lrl")
+
+
+def _is_level(price: ShadowPrice, traced: Frontier) -> bool:
+    """True for the floor ``at_level`` puts at the recommended point."""
+    return price.kpi == traced.secondary and price.constraint.endswith(RECOMMENDED_LEVEL)
+
+
+def assumptions(plan: Plan, scenario: Scenario) -> tuple[str, ...]:
+    """What the numbers rest on: money and period, budget rules, SOV definitions, curves, certificate."""
+    c = plan.currency
+    lines = [f"Money in {c} per {scenario.period or 'planning period'}; figures are the period's totals."]
+    budget = scenario.budget
+    if budget is not None and budget.total is not None:
+        rules = ["spent in full" if budget.spend_all else "an upper limit"]
+        if budget.max_change is not None:
+            rules.append(f"no running campaign moves more than ±{budget.max_change:.0%} from today")
+        lines.append(f"Budget {money(budget.total, c)}, " + "; ".join(rules) + ".")
+    for name, pool in scenario.pools.items():
+        label = pool.label or f"SOV {name}"
+        ours = "our " + pool.volume
+        if pool.against_competitors:
+            lines.append(f"{label} = {ours} / ({ours} + competitors' {_big(pool.reference, pool.volume, c)}).")
+        else:
+            lines.append(f"{label} = {ours} / a fixed market total of {_big(pool.reference, pool.volume, c)}.")
+    lines.append(_curve_line(scenario))
+    info = plan.info
+    lines.append(f"Curves are linearised to {percent(info.tolerance, 2)} of each curve's range and solved by "
+                 f"{info.solver}; the plan is re-checked on the exact curves and is {within(plan.gap)}.")
+    return tuple(lines)
+
+
+def _big(value: float, volume: str, currency: str) -> str:
+    return money(value, currency, 0) if volume == "spend" else f"{value:,.0f} impressions"
+
+
+def _curve_line(scenario: Scenario) -> str:
+    families: dict[str, int] = defaultdict(int)
+    fitted = 0
+    for campaign in scenario.campaigns:
+        for outcome in ("impressions", "clicks", "leads", "mqls", "sqls", "customers", "revenue"):
+            spec = getattr(campaign, outcome)
+            curve = getattr(spec, "curve", None)
+            if curve is not None:
+                families[curve] += 1
+                fitted += getattr(spec, "covariance", None) is not None
+    shown = ", ".join(f"{name} ({n})" for name, n in sorted(families.items(), key=lambda item: -item[1]))
+    source = f"; {fitted} fitted from history" if fitted else ""
+    return (f"{len(scenario.campaigns)} campaigns; response curves: {shown}{source}. Outcomes further down the "
+            "funnel are rates of the ones above.")
