@@ -19,11 +19,11 @@ $(VENV)/.installed-test: pyproject.toml
 demo: $(VENV)/.installed-base  ## solve the B2B example and print the plan
 	$(BIN)/tradeoff solve $(DEMO_SCENARIO)
 
-test: $(VENV)/.installed-test  ## the default suite (under two minutes)
-	$(BIN)/python -m pytest -q
+test: $(VENV)/.installed-test  ## the default suite (about a minute on two cores: one test module per core)
+	$(BIN)/python -m pytest -q -n 2 --dist loadfile
 
 test-slow: $(VENV)/.installed-test  ## the slow checks only (large plans, high-resolution references)
-	$(BIN)/python -m pytest -q -m slow
+	$(BIN)/python -m pytest -q -m slow -n 2 --dist loadfile
 
 bench: $(VENV)/.installed-base  ## seeded plans of 10 to 10,000 campaigns against the generic LP, SLSQP and greedy; writes benchmarks/results.md
 	$(BIN)/python benchmarks/run.py

@@ -12,6 +12,7 @@ import io
 import json
 import os
 import sys
+import traceback
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -250,12 +251,18 @@ def kpis(fmt: str | None, output: Path | None) -> int:
 def main(argv: Sequence[str] | None = None) -> None:
     """Entry point of the ``tradeoff`` console script."""
     args = list(sys.argv[1:] if argv is None else argv)
-    debug = "--debug" in args or bool(os.environ.get("TRADEOFF_DEBUG"))
+    debug = "--debug" in args or debug_from_environment(os.environ.get("TRADEOFF_DEBUG"))
     sys.exit(run(args, debug))
 
 
+def debug_from_environment(value: str | None) -> bool:
+    """``TRADEOFF_DEBUG`` turns tracebacks on when it is 1, true or yes (in any case); 0, false or empty do not."""
+    return (value or "").strip().lower() in ("1", "true", "yes")
+
+
 def run(args: list[str], debug: bool = False) -> int:
-    """Run the CLI on ``args`` and return the exit code (no ``sys.exit``)."""
+    """Run the CLI on ``args`` and return the exit code (no ``sys.exit``); ``debug`` adds the traceback of an
+    error on stderr, the exit code staying the same."""
     try:
         result: Any = cli.main(args=args, prog_name="tradeoff", standalone_mode=False)
     except click.exceptions.Abort:
@@ -267,21 +274,24 @@ def run(args: list[str], debug: bool = False) -> int:
     except click.exceptions.Exit as error:
         return error.exit_code
     except ScenarioError as error:
-        if debug:
-            raise
+        _traceback(debug)
         click.echo(f"error: {error}", err=True)
         return EXIT_INPUT
     except SolverError as error:
-        if debug:
-            raise
+        _traceback(debug)
         click.echo(f"solver error: {error}", err=True)
         return EXIT_SOLVER
     except KeyboardInterrupt:
         click.echo("Interrupted.", err=True)
         return EXIT_INTERRUPTED
     except Exception as error:  # noqa: BLE001 - the last line of defence: no traceback without --debug
-        if debug:
-            raise
+        _traceback(debug)
         click.echo(f"internal error: {type(error).__name__}: {error} (rerun with --debug for the traceback)", err=True)
         return EXIT_SOLVER
     return result if isinstance(result, int) else EXIT_OK
+
+
+def _traceback(debug: bool) -> None:
+    """With ``debug``, the traceback of the error being handled, on stderr."""
+    if debug:
+        traceback.print_exc(file=sys.stderr)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import json
 from collections.abc import Sequence
 from pathlib import Path
@@ -94,7 +93,7 @@ def frontier_command(file: str, variant: str | None, sets: tuple[str, ...], camp
         write_workbook(output, frontier=results, scenario=with_solver_settings(scenario, options))
         click.echo(f"wrote {output}", err=True)
     else:
-        emit(_format(results, fmt), output)
+        emit(_format(results, fmt, sweep=bool(levels)), output)
     _write_charts(results, chart, charts)
     return _exit_code(results)
 
@@ -141,18 +140,30 @@ def _offset(report, points: int):
     return progress
 
 
-def _format(results: Sequence[Frontier], fmt: str) -> str:
+def _format(results: Sequence[Frontier], fmt: str, sweep: bool) -> str:
+    """The frontier, or with ``sweep`` (``--budgets``, even one budget) the budget sweep, as text."""
     if fmt == "json":
-        data: Any = results[0].to_dict() if len(results) == 1 else sweep_dict(results)
+        data: Any = sweep_dict(results) if sweep else results[0].to_dict()
         return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
     if fmt == "csv":
-        buffer = io.StringIO()
-        for k, result in enumerate(results):
-            frame = result.to_frame()
-            frame.insert(0, "budget", result.budget)
-            frame.to_csv(buffer, index=False, header=k == 0)
-        return buffer.getvalue()
+        return _csv(results)
     return "\n".join(frontier_table(result) for result in results)
+
+
+def _csv(results: Sequence[Frontier]) -> str:
+    """One row per point of every frontier, under one header: the union of their columns (a budget with no
+    frontier has no rows), each point's KPIs spread into a column each."""
+    import pandas as pd
+
+    frames = []
+    for result in results:
+        frame = result.to_frame()
+        frame.insert(0, "budget", result.budget)
+        if "kpis" in frame:
+            kpis = pd.DataFrame([dict(record) for record in frame.pop("kpis")], index=frame.index)
+            frame = frame.join(kpis[[name for name in kpis.columns if name not in frame.columns]])
+        frames.append(frame)
+    return pd.concat(frames, ignore_index=True).to_csv(index=False)
 
 
 def sweep_dict(results: Sequence[Frontier]) -> dict[str, Any]:

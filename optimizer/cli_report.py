@@ -24,7 +24,14 @@ from optimizer.cli_support import (
 )
 from optimizer.errors import Problem, ScenarioError
 from optimizer.export import write_workbook
-from optimizer.pareto.recommend import RECOMMEND_HELP, Recommendation, parse_recommend, recommend, recommend_kpi
+from optimizer.pareto.recommend import (
+    RECOMMEND_HELP,
+    Recommendation,
+    check_recommend,
+    parse_recommend,
+    recommend,
+    recommend_kpi,
+)
 from optimizer.report import Brand, report_content, write_html, write_pdf
 from optimizer.report.content import DEFAULT_ACCENT, DEFAULT_PRIMARY
 from optimizer.scenario.schema import Scenario
@@ -67,6 +74,8 @@ def report_command(file: str, variant: str | None, sets: tuple[str, ...], campai
         level = parse_recommend(choice)
     against = _against(against, recommend_kpi(choice))
     scenario = load(file, variant, sets, campaigns)
+    with problems_of(file):
+        check_recommend(choice, against or scenario.objective.secondary)
     brand = brand_of(scenario, file)
     options = options_for(scenario, solver=solver, tolerance=tolerance, time_limit=time_limit)
     with problems_of(file), progress_bar(points, "Tracing the frontier") as report:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import signal
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -63,11 +65,14 @@ class OutputFile(click.Path):
     after a long solve.
     """
 
-    def __init__(self, suffixes: Sequence[str] = ()):
+    def __init__(self, suffixes: Sequence[str] = (), dash_is_stdout: bool = False):
         super().__init__(dir_okay=False, path_type=Path)
         self.suffixes = tuple(suffixes)
+        self.dash_is_stdout = dash_is_stdout
 
-    def convert(self, value, param, ctx) -> Path:  # noqa: ANN001 - click's signature
+    def convert(self, value, param, ctx) -> Path | None:  # noqa: ANN001 - click's signature
+        if self.dash_is_stdout and value == "-":
+            return None  # as "-" for the scenario means stdin, "-o -" means stdout
         path = Path(super().convert(value, param, ctx))
         folder = path.parent
         if not folder.is_dir():
@@ -98,8 +103,8 @@ class OutputFolder(click.Path):
 
 def output_options(command: Callable) -> Callable:
     """``--format`` and ``-o``."""
-    command = click.option("-o", "--output", type=OutputFile(),
-                           help="Write to this file (atomically) instead of the terminal.")(command)
+    command = click.option("-o", "--output", type=OutputFile(dash_is_stdout=True),
+                           help="Write to this file (atomically) instead of the terminal; - is stdout.")(command)
     return click.option("--format", "fmt", type=click.Choice(FORMATS),
                         help="table (default), json, csv or xlsx (an Excel workbook, with -o; solve and frontier); "
                              "inferred from -o's suffix when not given.")(command)
@@ -111,12 +116,54 @@ def debug_option(command: Callable) -> Callable:
 
 
 def emit(text: str, output: Path | None) -> None:
-    """Print ``text``, or write it atomically to ``output``."""
-    if output is None:
-        click.echo(text, nl=not text.endswith("\n"))
-    else:
-        write_text(output, text)
-        click.echo(f"wrote {output}", err=True)
+    """Print ``text``, or write it atomically to ``output``; a Ctrl-C meanwhile stops the command only
+    once the text is written whole (a program reading stdout gets the complete document, or none)."""
+    with interrupts_deferred():
+        if output is None:
+            click.echo(text, nl=not text.endswith("\n"))
+        else:
+            write_text(output, text)
+            click.echo(f"wrote {output}", err=True)
+
+
+@contextmanager
+def interrupts_deferred() -> Iterator[None]:
+    """Run the block to its end even if SIGINT (Ctrl-C) arrives meanwhile, then act on that SIGINT.
+
+    While the block runs, SIGINT is held pending in this thread (where the platform can: not on
+    Windows), so that it cannot cut a write short: with stdout unbuffered (``PYTHONUNBUFFERED``,
+    common in containers) Python drops the rest of a write a signal interrupts. A SIGINT the kernel
+    hands to another thread (a solver's) is caught by a handler that only notes it. Either way it is
+    raised again, under the handler that was there before, once the block is done. Only the main
+    thread can do this: elsewhere the block runs unguarded.
+    """
+    previous = signal.getsignal(signal.SIGINT)
+    if threading.current_thread() is not threading.main_thread() or previous is None:
+        yield
+        return
+    caught: list[int] = []
+    signal.signal(signal.SIGINT, lambda signum, _frame: caught.append(signum))
+    try:
+        with _sigint_held():
+            yield
+    finally:  # a SIGINT held pending reaches the noting handler as it is released, so restore that last
+        signal.signal(signal.SIGINT, previous)
+    if caught:
+        signal.raise_signal(signal.SIGINT)  # as the previous handler would have: KeyboardInterrupt, by default
+
+
+@contextmanager
+def _sigint_held() -> Iterator[None]:
+    """SIGINT blocked in this thread (it stays pending until the block ends); nothing where there is no
+    ``pthread_sigmask``."""
+    if not hasattr(signal, "pthread_sigmask"):
+        yield
+        return
+    before = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, before)
 
 
 def resolve_format(fmt: str | None, output: Path | None, formats: Sequence[str] = TEXT_FORMATS) -> str:
@@ -128,6 +175,10 @@ def resolve_format(fmt: str | None, output: Path | None, formats: Sequence[str] 
         fmt = _format_of(suffix, formats)
     if fmt not in formats:
         raise click.BadParameter(f"this command writes {', '.join(formats)}, not {fmt}", param_hint=hint)
+    if fmt != "xlsx" and suffix == "xlsx":
+        raise click.BadParameter(f'"{output.name}" names an Excel workbook, but --format {fmt} writes text: give '
+                                 f"--format xlsx, or name the file .{'txt' if fmt == 'table' else fmt}",
+                                 param_hint="-o")
     if fmt == "xlsx" and output is None:
         raise click.UsageError("--format xlsx writes an Excel workbook, which is not printed to a terminal: "
                                "give -o FILE.xlsx")

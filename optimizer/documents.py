@@ -8,7 +8,7 @@ refused by the schema, and the tests say so. Floats that are not finite are writ
 
 from __future__ import annotations
 
-from typing import Annotated, Literal, Required
+from typing import Annotated, Literal
 
 from pydantic import ConfigDict, Field
 from typing_extensions import TypedDict  # pydantic reads TypedDicts from typing_extensions on 3.11
@@ -49,16 +49,19 @@ def _kpi(name: str) -> object:
 
 
 _TOTALS = {name: _kpi(name) for name in (*VOLUMES, *RATIOS)}
-_BY_POOL = Required[dict[str, float | None]]
+_BY_POOL = dict[str, float | None]
 
-# One key per volume and ratio of the glossary, so a KPI added there is in the schema too.
-PlanKPIs = TypedDict("PlanKPIs", {**_TOTALS, "sov": _BY_POOL, "esov": _BY_POOL}, total=False)  # type: ignore[misc]
-PlanKPIs.__doc__ = ("The plan's KPIs: each volume and ratio of the glossary (when there is a plan), ``sov`` and "
-                    "``esov`` as ``{pool: share}`` (fractions: 0.28 is 28%).")
+# One key per volume and ratio of the glossary, so a KPI added there is in the schema too; all required.
+PlanKPIs = TypedDict("PlanKPIs", {**_TOTALS, "sov": _BY_POOL, "esov": _BY_POOL})  # type: ignore[misc]
+PlanKPIs.__doc__ = ("The plan's KPIs: each volume and ratio of the glossary (null when there is no plan); ``sov`` "
+                    "as ``{pool: share}`` for every pool of the scenario (each null when there is no plan); ``esov`` "
+                    "as ``{pool: SOV minus share of market}`` for the pools with a share of market (empty when "
+                    "there is no plan). Shares are fractions: 0.28 is 28%.")
 PlanKPIs.__pydantic_config__ = CONFIG  # type: ignore[attr-defined]
 
-CurrentKPIs = TypedDict("CurrentKPIs", {**_TOTALS, "sov": _BY_POOL}, total=False)  # type: ignore[misc]
-CurrentKPIs.__doc__ = "Today's split evaluated the same way: each volume and ratio of the glossary, ``sov``."
+CurrentKPIs = TypedDict("CurrentKPIs", {**_TOTALS, "sov": _BY_POOL})  # type: ignore[misc]
+CurrentKPIs.__doc__ = ("Today's split evaluated the same way: each volume and ratio of the glossary, and ``sov`` "
+                       "for every pool.")
 CurrentKPIs.__pydantic_config__ = CONFIG  # type: ignore[attr-defined]
 
 

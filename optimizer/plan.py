@@ -230,7 +230,7 @@ class Plan:
             "objective": {"kpi": self.objective_kpi, "sense": self.objective_sense, "value": self.objective_value},
             "gap": self.gap,
             "bound": self.bound,
-            "kpis": {**self.kpis, "sov": dict(self.sov), "esov": dict(self.esov)},
+            "kpis": self._kpi_record(),
             "current": {**self.current_kpis, "sov": dict(self.current_sov)},
             "allocation": [asdict(row) for row in self.allocation],
             "shadow_prices": [asdict(price) for price in self.shadow_prices],
@@ -241,6 +241,14 @@ class Plan:
             "uncertainty": self.uncertainty.to_dict() if self.uncertainty is not None else None,
         }
         return json_safe(data)
+
+    def _kpi_record(self) -> dict[str, Any]:
+        """``kpis`` as written: every KPI today's split has (null without a plan), ``sov`` for every pool
+        (null without a plan), and ``esov`` for the pools with a share of market (empty without a plan,
+        which does not say which pools have one)."""
+        totals = {name: self.kpis.get(name) for name in self.current_kpis} | dict(self.kpis)
+        shares = {pool: self.sov.get(pool) for pool in self.current_sov} | dict(self.sov)
+        return {**totals, "sov": shares, "esov": dict(self.esov)}
 
     def summary(self) -> str:
         """A few lines a strategist can read: status, objective, gap, KPIs and the binding constraints."""

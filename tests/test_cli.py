@@ -9,10 +9,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import click
 import pytest
 
 from optimizer import GLOSSARY
-from optimizer.cli import EXIT_INFEASIBLE, EXIT_INPUT, EXIT_OK, EXIT_SOLVER, run
+from optimizer.cli import EXIT_INFEASIBLE, EXIT_INPUT, EXIT_OK, EXIT_SOLVER, cli, main, run
 from optimizer.plan import ALLOCATION_COLUMNS
 from optimizer.solver import cbc as cbc_adapter
 
@@ -141,11 +142,13 @@ def test_a_missing_solver_exits_3(monkeypatch, capsys):
     assert "CBC is not installed" in err and "Traceback" not in err
 
 
-def test_debug_shows_the_traceback(tmp_path):
+def test_debug_shows_the_traceback_and_keeps_the_exit_code(tmp_path, capsys):
     bad = tmp_path / "bad.toml"
     bad.write_text('name = "x"\n')
-    with pytest.raises(Exception, match="campaigns"):
-        run(["--debug", "solve", str(bad)], debug=True)
+    code = run(["--debug", "solve", str(bad)], debug=True)
+    err = capsys.readouterr().err
+    assert code == EXIT_INPUT and "Traceback" in err and "ScenarioError" in err
+    assert f"error: {bad}: " in err and "campaigns" in err
 
 
 def test_validate_checks_the_file_and_its_variants(tmp_path, capsys):
@@ -290,3 +293,89 @@ def test_problems_found_while_tracing_name_the_file(capsys):
     code, _, err = tradeoff(capsys, "frontier", path, "--against", "sov.nowhere")
     assert code == EXIT_INPUT
     assert err.startswith(f"error: {path}: 1 problem found") and "--against" in err, err
+
+
+# --- debug mode, "-o -", an .xlsx name, and the frontier's CSV -------------------------------------
+
+
+def test_debug_mode_keeps_the_exit_code_of_a_solver_error(monkeypatch, capsys):
+    monkeypatch.setattr(cbc_adapter, "cbc_path", lambda: None)
+    code = run(["--debug", "solve", B2B, "--solver", "cbc"], debug=True)
+    err = capsys.readouterr().err
+    assert code == EXIT_SOLVER and "Traceback" in err and "CBC is not installed" in err
+
+
+@pytest.mark.parametrize(("value", "on"), [("1", True), ("true", True), ("Yes", True), ("TRUE", True),
+                                           ("0", False), ("false", False), ("no", False), ("", False)])
+def test_tradeoff_debug_is_on_only_for_1_true_or_yes(value, on, tmp_path, monkeypatch, capsys):
+    bad = tmp_path / "bad.toml"
+    bad.write_text('name = "x"\n')
+    monkeypatch.setenv("TRADEOFF_DEBUG", value)
+    with pytest.raises(SystemExit) as exited:
+        main(["solve", str(bad)])
+    err = capsys.readouterr().err
+    assert exited.value.code == EXIT_INPUT and "campaigns" in err
+    assert ("Traceback" in err) is on
+
+
+def test_every_command_with_a_format_prints_for_o_dash(tmp_path, monkeypatch, capsys):
+    """``-o -`` is stdout, as ``-`` is stdin for the scenario: no file named "-", no "wrote" line."""
+    monkeypatch.chdir(tmp_path)
+    context = click.Context(cli)
+    commands = [cli.get_command(context, name) for name in cli.list_commands(context)]
+    formatted = [c for c in commands if any(p.name == "fmt" for p in c.params)]
+    assert {c.name for c in formatted} >= {"solve", "frontier", "kpis"}
+    for command in formatted:
+        output = next(p for p in command.params if p.name == "output")
+        assert output.type.convert("-", output, None) is None, command.name
+    code, out, err = tradeoff(capsys, "kpis", "--format", "json", "-o", "-")
+    assert code == EXIT_OK and [k["kpi"] for k in json.loads(out)] == list(GLOSSARY) and "wrote" not in err
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("fmt", ["json", "csv", "table"])
+@pytest.mark.parametrize("command", ["solve", "frontier"])
+def test_text_is_not_written_into_an_xlsx_file(command, fmt, tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    for name in ("optimizer.solve", "optimizer.cli_frontier.frontier"):
+        monkeypatch.setattr(name, lambda *args, **kwargs: pytest.fail("solved before checking the output"))
+    code, out, err = tradeoff(capsys, command, B2B, "--format", fmt, "-o", "plan.xlsx")
+    assert code == EXIT_INPUT and out == "" and "plan.xlsx" in err and "--format xlsx" in err
+    assert list(tmp_path.iterdir()) == []
+
+
+def floored_scenario(tmp_path: Path) -> Path:
+    """Three campaigns with a lead floor that 1,000 of budget cannot reach (and 120,000 can)."""
+    campaigns = [{"name": name, "channel": name.lower(), "stage": stage, "pools": ["media"],
+                  "spend": {"current": 20_000, "max": 60_000},
+                  "impressions": {"curve": "exponential", "max": reach, "scale": 50_000},
+                  "clicks": {"rate": 0.01, "of": "impressions"}, "leads": {"rate": 0.05, "of": "clicks"}}
+                 for name, stage, reach in (("Search", "conversion", 3e6), ("Social", "consideration", 8e6),
+                                            ("Video", "awareness", 2e7))]
+    scenario = {"name": "floored", "objective": {"maximize": "leads", "secondary": "sov.media"},
+                "budget": {"total": 100_000}, "pools": {"media": {"total_impressions": 4e7}},
+                "campaigns": campaigns, "constraints": [{"kpi": "leads", "min": 2_000, "name": "lead floor"}]}
+    path = tmp_path / "floored.json"
+    path.write_text(json.dumps(scenario))
+    return path
+
+
+def test_a_budget_sweep_csv_is_one_table_when_the_first_budget_has_no_plan(tmp_path, capsys):
+    path = str(floored_scenario(tmp_path))
+    args = ["frontier", path, "--points", "3", "--budgets", "1000,120000"]
+    code, out, _ = tradeoff(capsys, *args, "--format", "json")
+    assert code == EXIT_INFEASIBLE
+    first, second = json.loads(out)["frontiers"]
+    assert first["points"] == [] and second["points"]
+    code, out, _ = tradeoff(capsys, *args, "--format", "csv")
+    assert code == EXIT_INFEASIBLE
+    header, *rows = list(csv.reader(io.StringIO(out)))
+    assert header.count("budget") == 1 and all(len(row) == len(header) for row in rows)
+    assert not any("{" in cell or cell.lower() in ("nan", "inf", "-inf") for row in rows for cell in row)
+    records = [dict(zip(header, row, strict=True)) for row in rows]
+    assert len(records) == len(second["points"]) and {r["budget"] for r in records} == {"120000.0"}
+    for record, point in zip(records, second["points"], strict=True):
+        for stage, spend in point["spend_by_stage"].items():
+            assert float(record[f"spend_{stage}"]) == pytest.approx(spend, rel=1e-12)
+        for kpi, value in point["kpis"].items():
+            assert record[kpi] == "" if value is None else float(record[kpi]) == pytest.approx(value, rel=1e-12)

@@ -178,6 +178,17 @@ def test_a_plan_with_no_feasible_solution_validates(setting, capsys):
     assert problems("plan", plan) == []
 
 
+def test_a_plan_with_no_feasible_solution_has_every_kpi_key_as_null(capsys):
+    """The keys a feasible plan's ``kpis`` has, every one null; ``sov`` names every pool of the scenario."""
+    feasible = cli_json(["solve", B2B, "--format", "json"], capsys)
+    plan = cli_json(["solve", B2B, "--format", "json", "--set", "budget.total=10"], capsys, EXIT_INFEASIBLE)
+    assert set(plan["kpis"]) == set(feasible["kpis"]) and set(plan["current"]) == set(feasible["current"])
+    pools = set(tomllib.loads(Path(B2B).read_text(encoding="utf-8"))["pools"])
+    assert plan["kpis"]["sov"] == dict.fromkeys(pools) and set(plan["current"]["sov"]) == pools
+    assert all(value is None for kpi, value in plan["kpis"].items() if kpi not in ("sov", "esov"))
+    assert plan["kpis"]["esov"] == {}
+
+
 def test_a_plan_with_uncertainty_validates(capsys):
     plan = cli_json(["solve", HISTORY, "--format", "json", "--uncertainty", "3"], capsys)
     assert plan["uncertainty"]["draws"] == 3
@@ -209,6 +220,19 @@ def test_a_budget_sweep_validates(capsys):
     assert problems("frontier", sweep) == []
     for curve in sweep["frontiers"]:
         check_frontier(curve)
+
+
+def test_budgets_give_a_sweep_even_for_one_budget(tmp_path, capsys):
+    """``--budgets`` promises a ``frontier_sweep`` (docs/embedding.md), whatever the number of budgets."""
+    path = tmp_path / "three.json"
+    path.write_text(json.dumps(worked_example()))
+    sweep = cli_json(["frontier", str(path), "--format", "json", "--points", "3", "--budgets", "120000"], capsys)
+    assert sweep["kind"] == "frontier_sweep" and [f["budget"] for f in sweep["frontiers"]] == [120000]
+    assert problems("frontier", sweep) == []
+    saved = tmp_path / "sweep.json"
+    saved.write_text(json.dumps(sweep))
+    assert run(["chart", str(saved), "-o", str(tmp_path / "sweep.svg")]) == EXIT_OK
+    assert (tmp_path / "sweep.svg").read_text().startswith("<?xml")
 
 
 def test_a_frontier_with_no_feasible_plan_validates(capsys):
@@ -258,6 +282,9 @@ BROKEN_PLANS = {
     "a spend as text": _set("allocation/0/spend", "1000"),
     "no solver info": _drop("solver/seconds"),
     "a field with a default left out": _drop("solver/milp_campaigns"),
+    "a KPI left out": _drop("kpis/cpl"),
+    "the pools' SOV left out": _drop("kpis/sov"),
+    "a KPI of today's split left out": _drop("current/leads"),
 }
 
 

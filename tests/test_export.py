@@ -106,6 +106,21 @@ def test_undefined_numbers_are_empty_cells_in_the_file(plan, frontier, tmp_path)
     with zipfile.ZipFile(path) as archive:
         sheets = [archive.read(name).decode() for name in archive.namelist() if name.startswith("xl/worksheets/")]
     assert sheets and not any(re.search(r"<v\s*/>|<v>\s*</v>|<v>[^<]*(nan|inf)", xml, flags=re.I) for xml in sheets)
+    book = openpyxl.load_workbook(path)  # text is stored apart from the sheets' XML: read the cells themselves
+    texts = [cell.value for sheet in book for row in sheet.iter_rows() for cell in row if isinstance(cell.value, str)]
+    assert not [text for text in texts if text.strip().lower().lstrip("+-") in ("nan", "inf", "infinity")]
+    tables = [table(book["plan"], "Campaign"), table(book["plan"], "KPI"),
+              table(book["frontier"], book["frontier"]["A1"].value)]
+    for records in tables:
+        for header in records[0]:
+            values = [record[header].value for record in records if record[header].value is not None]
+            if any(_is_number(value) for value in values):  # a column of numbers holds nothing else
+                assert all(_is_number(value) for value in values), (header, values)
+    assert table(book["plan"], "Campaign")[2]["Change %"].value is None
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 def test_funnel_columns_appear_only_when_some_campaign_has_them(plan, tmp_path):

@@ -71,7 +71,7 @@ def test_uncertainty_spreads_the_fitted_plan_and_bands_its_frontier(capsys, tmp_
     code, out, err = tradeoff(capsys, "frontier", scenario, "--points", "5", "--uncertainty", "2", "--budgets", "90000",
                               "--format", "json", "--chart", str(tmp_path / "band.png"))
     assert code == EXIT_OK, err
-    traced = json.loads(out)  # one budget: one frontier
+    (traced,) = json.loads(out)["frontiers"]  # --budgets gives a sweep, here of one frontier
     assert len(traced["band"]) == len(traced["points"]) and (tmp_path / "band.png").stat().st_size > 0
     # the draws are traced at the frontier's own budget (90,000), not the scenario's 60,000
     first, band = traced["points"][0], traced["band"][0]

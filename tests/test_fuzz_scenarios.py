@@ -883,13 +883,12 @@ def run_cli(case: Case, capsys) -> None:
 
 def _debug_traceback(args: list[str], capsys) -> str:
     """The traceback ``--debug`` shows for ``args`` (to name where a run failed), or ""."""
+    capsys.readouterr()
     try:
         run(args, debug=True)
     except BaseException as error:  # noqa: BLE001 - whatever escaped is what we want to see
         return "".join(traceback.format_exception(error))
-    finally:
-        capsys.readouterr()
-    return ""
+    return capsys.readouterr().err  # --debug prints the traceback and keeps the exit code
 
 
 def run_api(case: Case) -> None:

@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import io
 import json
+import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from optimizer import Scenario, Status, load_scenario, save_figure, solve
+from optimizer import GLOSSARY, Scenario, Status, load_scenario, save_figure, solve
 from optimizer.cli import EXIT_INTERRUPTED, EXIT_OK, run
+from optimizer.cli_support import emit
 from optimizer.output import write_text
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -128,3 +132,63 @@ def test_ctrl_c_during_a_solve_exits_130_and_keeps_the_old_output(tmp_path, monk
     assert code == EXIT_INTERRUPTED and "Interrupted" in err and "Traceback" not in err
     assert output.read_text() == "precious"
     assert list(tmp_path.iterdir()) == [output]
+
+
+# --- Ctrl-C while the result is written -------------------------------------------------------------
+
+
+class InterruptedHalfway(io.StringIO):
+    """stdout that receives SIGINT halfway through each write (as Ctrl-C would land)."""
+
+    def write(self, text: str) -> int:
+        half = len(text) // 2
+        super().write(text[:half])
+        os.kill(os.getpid(), signal.SIGINT)
+        return half + super().write(text[half:])
+
+
+@pytest.mark.skipif(not hasattr(signal, "pthread_sigmask"), reason="os.kill(pid, SIGINT) is POSIX's")
+def test_ctrl_c_while_the_result_is_printed_exits_130_after_the_whole_document(monkeypatch, capsys):
+    stdout = InterruptedHalfway()
+    monkeypatch.setattr(sys, "stdout", stdout)
+    code = run(["kpis", "--format", "json"])
+    assert code == EXIT_INTERRUPTED and "Interrupted" in capsys.readouterr().err
+    assert [record["kpi"] for record in json.loads(stdout.getvalue())] == list(GLOSSARY)
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    assert signal.SIGINT not in signal.pthread_sigmask(signal.SIG_BLOCK, [])
+
+
+def test_a_result_printed_outside_the_main_thread_is_printed_as_usual(monkeypatch):
+    """Only the main thread may set signal handlers: elsewhere the text is written unguarded."""
+    stdout = io.StringIO()
+    monkeypatch.setattr(sys, "stdout", stdout)
+    worker = threading.Thread(target=emit, args=('{"whole": true}\n', None))
+    worker.start()
+    worker.join()
+    assert json.loads(stdout.getvalue()) == {"whole": True}
+
+
+CHILD = """
+import sys
+from optimizer.cli_support import emit
+print("writing", file=sys.stderr, flush=True)
+try:
+    emit("[" + ", ".join(["1"] * 400_000) + "]", None)
+except KeyboardInterrupt:
+    sys.exit(130)
+"""
+
+
+@pytest.mark.slow  # 1 s: a real pipe, a real signal
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGINT to a child process is POSIX's")
+def test_ctrl_c_while_stdout_is_a_full_pipe_still_gives_the_whole_document():
+    """Unbuffered stdout (as in many containers) drops the rest of a write a signal cuts short: the whole
+    document comes out all the same, then the exit code says interrupted."""
+    process = subprocess.Popen([sys.executable, "-c", CHILD], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               env={**os.environ, "PYTHONUNBUFFERED": "1"}, cwd=ROOT)
+    assert process.stderr.readline() == b"writing\n"
+    time.sleep(0.3)  # the child fills the pipe (1.2 MB against 64 KB) and waits for a reader
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=60)
+    assert process.returncode == EXIT_INTERRUPTED, err
+    assert json.loads(out) == [1] * 400_000

@@ -17,10 +17,11 @@ import numpy as np
 import openpyxl
 import pypdf
 import pytest
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.patches import Rectangle
 from matplotlib.text import Text
 
-from optimizer import load_scenario, solve
+from optimizer import ScenarioError, load_scenario, solve
 from optimizer.cli import EXIT_INFEASIBLE, EXIT_INPUT, EXIT_OK, run
 from optimizer.pareto.recommend import at_level, parse_recommend, recommend
 from optimizer.report import Brand, report_content, report_html, report_pages, write_pdf
@@ -98,8 +99,12 @@ def test_the_price_of_a_point_matches_a_finite_difference_of_two_solves(b2b):
     content = report_content(found, scenario)
     quoted = float(re.search(r"costs about ([\d,.]+) leads", content.prices[0])[1].replace(",", ""))
     assert quoted == pytest.approx(slope, rel=0.25)
-    first = found.frontier.points[0]
-    assert f"${first.pool_marginal_cpc:,.2f} to ${found.point.pool_marginal_cpc:,.2f}" in content.prices[2]
+    # View 3: the pool's average CPC at the point, from the plan's own campaigns in the search pool.
+    in_pool = {c.name for c in scenario.campaigns if "search" in c.pools}
+    rows = [r for r in found.plan.allocation if r.campaign in in_pool]
+    average = sum(r.spend for r in rows) / sum(r.clicks for r in rows)
+    quoted = float(re.search(r"average CPC from \$[\d.,]+ to \$([\d.,]+)\)", content.prices[2])[1])
+    assert quoted == pytest.approx(average, rel=0.01)
 
 
 def undrawn_tick_labels(figure) -> set[int]:
@@ -145,11 +150,14 @@ def test_nothing_on_a_page_overlaps_or_leaves_it(name, b2b):
 
 
 def _legend_clear_of_marks(page):
-    """Every point the chart plots lies below its legend."""
+    """Every point the chart plots, and every mark (today, recommended, knee), lies below its legend."""
     axes = next(a for a in page.axes if a.get_legend() is not None)
     legend = axes.get_legend().get_window_extent()
-    for line in axes.get_lines():
-        xy = axes.transData.transform(np.column_stack(line.get_data()))
+    marks = [np.column_stack(line.get_data()) for line in axes.get_lines()]
+    marks += [np.asarray(c.get_offsets()) for c in axes.collections if len(c.get_offsets()) == 1]
+    assert len(marks) >= 3
+    for xy in marks:
+        xy = axes.transData.transform(xy)
         inside = (xy[:, 0] >= legend.x0) & (xy[:, 0] <= legend.x1) & (xy[:, 1] >= legend.y0)
         assert not inside.any()
 
@@ -232,7 +240,14 @@ def test_cli_report_paths_and_refusals(tmp_path, capsys):
     assert out.startswith("Recommended: ") and out.strip() in target.read_text().replace("&#x27;", "'")
     assert run(["report", str(B2B)]) == EXIT_INPUT  # no file named
     assert run(["report", str(B2B), "-o", str(tmp_path / "p.pdf"), "--recommend", "sov=0.95"]) == EXIT_INPUT
-    assert "no plan reaches 95.0%" in capsys.readouterr().err
+    error = capsys.readouterr().err
+    most = float(re.search(r"no plan reaches 95.00% Search SOV \(fix: ask for at most ([\d.]+)%\)", error)[1]) / 100
+    scenario = load_scenario(B2B)
+    assert solve(at_level(scenario, "sov.search", most)).success  # the most offered can be had...
+    assert solve(at_level(scenario, "sov.search", most + 0.002)).status.value == "infeasible"  # ...and little more
+    assert run(["report", str(B2B), "-o", str(tmp_path / "p.pdf"), "--against", "clicks",
+                "--recommend", "sov=30%"]) == EXIT_INPUT
+    assert "asks for a share, but the frontier trades clicks" in capsys.readouterr().err
     assert run(["report", str(B2B), "-o", str(tmp_path / "p.pdf"), "--recommend", "sov.media=0.3",
                 "--against", "sov.search"]) == EXIT_INPUT
     assert run(["report", str(B2B), "-o", str(tmp_path / "p.docx")]) == EXIT_INPUT
@@ -264,3 +279,110 @@ def test_validate_finds_a_missing_logo_with_every_other_problem(logo, capsys):
     assert run(["validate", str(path)]) == EXIT_INPUT
     error = capsys.readouterr().err
     assert "report.logo" in error and "gone.png" in error and "budget.total" in error
+
+
+def test_the_frontier_charts_labels_do_not_overlap_where_today_sits_near_the_frontier():
+    """history_example's today sits just below the frontier: its gains once ran into each other there."""
+    from optimizer.charts import frontier_chart
+
+    scenario, found = recommended(ROOT / "scenarios" / "history_example.toml")
+    assert found.frontier.current.primary_gain > 0 and found.frontier.current.traded_gain > 0
+    figure = frontier_chart(found.frontier)
+    FigureCanvasAgg(figure)
+    figure.draw_without_rendering()
+    boxes, _ = text_boxes(figure)
+    for (a, first), (b, second) in itertools.combinations(boxes, 2):
+        assert not first.overlaps(second.shrunk(0.98, 0.9)), (a, b)
+    _legend_clear_of_marks(figure)
+
+
+def test_every_row_of_page_two_is_listed_or_counted(tmp_path):
+    """600 campaigns and hundreds held at a bound: each row shown is in the PDF, the rest counted."""
+    scenario, found = recommended(ROOT / "scenarios" / "large_portfolio.toml")
+    content = report_content(found, scenario)
+    text = pdf_text(write_pdf(content, tmp_path / "plan.pdf"))
+    for table in (content.campaigns, content.constraints):
+        for row in (*table.rows, *([table.total] if table.total else [])):
+            assert row[-2] in text or row[0] in text, row
+    assert "other campaigns" in text and "Assumptions" in text
+    held = sum(1 for p in found.plan.shadow_prices if p.kind == "campaign")
+    shown = sum(1 for p in found.plan.shadow_prices if p.constraint in text)
+    assert held > 10 and re.search(rf"{len(found.plan.shadow_prices) - shown} more", text)
+
+
+def test_a_knee_that_replaces_the_scenarios_floor_says_so():
+    scenario = load_scenario(B2B, variant="sov_push")
+    found = recommend(scenario, "knee", points=7)
+    assert found.frontier.recommended == found.frontier.knee
+    floors = [c.min for c in scenario.constraints if c.kpi == "sov.search" and c.min is not None]
+    assert found.replaced_floor == max(floors) != pytest.approx(found.point.traded)
+    note = report_content(found, scenario).notes[0]
+    assert f"{max(floors):.1%}" in note and f"{found.point.traded:.1%}" in note
+
+
+@pytest.mark.parametrize(("settings", "kpi", "unit"), [
+    ({"variant": "mql_focus"}, "mqls", "CPMQL"),
+    ({"overrides": ["objective.maximize=revenue"]}, "revenue", None),
+])
+def test_the_report_speaks_in_the_objectives_kpi(settings, kpi, unit):
+    scenario = load_scenario(B2B, **settings)
+    found = recommend(scenario, "knee", points=5)
+    content = report_content(found, scenario)
+    plan = found.plan
+    if unit is None:  # revenue reads as money
+        assert f"${plan.kpis['revenue']:,.0f} of revenue" in content.headline
+        assert content.campaigns.headers[5:7] == ("Revenue", "ROAS")
+    else:
+        assert f"{plan.kpis[kpi]:,.0f} {kpi}" in content.headline
+        assert f"{unit} ${plan.kpis['spend'] / plan.kpis[kpi]:,.2f}" in content.headline
+        assert content.campaigns.headers[5:7] == ("MQLs", unit)
+    assert "leads" not in content.headline + " ".join(content.prices)
+
+
+def test_a_scenario_that_minimises_spend_has_no_frontier_to_report(tmp_path, capsys):
+    from optimizer.scenario.schema import ConstraintSpec, ObjectiveSpec
+
+    scenario = load_scenario(B2B)
+    minimising = scenario.replace(objective=ObjectiveSpec(minimize="spend", secondary="sov.search"),
+                                  constraints=(*scenario.constraints, ConstraintSpec(kpi="leads", min=4000)))
+    with pytest.raises(ScenarioError, match="minimises spend"):
+        recommend(minimising, "knee", points=5)
+
+
+def test_long_names_and_many_notes_fit_their_pages(tmp_path):
+    """Every campaign extrapolated (a note each) under a long name: the notes give way to the assumptions,
+    which are always shown, and nothing overlaps."""
+    scenario = load_scenario(B2B)
+    long = " — North America and EMEA, all audiences, always-on programme"
+    campaigns = tuple(c.model_copy(update={"name": c.name + long, "spend": c.spend.model_copy(
+        update={"observed_min": 1.0, "observed_max": 2.0})}) for c in scenario.campaigns)
+    scenario = scenario.replace(campaigns=campaigns)
+    found = recommend(scenario, "knee", points=5)
+    content = report_content(found, scenario)
+    assert len(content.notes) > 8
+    text = pdf_text(write_pdf(content, tmp_path / "plan.pdf"))
+    assert "Assumptions" in text and all(line.split(";")[0][:30] in text.replace("\n", " ")
+                                         for line in content.assumptions)
+    shown = sum(note[:25] in text.replace("\n", " ") for note in content.notes)
+    assert shown == len(content.notes) or f"and {len(content.notes) - shown} more" in text
+    with report_style():
+        for page in report_pages(content):
+            page.draw_without_rendering()
+            boxes, _ = text_boxes(page)
+            for (a, first), (b, second) in itertools.combinations(boxes, 2):
+                assert not first.overlaps(second.shrunk(0.98, 0.9)), (a, b)
+
+
+def test_a_wide_legend_shrinks_into_its_frame():
+    """Revenue against impressions writes the legend's longest labels."""
+    scenario = load_scenario(B2B, overrides=["objective.maximize=revenue"])
+    found = recommend(scenario, None, "impressions", points=5)
+    with report_style():
+        first, _ = report_pages(report_content(found, scenario))
+        first.draw_without_rendering()
+    axes = next(a for a in first.axes if a.get_legend() is not None)
+    legend, frame = axes.get_legend().get_window_extent(), axes.get_window_extent()
+    assert frame.x0 <= legend.x0 and legend.x1 <= frame.x1
+    boxes, _ = text_boxes(first)
+    for (a, one), (b, other) in itertools.combinations(boxes, 2):
+        assert not one.overlaps(other.shrunk(0.98, 0.9)), (a, b)

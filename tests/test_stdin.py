@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import codecs
 import io
+import itertools
 import json
 import math
 import re
+import shlex
 import subprocess
 import sys
 import tomllib
@@ -106,6 +108,76 @@ def test_the_worked_example_of_the_embedding_guide(monkeypatch, capsys):
     assert code == EXIT_INFEASIBLE and json.loads(out)["status"] == "infeasible"
 
 
+def embedding_sh_lines() -> list[str]:
+    """The lines of docs/embedding.md's ```sh blocks, continued lines joined."""
+    lines = []
+    for block in re.findall(r"```sh\n(.*?)```", (ROOT / "docs" / "embedding.md").read_text(), flags=re.S):
+        lines += block.replace("\\\n", " ").splitlines()
+    return lines
+
+
+def embedding_commands() -> list[tuple[str, list[str], int | None, str | None]]:
+    """docs/embedding.md's ``tradeoff`` lines reading ``< three.json``: ``(line, args, exit code, output)``, the
+    exit code from the line's ``# exit N`` or the next line's ``echo $?  # N``, the output from ``one line: TEXT``."""
+    lines = embedding_sh_lines()
+    found = []
+    for k, line in enumerate(lines):
+        command, _, comment = line.partition("#")
+        if not command.startswith("tradeoff ") or "< three.json" not in command:
+            continue
+        words = shlex.split(command.split("|")[0])
+        args = words[1:words.index("<")]
+        after = lines[k + 1] if k + 1 < len(lines) else ""
+        said = re.search(r"exit (\d+)", comment) or (re.search(r"#\s*(\d+)\s*$", after)
+                                                     if after.startswith("echo $?") else None)
+        output = re.search(r"one line: (.*?)(?:\.\.\.)?$", comment.strip())
+        found.append((line, args, int(said.group(1)) if said else None,
+                      output.group(1).strip() if output else None))
+    return found
+
+
+def test_the_embedding_guide_commands_do_what_their_comments_say(tmp_path, monkeypatch, capsys):
+    """Every ``tradeoff ... < three.json`` line of docs/embedding.md, run from the folder of its three.json:
+    the exit code its comment gives (0 where none is given), and the line of output it quotes."""
+    commands = embedding_commands()
+    assert len(commands) >= 5 and any(code == EXIT_INFEASIBLE for _, _, code, _ in commands)
+    (tmp_path / "three.json").write_text(worked_example(), encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    saved = {}
+    for line, args, code, output in commands:
+        got, out, err = send(worked_example(), args, monkeypatch, capsys)
+        assert got == (EXIT_OK if code is None else code), (line, err)
+        assert output is None or out.startswith(output), (line, out)
+        if "--format" in args:
+            assert json.loads(out)["schema_version"] == "1", line
+        if redirect := re.search(r"> (\S+\.json)", line.partition("#")[0]):
+            saved[redirect.group(1)] = json.loads(out)
+    for file, quoted in jq_outputs().items():
+        texts = [value for value in json_values(saved[file]) if isinstance(value, str)]
+        assert quoted and all(text in texts for text in quoted), (file, quoted)
+
+
+def jq_outputs() -> dict[str, list[str]]:
+    """The output docs/embedding.md shows for a ``jq -r ... FILE`` line: the comment lines right after it."""
+    lines, shown = embedding_sh_lines(), {}
+    for k, line in enumerate(lines):
+        if line.startswith("jq ") and (file := line.split()[-1]).endswith(".json"):
+            quoted = [following.lstrip("# ").strip() for following in itertools.takewhile(
+                lambda text: text.startswith("# "), lines[k + 1:])]
+            if quoted:
+                shown[file] = quoted
+    return shown
+
+
+def json_values(document: Any) -> list[Any]:
+    """Every value in ``document``, at any depth."""
+    if isinstance(document, dict):
+        return [value for item in document.values() for value in json_values(item)]
+    if isinstance(document, list):
+        return [value for item in document for value in json_values(item)]
+    return [document]
+
+
 @pytest.mark.slow  # 1.6 s, nearly all of it starting Python; the tests above run the same path in-process
 def test_a_real_pipe(tmp_path):
     """The command as another program runs it: JSON in on stdin, a plan out on stdout, nothing on stderr."""
@@ -123,6 +195,9 @@ BAD_INPUT = {
     "a list": (b"[1, 2]", "line 1, column 1", "must be a table"),
     "not UTF-8": (b'{"name": "caf\xe9"}', "line 1", "not UTF-8"),
     "broken UTF-16": (codecs.BOM_UTF16_LE + b'{\x00\x00\xd8', "line 1", "not UTF-16"),
+    "UTF-16 without a byte order mark": ('{"name": "x", "campaigns": []}'.encode("utf-16-le"), "line 1",
+                                         "UTF-16 text without a byte order mark"),
+    "short UTF-16 without a mark": ("{}".encode("utf-16-be"), "line 1", "UTF-16 text without a byte order mark"),
     "an unknown key": (b'{"name": "x", "budjet": {}, "campaigns": []}', "budjet", 'did you mean "budget"'),
 }
 

@@ -13,6 +13,7 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.colors import to_hex, to_rgb
 from matplotlib.figure import Figure
+from matplotlib.text import Text
 from matplotlib.ticker import MaxNLocator
 
 from optimizer.charts.style import (
@@ -23,6 +24,7 @@ from optimizer.charts.style import (
     chart_style,
     clip_middle,
     count_axis,
+    fit_text,
     money_axis,
     new_figure,
     percent_axis,
@@ -69,23 +71,24 @@ def frontier_chart(frontier: Frontier) -> Figure:
     with chart_style():
         figure = new_figure()
         axes = figure.add_subplot()
-        draw_frontier(axes, frontier)
+        titles = draw_frontier(axes, frontier)
         caption = _caption(frontier)
         if caption:
             lines = caption.count("\n") + 1
             figure.text(0.01, 0.005, caption, fontsize=11, color=INK, va="bottom")
             figure.get_layout_engine().set(rect=(0, 0.035 * lines + 0.01, 1, 1 - 0.035 * lines - 0.01))
         figure.draw_without_rendering()  # the layout sets the axes' size, and so the legend's share of it
-        clear_legend(axes, frontier)
+        clear_legend(axes, frontier, titles)
         return figure
 
 
 def draw_frontier(axes: Axes, frontier: Frontier, accent: str = ACCENT, legend_size: float | None = None,
-                  subtitle: str | None = None) -> None:
+                  subtitle: str | None = None) -> list[Text]:
     """The frontier on ``axes``: the curve, its band, today's split, the recommended point and the knee.
 
     Every label is in the legend, which has the top of the frame to itself, so none overlaps a mark.
-    ``subtitle`` replaces the default one (period, budget, scenario).
+    ``subtitle`` replaces the default one (period, budget, scenario). Returns the title's text
+    artists, for ``clear_legend`` to fit once a layout has sized the axes.
     """
     xs = np.array([p.traded for p in frontier.points])
     ys = np.array([p.primary for p in frontier.points])
@@ -95,22 +98,35 @@ def draw_frontier(axes: Axes, frontier: Frontier, accent: str = ACCENT, legend_s
     _band(axes, frontier)
     _mark_points(axes, frontier, accent)
     _frame(axes, frontier)
-    title(axes, f"What {frontier.secondary_label} costs in {frontier.primary}",
-          _subtitle(frontier) if subtitle is None else subtitle)
+    titles = title(axes, f"What {frontier.secondary_label} costs in {frontier.primary}",
+                   _subtitle(frontier) if subtitle is None else subtitle)
     _traded_axis(axes, frontier)
     _primary_axis(axes, frontier)
     # The lowest primary tick would sit on the traded axis's first label, in the frame's corner.
     axes.yaxis.set_major_locator(MaxNLocator(nbins="auto", steps=[1, 2, 2.5, 5, 10], prune="lower"))
     axes.legend(loc="upper left", fontsize=legend_size)
-    clear_legend(axes, frontier)
+    clear_legend(axes, frontier, titles)
+    return titles
 
 
-def clear_legend(axes: Axes, frontier: Frontier) -> None:
-    """Raise the frame's top until every mark sits below the legend (call again once a layout has
-    resized the axes): the legend spans the frame's top left, where the frontier is highest."""
+def clear_legend(axes: Axes, frontier: Frontier, titles: Sequence[Text] = ()) -> None:
+    """Fit the titles, the axis label and the legend to the frame, then raise the frame's top until
+    every mark sits below the legend (call again once a layout has resized the axes): the legend
+    spans the frame's top left, where the frontier is highest."""
+    frame = axes.get_window_extent()
+    for text in titles:
+        fit_text(text, frame.width)
+    label = axes.yaxis.label
+    if label.get_window_extent().height > frame.height:
+        label.set_text(frontier.primary.capitalize())
+    fit_text(axes.xaxis.label, frame.width)
     legend = axes.get_legend()
     if legend is None:
         return
+    size = legend.get_texts()[0].get_fontsize() if legend.get_texts() else 10.0
+    while legend.get_window_extent().width > frame.width * 0.98 and size > 6:
+        size -= 0.5
+        legend = axes.legend(loc="upper left", fontsize=size)
     box = legend.get_window_extent().transformed(axes.transAxes.inverted())
     free = box.y0 - 0.04
     if free < 0.25:

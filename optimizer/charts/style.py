@@ -14,6 +14,7 @@ from pathlib import Path
 import matplotlib as mpl
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.text import Text
 from matplotlib.ticker import FuncFormatter
 
 from optimizer.formatting import currency_symbol
@@ -94,11 +95,21 @@ def _trim(value: float, decimals: int) -> str:
     return f"{value:.{decimals}f}".rstrip("0").rstrip(".")
 
 
-def title(axes: Axes, text: str, subtitle: str = "") -> None:
-    """A bold title with a muted subtitle under it."""
-    axes.set_title(text, loc="left", pad=22 if subtitle else 10)
+def title(axes: Axes, text: str, subtitle: str = "") -> list[Text]:
+    """A bold title with a muted subtitle under it; returns their text artists."""
+    placed = [axes.set_title(text, loc="left", pad=22 if subtitle else 10)]
     if subtitle:
-        axes.text(0, 1.015, subtitle, transform=axes.transAxes, fontsize=11, color=MUTED, va="bottom")
+        placed.append(axes.text(0, 1.015, subtitle, transform=axes.transAxes, fontsize=11, color=MUTED, va="bottom"))
+    return placed
+
+
+def fit_text(text: Text, width: float) -> None:
+    """Cut ``text`` in its middle until it is at most ``width`` display units wide."""
+    full = text.get_text()
+    cut = len(full)
+    while cut > 8 and text.get_window_extent().width > width:
+        cut -= 2
+        text.set_text(clip_middle(full, cut))
 
 
 def clip_middle(name: str, width: int) -> str:

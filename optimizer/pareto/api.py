@@ -28,6 +28,10 @@ def frontier(scenario: Scenario, against: str | None = None, points: int = 21, o
     the traded KPI, or the knee when it has none.
     """
     options = checked_options(scenario, options, **option_overrides)
+    if scenario.objective.sense != "maximize":
+        raise ScenarioError([Problem("objective.minimize", "a frontier trades a maximised KPI against another, and "
+                                     "this scenario minimises spend", 'set objective.maximize = "leads" (or pass '
+                                     "--objective leads to solve)")], scenario.name)
     against = against or scenario.objective.secondary
     if against is None:
         raise ScenarioError([Problem("objective.secondary", "the scenario names no KPI to trade against",
@@ -39,7 +43,7 @@ def frontier(scenario: Scenario, against: str | None = None, points: int = 21, o
         raise ScenarioError([Problem("--against", str(error), "")], scenario.name) from None
     if points < 2:
         raise ScenarioError([Problem("--points", f"a frontier needs at least 2 points (got {points})", "")])
-    at = recommend_at if recommend_at is not None else _own_floor(scenario, against)
+    at = recommend_at if recommend_at is not None else own_floor(scenario, against)
     return trace(form, axis, options, points, scenario.period, progress, at, constraint_keys(scenario))
 
 
@@ -59,7 +63,8 @@ def with_budget(scenario: Scenario, total: float) -> Scenario:
     return scenario.replace(budget=budget.model_copy(update={"total": float(total)}))
 
 
-def _own_floor(scenario: Scenario, against: str) -> float | None:
-    """The scenario's own floor on the traded KPI, if any (the recommended point sits there)."""
+def own_floor(scenario: Scenario, against: str) -> float | None:
+    """The scenario's own floor on the traded KPI, if any (the recommended point sits there; the highest
+    when there are several)."""
     floors = [c.min for c in scenario.constraints if c.kpi == against and c.min is not None]
     return max(floors) if floors else None

@@ -11,7 +11,7 @@ import math
 from dataclasses import dataclass, replace
 
 from optimizer.errors import Problem, ScenarioError
-from optimizer.pareto.api import frontier
+from optimizer.pareto.api import frontier, own_floor
 from optimizer.pareto.result import Frontier
 from optimizer.pareto.sweep import Progress
 from optimizer.plan import Plan
@@ -29,14 +29,17 @@ RECOMMEND_HELP = "knee, or the traded KPI's level: sov=0.22 (also 22%), sov.sear
 class Recommendation:
     """A frontier, the point recommended on it (``frontier.recommended``) and the plan at that point.
 
-    ``basis`` says how the point was chosen, in words a report prints: ``at the knee``,
-    ``at the scenario's floor``, ``at the level asked for``.
+    ``basis`` says how the point was chosen, in words a report prints after "the point sits":
+    ``at the knee of the frontier``, ``at the scenario's floor of 28.0%``, ``at the level asked
+    for``. ``replaced_floor`` is the scenario's own floor on the traded KPI when the recommended
+    level stands in for it (a report says so).
     """
 
     frontier: Frontier
     plan: Plan | None
     """None when the frontier has no points (its status and message say why)."""
     basis: str
+    replaced_floor: float | None = None
 
     @property
     def success(self) -> bool:
@@ -78,6 +81,16 @@ def recommend_kpi(text: str | None) -> str | None:
     return None if kpi == "sov" else kpi
 
 
+def check_recommend(text: str | None, traded: str | None) -> None:
+    """Refuse a share (``sov=``, ``22%``) asked of a frontier that trades a volume such as clicks."""
+    if text is None or "=" not in text or traded is None or traded.startswith("sov."):
+        return
+    kpi, _, value = text.partition("=")
+    if kpi.strip().startswith("sov") or value.strip().endswith("%"):
+        raise ScenarioError([Problem("--recommend", f'"{text}" asks for a share, but the frontier trades {traded}, '
+                                     "a volume", f"give {traded}=N (a number of {traded})")])
+
+
 def recommend(scenario: Scenario, choice: str | float | None = None, against: str | None = None, points: int = 21,
               options: SolveOptions | None = None, *, progress: Progress | None = None) -> Recommendation:
     """The frontier of ``scenario`` and the full plan at its recommended point.
@@ -85,61 +98,75 @@ def recommend(scenario: Scenario, choice: str | float | None = None, against: st
     ``choice``: None for the frontier's own recommendation (the scenario's floor on the traded
     KPI, or the knee when it has none); ``"knee"``; or a level of the traded KPI (a share for
     SOV: 0.22). A level below the lead-max end is that end (the share comes free); a level no
-    plan reaches is refused, with the most that can be reached.
+    plan reaches is refused, with the most that can be reached. A knee or a level replaces the
+    scenario's own floor on the traded KPI, which is then not traced as a point of its own.
     """
-    level = choice if isinstance(choice, float | int) else None
-    traced = frontier(scenario, against, points, options, progress=progress, recommend_at=level)
+    kpi = against or scenario.objective.secondary
+    floor = own_floor(scenario, kpi) if kpi is not None else None
+    level = float(choice) if isinstance(choice, float | int) else None
+    traced = frontier(scenario if choice is None or kpi is None else without_floors(scenario, kpi), against, points,
+                      options, progress=progress, recommend_at=level)
     if not traced.points:
         return Recommendation(traced, None, "")
-    index, basis = _pick(traced, choice, scenario)
+    index, basis = _pick(traced, choice, floor)
     traced = replace(traced, recommended=index)
     point = traced.points[index]
     plan = solve(at_level(scenario, traced.secondary, point.traded), options)
-    return Recommendation(traced, plan, basis)
+    replaced = floor if choice is not None and floor is not None and abs(point.traded - floor) > 1e-9 else None
+    return Recommendation(traced, plan, basis, replaced)
 
 
-def _pick(traced: Frontier, choice: str | float | None, scenario: Scenario) -> tuple[int, str]:
+def _pick(traced: Frontier, choice: str | float | None, floor: float | None) -> tuple[int, str]:
     points = traced.points
-    if choice == KNEE or (choice is None and traced.recommended is None):
+    if choice is None and floor is not None and traced.recommended is not None:
+        return traced.recommended, _at_floor(traced, floor)
+    if choice == KNEE or choice is None:
         if traced.knee is None:
-            return 0, "the lead-max end (the frontier has no knee)"
+            return 0, "at the lead-max end (the frontier has no knee)"
         return traced.knee, "at the knee of the frontier"
-    if choice is None:
-        assert traced.recommended is not None
-        return traced.recommended, "at the scenario's own floor" if _has_floor(scenario, traced) else "at the knee"
     level = float(choice)
     if level > points[-1].traded + 1e-9:
-        shown = _shown(traced, points[-1].traded)
-        raise ScenarioError([Problem("--recommend", f"no plan reaches {_shown(traced, level)} "
-                                     f"{traced.secondary_label}", f"ask for at most {shown}")])
+        most = points[-1].traded
+        shown = f"{math.floor(most * 10_000) / 10_000:.2%}" if traced.is_share else f"{math.floor(most):,.0f}"
+        asked = f"{level:.2%}" if traced.is_share else f"{level:,.0f}"
+        raise ScenarioError([Problem("--recommend", f"no plan reaches {asked} {traced.secondary_label}",
+                                     f"ask for at most {shown}")])
     above = [i for i, p in enumerate(points) if p.traded >= level - 1e-9]
     if above[0] == 0 and level < points[0].traded - 1e-9:
-        return 0, f"at the level asked for ({_shown(traced, level)}, which the lead-max plan already passes)"
+        return 0, f"at the lead-max end, which already passes the level asked for ({_shown(traced, level)})"
     return above[0], "at the level asked for"
 
 
-def _has_floor(scenario: Scenario, traced: Frontier) -> bool:
-    return any(c.kpi == traced.secondary and c.min is not None for c in scenario.constraints)
+def _at_floor(traced: Frontier, floor: float) -> str:
+    points, shown = traced.points, _shown(traced, floor)
+    if floor <= points[0].traded + 1e-9:
+        return f"at the lead-max end, which already meets the scenario's floor of {shown}"
+    if floor > points[-1].traded + 1e-9:
+        return f"at the far end of the frontier: the scenario's floor of {shown} is out of reach"
+    return f"at the scenario's floor of {shown}"
 
 
 def _shown(traced: Frontier, value: float) -> str:
     return f"{value:.1%}" if traced.is_share else f"{value:,.0f}"
 
 
-def at_level(scenario: Scenario, kpi: str, level: float) -> Scenario:
-    """``scenario`` with its floors on ``kpi`` (over all campaigns) replaced by one at ``level``.
-
-    Caps on ``kpi`` and bounds over a selection of campaigns are kept as they are.
-    """
+def without_floors(scenario: Scenario, kpi: str) -> Scenario:
+    """``scenario`` without its floors on ``kpi`` (its caps kept): the floors a frontier moves itself."""
     kept = []
     for constraint in scenario.constraints:
-        if constraint.kpi == kpi and constraint.where is None and constraint.min is not None:
+        if constraint.kpi == kpi and constraint.min is not None:
             if constraint.max is None:
                 continue
             constraint = constraint.model_copy(update={"min": None})
         kept.append(constraint)
+    return scenario.replace(constraints=tuple(kept))
+
+
+def at_level(scenario: Scenario, kpi: str, level: float) -> Scenario:
+    """``scenario`` with its floors on ``kpi`` replaced by one at ``level`` (caps on ``kpi`` kept)."""
     floor = ConstraintSpec(kpi=kpi, min=level * (1 - 1e-9), name=f"{_label(scenario, kpi)}{RECOMMENDED_LEVEL}")
-    return scenario.replace(constraints=(*kept, floor))
+    stripped = without_floors(scenario, kpi)
+    return stripped.replace(constraints=(*stripped.constraints, floor))
 
 
 def _label(scenario: Scenario, kpi: str) -> str:

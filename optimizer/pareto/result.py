@@ -149,13 +149,14 @@ class Frontier:
         return self.status is Status.OPTIMAL
 
     def to_frame(self) -> pd.DataFrame:
-        """One row per point: the traded and primary values, KPIs, prices and spend by stage."""
+        """One row per point: the traded and primary values, KPIs, prices and spend by stage (``spend_<stage>``);
+        ``kpis`` holds each point's KPIs as a mapping."""
         import pandas as pd
 
         rows = []
         for index, point in enumerate(self.points):
             record = _point_record(self, point)
-            record.pop("allocation")
+            del record["allocation"], record["spend_by_stage"]
             record.update({f"spend_{stage}": value for stage, value in point.spend_by_stage.items()})
             record["knee"] = index == self.knee
             record["recommended"] = index == self.recommended

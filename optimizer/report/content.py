@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,14 +20,14 @@ from optimizer.glossary import GLOSSARY
 from optimizer.pareto.recommend import RECOMMENDED_LEVEL, Recommendation
 from optimizer.pareto.result import Frontier, FrontierPoint
 from optimizer.pareto.text import step_text, traded_text
-from optimizer.plan import Plan, ShadowPrice
+from optimizer.plan import CampaignResult, Plan, ShadowPrice
 from optimizer.plan_text import readable_price
-from optimizer.scenario.schema import Scenario
+from optimizer.scenario.schema import LOGO_SUFFIXES, Scenario
 
 DEFAULT_PRIMARY, DEFAULT_ACCENT = "#1F3B5B", "#D62728"
-CAMPAIGN_ROWS = 16
+CAMPAIGN_ROWS = 14
 """Campaigns listed by name; the rest (the smallest moves) are summed in one row."""
-CONSTRAINT_ROWS = 8
+CONSTRAINT_ROWS = 6
 HELD_BY = {"max": "its max", "min": "its min", "locked": "locked", "max_change": "change limit", "budget": "budget"}
 """Why a campaign cannot move further, in words (``CampaignResult.at_bound``)."""
 
@@ -49,6 +50,14 @@ class Brand:
     accent: str = DEFAULT_ACCENT
     logo: Path | None = None
     prepared_by: str | None = None
+
+    def __post_init__(self) -> None:
+        # The colours go into the HTML's style sheet as they are: only #RRGGBB may.
+        for name in ("primary", "accent"):
+            if not re.fullmatch(r"#[0-9A-Fa-f]{6}", getattr(self, name)):
+                raise ValueError(f"{name} must be a colour written #RRGGBB, not {getattr(self, name)!r}")
+        if self.logo is not None and Path(self.logo).suffix.lower() not in LOGO_SUFFIXES:
+            raise ValueError(f"the logo must be a PNG or JPEG file, not {self.logo}")
 
 
 @dataclass(frozen=True)
@@ -79,6 +88,7 @@ def report_content(recommendation: Recommendation, scenario: Scenario, brand: Br
                    date: dt.date | None = None) -> ReportContent:
     """The report of ``recommendation`` (see ``optimizer.pareto.recommend``) for ``scenario``."""
     plan, traced = recommendation.plan, recommendation.frontier
+    assert plan is not None, "no report without a plan"
     brand = brand or Brand()
     date = date or dt.date.today()
     return ReportContent(
@@ -87,10 +97,10 @@ def report_content(recommendation: Recommendation, scenario: Scenario, brand: Br
         headline=headline(plan, traced),
         subhead=_subhead(plan, traced, recommendation.basis),
         prices=price_sentences(traced, recommendation.point),
-        stages=stage_table(plan),
-        campaigns=campaign_table(plan),
+        stages=stage_table(plan, traced.primary),
+        campaigns=campaign_table(plan, traced.primary),
         constraints=constraint_table(plan, traced, recommendation.point),
-        notes=tuple(dict.fromkeys(_sentence(note) for note in (*plan.warnings, *traced.warnings))),
+        notes=_notes(recommendation),
         assumptions=assumptions(plan, scenario),
         footer=f"Prepared {date.isoformat()} with kpi-tradeoff {__version__}",
         frontier=traced,
@@ -101,14 +111,36 @@ def report_content(recommendation: Recommendation, scenario: Scenario, brand: Br
 def _subtitle(plan: Plan, scenario: Scenario, brand: Brand, date: dt.date) -> str:
     budget = scenario.budget.total if scenario.budget is not None else None
     parts = [scenario.period or "", f"budget {money(budget, plan.currency)}" if budget is not None else "",
-             f"prepared {date.strftime('%-d %B %Y')}", f"by {brand.prepared_by}" if brand.prepared_by else ""]
+             f"prepared {date.day} {date:%B %Y}", f"by {brand.prepared_by}" if brand.prepared_by else ""]
     return " · ".join(part for part in parts if part)
+
+
+def _notes(recommendation: Recommendation) -> tuple[str, ...]:
+    plan, traced = recommendation.plan, recommendation.frontier
+    assert plan is not None
+    notes = [*plan.warnings, *traced.warnings]
+    if recommendation.replaced_floor is not None:
+        floor, level = (traded_text(traced, v) for v in (recommendation.replaced_floor, recommendation.point.traded))
+        notes.insert(0, f"the scenario's own floor of {floor} {traced.secondary_label} is replaced here by the "
+                        f"recommended level, {level}")
+    return tuple(dict.fromkeys(_sentence(note) for note in notes))
 
 
 def unit_cost_kpi(primary: str) -> str | None:
     """The glossary's cost per unit of ``primary`` (``cpl`` for leads, ``cac`` for customers)."""
     return next((k.name for k in GLOSSARY.values()
                  if k.kind == "ratio" and k.numerator == "spend" and k.denominator == primary), None)
+
+
+def quantity(kpi: str, value: float, currency: str) -> str:
+    """``1,420 leads``; an amount of money reads as one: ``$2,821,948 of revenue``."""
+    if _is_money(kpi):
+        return f"{money(value, currency, 0)} of {kpi}"
+    return f"{kpi_value(kpi, value, currency)} {kpi}"
+
+
+def _is_money(kpi: str) -> bool:
+    return kpi in GLOSSARY and GLOSSARY[kpi].unit == "currency"
 
 
 def traded_of(plan: Plan, kpi: str, current: bool = False) -> float:
@@ -122,73 +154,99 @@ def traded_of(plan: Plan, kpi: str, current: bool = False) -> float:
 def headline(plan: Plan, traced: Frontier) -> str:
     """``Recommended: 1,420 leads at 22.0% Search SOV, CPL $176; the current split gives 1,180 leads at 19.0%.``"""
     c, primary, label = plan.currency, traced.primary, traced.secondary_label
-    ours = f"{kpi_value(primary, plan.kpis[primary], c)} {primary}"
     level = traded_text(traced, traded_of(plan, traced.secondary))
     cost = unit_cost_kpi(primary)
     cost_text = f", {cost.upper()} {kpi_value(cost, plan.kpis.get(cost), c)}" if cost else ""
     now = plan.current_kpis.get(primary, math.nan)
-    today = (f"; the current split gives {kpi_value(primary, now, c)} {primary} at "
+    today = (f"; the current split gives {quantity(primary, now, c)} at "
              f"{traded_text(traced, traded_of(plan, traced.secondary, current=True))}")
-    return f"Recommended: {ours} at {level} {label}{cost_text}{today}."
+    return f"Recommended: {quantity(primary, plan.kpis[primary], c)} at {level} {label}{cost_text}{today}."
 
 
 def _subhead(plan: Plan, traced: Frontier, basis: str) -> str:
-    primary = traced.primary
+    primary, c = traced.primary, plan.currency
     now, new = plan.current_kpis.get(primary, math.nan), plan.kpis[primary]
     spend_now, spend = plan.current_kpis.get("spend", math.nan), plan.kpis["spend"]
-    change = f"{new - now:+,.0f} {primary}" + (f" ({signed_percent(new / now - 1)})" if now > 0 else "")
+    gained = round(new) - round(now)  # the difference of the figures the headline shows
+    change = f"{'+' if gained >= 0 else '-'}{quantity(primary, abs(gained), c)}"
+    change += f" ({signed_percent(new / now - 1)})" if now > 0 else ""
     level = traded_of(plan, traced.secondary) - traded_of(plan, traced.secondary, current=True)
     label = traced.secondary_label
-    moved = f"{level * 100:+.1f} points of {label}" if traced.is_share else f"{level:+,.0f} {label}"
-    budget = (f"for {money(spend - spend_now, plan.currency)} more spend" if spend > spend_now + 0.5
-              else f"for {money(spend_now - spend, plan.currency)} less spend" if spend < spend_now - 0.5
+    moved = (f"{round(level * 1000) / 10:+.1f} points of {label}" if traced.is_share
+             else f"{round(level):+,.0f} {label}")
+    budget = (f"for {money(spend - spend_now, c)} more spend" if spend > spend_now + 0.5
+              else f"for {money(spend_now - spend, c)} less spend" if spend < spend_now - 0.5
               else "for the same spend")
-    return (f"{change} and {moved} against today, {budget}. The point sits {basis}; the plan is "
-            f"{within(plan.gap)}.")
+    return f"{change} and {moved} against today, {budget}. The point sits {basis}; the plan is {within(plan.gap)}."
 
 
 def price_sentences(traced: Frontier, point: FrontierPoint) -> tuple[str, ...]:
-    """The price of the traded KPI at ``point`` in its three views: primary KPI at a fixed budget,
-    budget at a constant primary KPI, and the CPC inside the pool."""
-    return _fixed_budget(traced, point), _constant_primary(traced, point), _inside_pool(traced, point)
+    """The price of the traded KPI at ``point`` in its three views: the primary KPI at a fixed budget,
+    the budget at a constant primary KPI, and (for a share of voice) the CPC inside the pool."""
+    views = [_fixed_budget(traced, point), _constant_primary(traced, point)]
+    if traced.is_share:
+        views.append(_inside_pool(traced, point))
+    return tuple(views)
 
 
-def _step(traced: Frontier, point: FrontierPoint) -> tuple[str, float]:
-    """What one step is called and how many units it holds: an SOV point; a volume's unit, or a
-    thousand of them when a single one is worth too little to read."""
-    if traced.is_share or not abs(point.primary_lost_per_point) < 0.1:
-        return f"extra {step_text(traced)} of {traced.secondary_label}", 1.0
-    return f"extra 1,000 {traced.secondary_label}", 1000.0
+def _step(traced: Frontier, price: float) -> tuple[str, float]:
+    """One step of the traded KPI as the price reads best, and how many units it holds: an SOV
+    point; one unit of a volume, or a thousand when one is worth too little to read."""
+    if traced.is_share:
+        return f"point of {traced.secondary_label}", 1.0
+    if abs(price) >= 0.1:
+        return step_text(traced), 1.0
+    return f"1,000 {traced.secondary}", 1000.0
 
 
 def _fixed_budget(traced: Frontier, point: FrontierPoint) -> str:
     first, c, primary = traced.points[0], traced.currency, traced.primary
-    step, per = _step(traced, point)
-    lost = point.primary_lost_per_point * per
+    lost = max(point.primary_lost_per_point, 0.0)
+    step, per = _step(traced, lost)
     at = traded_text(traced, point.traded)
-    head = (f"At a fixed budget: each {step} costs about {_amount(lost)} {primary} here. " if math.isfinite(lost)
-            else f"At a fixed budget: no further {step} can be bought. ")
+    if point is traced.points[-1]:
+        head = f"At a fixed budget: {at} is the most {traced.secondary_label} the budget can buy. "
+    elif math.isfinite(lost):
+        head = f"At a fixed budget: each extra {step} costs about {_priced(primary, lost * per, c)} here. "
+    else:
+        head = ""
     given_up = first.primary - point.primary
     if point is first:
         return head + f"The plan with the most {primary} already reaches {at}, so this level costs nothing."
     if given_up < 0.5:
         return head + (f"Reaching {at} costs almost nothing against the plan with the most {primary}, which "
                        f"reaches {traded_text(traced, first.traded)}.")
-    return head + (f"Reaching {at} gives up {given_up:,.0f} of the {kpi_value(primary, first.primary, c)} {primary} "
-                   f"the budget can buy, and moves CPL from {money(first.cpl, c)} to {money(point.cpl, c)} and "
-                   f"blended CPC from {money(first.cpc, c)} to {money(point.cpc, c)}.")
+    unit = _unit_cost_change(traced, first, point)
+    most = quantity(primary, first.primary, c)
+    return head + (f"Reaching {at} gives up {quantity(primary, given_up, c)} of the {most} the budget can buy, and "
+                   f"moves {unit}blended CPC from {money(first.cpc, c)} to {money(point.cpc, c)}.")
+
+
+def _unit_cost_change(traced: Frontier, first: FrontierPoint, point: FrontierPoint) -> str:
+    """``CPMQL from $120.40 to $131.20 and `` (nothing when the primary KPI has no cost per unit)."""
+    cost = unit_cost_kpi(traced.primary)
+    if cost is None:
+        return ""
+    before, after = first.kpis.get(cost, math.nan), point.kpis.get(cost, math.nan)
+    return f"{cost.upper()} from {money(before, traced.currency)} to {money(after, traced.currency)} and "
+
+
+def _priced(kpi: str, value: float, currency: str) -> str:
+    """A price in the primary KPI, to three figures: ``1.75 leads``, ``$210.40 of revenue``."""
+    return f"{money(value, currency)} of {kpi}" if _is_money(kpi) else f"{_amount(value)} {kpi}"
 
 
 def _constant_primary(traced: Frontier, point: FrontierPoint) -> str:
     first, c, primary = traced.points[0], traced.currency, traced.primary
-    kept, at = kpi_value(primary, first.primary, c), traded_text(traced, point.traded)
+    kept, at = quantity(primary, first.primary, c), traded_text(traced, point.traded)
     if not (math.isfinite(point.extra_budget) and math.isfinite(point.budget_per_point)):
-        return f"At constant {primary}: no budget within the campaigns' limits keeps {kept} {primary} at {at}."
-    step, per = _step(traced, point)
-    each = point.budget_per_point * per
-    return (f"At constant {primary}: keeping all {kept} {primary} at {at} takes "
-            f"{money(max(point.extra_budget, 0.0), c, 0)} more budget, and each further {step.removeprefix('extra ')} "
-            f"about {money(each, c, 0 if each >= 100 else None)}.")
+        return f"At constant {primary}: no budget within the campaigns' limits keeps {kept} at {at}."
+    step, per = _step(traced, point.budget_per_point)
+    each = max(point.budget_per_point, 0.0) * per
+    further = "" if point is traced.points[-1] else \
+        f", and each further {step} about {money(each, c, 0 if each >= 100 else None)}"
+    return f"At constant {primary}: keeping all {kept} at {at} takes {money(max(point.extra_budget, 0.0), c, 0)} " \
+           f"more budget{further}."
 
 
 def _inside_pool(traced: Frontier, point: FrontierPoint) -> str:
@@ -207,21 +265,31 @@ def _amount(value: float) -> str:
     return f"{value:,.0f}" if abs(value) >= 100 else f"{value:,.3g}"
 
 
-def stage_table(plan: Plan) -> Table:
-    """Spend by funnel stage, today and recommended, with the outcomes the plan buys there."""
+def stage_table(plan: Plan, primary: str = "leads") -> Table:
+    """Spend by funnel stage, today and recommended, with the primary KPI the plan buys there."""
     c = plan.currency
-    now, new, leads = defaultdict(float), defaultdict(float), defaultdict(float)
+    now, new, bought = defaultdict(float), defaultdict(float), defaultdict(float)
     for row in plan.allocation:
         now[row.stage] += row.current_spend
         new[row.stage] += row.spend
-        leads[row.stage] += row.leads
+        bought[row.stage] += _outcome(row, primary)
     total_now, total = sum(now.values()), sum(new.values())
     rows = tuple((stage.capitalize(), money(now[stage], c), money(new[stage], c), _change(now[stage], new[stage]),
-                  percent(new[stage] / total if total else math.nan, 0), count(leads[stage]))
+                  percent(new[stage] / total if total else math.nan, 0), kpi_value(primary, bought[stage], c))
                  for stage in dict.fromkeys(row.stage for row in plan.allocation))
     totals = ("Total", money(total_now, c), money(total, c), _change(total_now, total), "100%",
-              count(sum(leads.values())))
-    return Table(("Stage", "Today", "Plan", "Change", "Share", "Leads"), rows, "lrrrrr", totals)
+              kpi_value(primary, sum(bought.values()), c))
+    return Table(("Stage", "Today", "Plan", "Change", "Share", column_name(primary)), rows, "lrrrrr", totals)
+
+
+def column_name(kpi: str) -> str:
+    """``Leads``, ``MQLs``, ``Revenue``: a KPI as a column's header."""
+    return {"mqls": "MQLs", "sqls": "SQLs"}.get(kpi, kpi.capitalize())
+
+
+def _outcome(row: CampaignResult, primary: str) -> float:
+    """A campaign's amount of the primary KPI (its leads, MQLs, ... or revenue)."""
+    return float(getattr(row, primary, math.nan))
 
 
 def _change(before: float, after: float) -> str:
@@ -230,25 +298,35 @@ def _change(before: float, after: float) -> str:
     return "new" if after > 0 else "–"
 
 
-def campaign_table(plan: Plan, limit: int = CAMPAIGN_ROWS) -> Table:
+def campaign_table(plan: Plan, primary: str = "leads", limit: int = CAMPAIGN_ROWS) -> Table:
     """Each campaign's spend today and recommended, what it buys and what holds it; past ``limit``
     campaigns, the largest moves are listed and the rest summed in one row."""
     c = plan.currency
+    cost = unit_cost_kpi(primary)
     ordered = sorted(plan.allocation, key=lambda r: -abs(r.spend - r.current_spend))
     shown = ordered if len(ordered) <= limit else ordered[: limit - 1]
     shown = sorted(shown, key=lambda r: (r.stage, -r.spend))
+
+    def per_unit(spend: float, bought: float) -> str:
+        """Cost per unit of the primary KPI; for revenue, its return on spend."""
+        if cost is None:
+            return kpi_value("roas", bought / spend if spend else math.nan, c)
+        return money(spend / bought if bought else math.nan, c)
+
     rows = [(r.campaign, r.stage, money(r.current_spend, c), money(r.spend, c), _change(r.current_spend, r.spend),
-             count(r.leads), money(r.cpl, c), HELD_BY.get(r.at_bound or "", r.at_bound or "")) for r in shown]
+             kpi_value(primary, _outcome(r, primary), c), per_unit(r.spend, _outcome(r, primary)),
+             HELD_BY.get(r.at_bound or "", r.at_bound or "")) for r in shown]
     rest = [r for r in ordered if r not in shown]
     if rest:
         now, new = sum(r.current_spend for r in rest), sum(r.spend for r in rest)
-        leads = sum(r.leads for r in rest)
-        rows.append((f"{len(rest)} other campaigns (smaller moves)", "", money(now, c), money(new, c),
-                     _change(now, new), count(leads), money(new / leads if leads else math.nan, c), ""))
+        bought = sum(_outcome(r, primary) for r in rest)
+        rows.append((f"{len(rest)} other campaigns", "", money(now, c), money(new, c),
+                     _change(now, new), kpi_value(primary, bought, c), per_unit(new, bought), ""))
     k, q = plan.kpis, plan.current_kpis
     total = ("Total", "", money(q["spend"], c), money(k["spend"], c), _change(q["spend"], k["spend"]),
-             count(k["leads"]), money(k["cpl"], c), "")
-    headers = ("Campaign", "Stage", "Today", "Plan", "Change", "Leads", "CPL", "Held by")
+             kpi_value(primary, k[primary], c), per_unit(k["spend"], k[primary]), "")
+    unit = cost.upper() if cost else "ROAS"
+    headers = ("Campaign", "Stage", "Today", "Plan", "Change", column_name(primary), unit, "Held by")
     return Table(headers, tuple(rows), "llrrrrrl", total)
 
 
@@ -271,7 +349,7 @@ def constraint_table(plan: Plan, traced: Frontier, point: FrontierPoint, limit: 
             for p in shown]
     hidden = len(general) + len(campaigns) - len(shown)
     if hidden:
-        rows.append((f"{hidden} more campaigns held at a bound", "", "see tradeoff solve"))
+        rows.append((f"{hidden} more campaign{'s' if hidden > 1 else ''} held at a bound", "", "see tradeoff solve"))
     return Table(("Binding constraint", "Limit", "Relaxing it is worth"), tuple(rows), "lrl")
 
 

@@ -190,10 +190,10 @@ def _second_page(content: ReportContent) -> Figure:
     page = Page()
     top = _header(page, content, "The recommended allocation", content.title)
     bottom = PAGE[0] - MARGIN
-    split = MARGIN + 8.15
+    split = MARGIN + 8.5
     left = _Column(page, MARGIN, split - MARGIN, top, PAGE[1] - FOOTER - 0.1)
     _heading(left, "By campaign: today and recommended")
-    _table(left, content.campaigns, 9)
+    _table(left, content.campaigns, 8.5)
     left.y += 0.08
     _heading(left, "Binding constraints: what relaxing each is worth")
     if content.constraints.rows:
@@ -201,10 +201,12 @@ def _second_page(content: ReportContent) -> Figure:
     else:
         _paragraph(left, "None: no constraint holds the plan back.", 9.5, color=MUTED)
     right = _Column(page, split + 0.3, bottom - split - 0.3, top, PAGE[1] - FOOTER - 0.1)
+    assumptions_height = 0.3 + _bullets_height(page, right.width, content.assumptions, 9)
     if content.notes:
         _heading(right, "Notes")
-        _bullets(right, content.notes, 9)
-        right.y += 0.08
+        notes = _Column(page, right.x, right.width, right.y, right.bottom - assumptions_height - 0.08)
+        _bullets(notes, content.notes, 9)
+        right.y = notes.y + 0.08
     _heading(right, "Assumptions")
     _bullets(right, content.assumptions, 9)
     _footer(page, content, 2)
@@ -240,27 +242,41 @@ def _bullet(column: _Column, text: str, size: float) -> bool:
 
 
 def _bullets(column: _Column, items: Sequence[str], size: float) -> None:
-    """Each item as a bullet; those that do not fit are counted on a last line."""
+    """Each item as a bullet; when the rest do not fit, a last line counts them (room is kept for it)."""
+    page = column.page
     for index, item in enumerate(items):
         left = len(items) - index
-        if column.room() < column.page.line_height(size) * 2.5 and left > 1 or not _bullet(column, item, size):
-            _paragraph(column, f"… and {left} more (the HTML report and tradeoff solve list them all)", size,
-                       color=MUTED)
+        more = f"… and {left} more (the HTML report and tradeoff solve list them all)"
+        last = left == 1
+        reserve = 0.0 if last else len(page.wrap(more, column.width, size)) * page.line_height(size) + 0.1
+        room = _Column(page, column.x, column.width, column.y, column.bottom - reserve)
+        if not _bullet(room, item, size):
+            _paragraph(column, more, size, color=MUTED)
             return
+        column.y = room.y
+
+
+def _bullets_height(page: Page, width: float, items: Sequence[str], size: float) -> float:
+    """The height ``_bullets`` takes to place every item in a column ``width`` inches wide."""
+    lines = sum(len(page.wrap(item, width - 0.16, size)) for item in items)
+    return lines * page.line_height(size) + len(items) * 0.09
 
 
 def _table(column: _Column, table: Table, size: float) -> None:
     """``table`` across the column: the first column takes what the others leave; names are cut to fit."""
     page = column.page
-    gap = 0.2
+    gap = 0.17
     widths = [max(page.measure(cell, size, bold=k == 0)[0] for k, cell in enumerate(cells))
               for cells in zip(table.headers, *table.rows, *([table.total] if table.total else []), strict=True)]
     widths[0] = max(column.width - sum(widths[1:]) - gap * (len(widths) - 1), 0.6)
     lines = [table.headers, *table.rows] + ([table.total] if table.total else [])
     height = page.line_height(size) * 1.12
     rows_fit = int(column.room() // height)
-    if rows_fit < len(lines):
-        lines = lines[: max(rows_fit - 1, 1)]
+    if rows_fit < len(lines):  # the last line that fits says how many did not
+        kept = max(rows_fit - 1, 1)
+        left = len(lines) - kept
+        more = f"… {left} more row{'s' if left > 1 else ''} (the HTML report and the workbook list them)"
+        lines = [*lines[:kept], (more, *[""] * (len(table.headers) - 1))]
     x_edges, x = [], column.x
     for width in widths:
         x_edges.append((x, x + width))
@@ -269,6 +285,10 @@ def _table(column: _Column, table: Table, size: float) -> None:
         bold = index == 0 or (table.total is not None and cells is table.total)
         if index == 1 or (table.total is not None and cells is table.total):
             page.rule(column.x, column.y - 0.03, column.width)
+        if cells[0].startswith("… ") and not any(cells[1:]):
+            page.text(column.x, column.y, cells[0], size, color=MUTED)
+            column.y += height
+            continue
         for (left, right), align, cell, width in zip(x_edges, table.align, cells, widths, strict=True):
             text = _fit(page, cell, width, size, bold) if align == "l" else cell
             page.text(right if align == "r" else left, column.y, text, size, ha="right" if align == "r" else "left",

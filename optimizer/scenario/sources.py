@@ -61,8 +61,11 @@ def parse_json_text(text: str | bytes, source: str) -> dict[str, Any]:
 
 
 def _decoded(data: bytes, source: str) -> str:
-    """UTF-8 text (a byte order mark is allowed; UTF-16 with one is read too)."""
-    utf16 = data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))
+    """UTF-8 text (a byte order mark is allowed; UTF-16 with one is read too, UTF-16 without one refused)."""
+    utf16 = _utf16(data)
+    if utf16 == "no mark":
+        raise ScenarioError([Problem("line 1", "the input is UTF-16 text without a byte order mark, not UTF-8",
+                                     "send the JSON as UTF-8")], source)
     try:
         return data.decode("utf-16" if utf16 else "utf-8-sig")
     except UnicodeDecodeError as error:
@@ -89,10 +92,11 @@ def read_text(path: Path, where: str, utf16: bool = False) -> str:
     except OSError as error:
         raise ScenarioError([Problem(where, f"cannot read the file: {error.strerror or error}",
                                      "check the path and the file's permissions")]) from None
-    if utf16 and data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+    found = _utf16(data)
+    if utf16 and found == "marked":
         return data.decode("utf-16")
     save_as = _save_as_utf8(path)
-    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) or data[:200].count(b"\x00") > 10:
+    if found:
         raise ScenarioError([Problem(path.name, "the file is UTF-16 text, not UTF-8", save_as)])
     try:
         return data.decode("utf-8-sig")
@@ -103,6 +107,15 @@ def read_text(path: Path, where: str, utf16: bool = False) -> str:
             f"the file is not UTF-8 text (byte 0x{data[error.start]:02x} cannot be read)",
             save_as,
         )]) from None
+
+
+def _utf16(data: bytes) -> str | None:
+    """``marked`` for UTF-16 text with a byte order mark, ``no mark`` for UTF-16 without one (told by its
+    NUL bytes, which no UTF-8 scenario, CSV or JSON holds: ASCII takes two bytes, one of them NUL), else None."""
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "marked"
+    head = data[:200]
+    return "no mark" if head.count(b"\x00") > min(10, len(head) // 4) else None
 
 
 def _save_as_utf8(path: Path) -> str:
