@@ -27,7 +27,7 @@ from optimizer.scenario.schema import LOGO_SUFFIXES, Scenario
 DEFAULT_PRIMARY, DEFAULT_ACCENT = "#1F3B5B", "#D62728"
 CAMPAIGN_ROWS = 14
 """Campaigns listed by name; the rest (the smallest moves) are summed in one row."""
-CONSTRAINT_ROWS = 6
+CONSTRAINT_ROWS = 7
 HELD_BY = {"max": "its max", "min": "its min", "locked": "locked", "max_change": "change limit", "budget": "budget"}
 """Why a campaign cannot move further, in words (``CampaignResult.at_bound``)."""
 
