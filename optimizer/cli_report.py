@@ -82,7 +82,7 @@ def report_command(file: str, variant: str | None, sets: tuple[str, ...], campai
         found = recommend(scenario, level, against, points, options, progress=report)
     if not found.success:
         return _failed(found)
-    content = report_content(found, scenario, brand)
+    content = report_content(found, scenario, brand, settings=_settings(variant, sets, campaigns))
     for path in (output, html):
         if path is not None:
             write = write_html if path.suffix.lower() in (".html", ".htm") else write_pdf
@@ -93,6 +93,12 @@ def report_command(file: str, variant: str | None, sets: tuple[str, ...], campai
         click.echo(f"wrote {xlsx}", err=True)
     click.echo(content.headline)
     return EXIT_OK
+
+
+def _settings(variant: str | None, sets: tuple[str, ...], campaigns: str | None) -> list[str]:
+    """The command line's changes to the scenario file, as the report's assumptions name them."""
+    return ([f"--variant {variant}"] if variant else []) + [f"--set {s}" for s in sets] + \
+        ([f"--campaigns {Path(campaigns).name}"] if campaigns else [])
 
 
 def _against(option: str | None, named: str | None) -> str | None:

@@ -235,9 +235,12 @@ def test_a_bad_report_table_is_refused_before_solving(report, expected, logo, tm
 
 def test_cli_report_paths_and_refusals(tmp_path, capsys):
     target = tmp_path / "plan.html"
-    assert run(["report", str(B2B), "-o", str(target), "--recommend", "sov=30%", "--points", "5"]) == EXIT_OK
+    assert run(["report", str(B2B), "-o", str(target), "--recommend", "sov=30%", "--points", "5",
+                "--variant", "stretch", "--set", "budget.max_change=0.4"]) == EXIT_OK
     out = capsys.readouterr().out
-    assert out.startswith("Recommended: ") and out.strip() in target.read_text().replace("&#x27;", "'")
+    page = target.read_text().replace("&#x27;", "'")
+    assert out.startswith("Recommended: ") and out.strip() in page
+    assert "as run with --variant stretch, --set budget.max_change=0.4." in page  # the page says what it shows
     assert run(["report", str(B2B)]) == EXIT_INPUT  # no file named
     assert run(["report", str(B2B), "-o", str(tmp_path / "p.pdf"), "--recommend", "sov=0.95"]) == EXIT_INPUT
     error = capsys.readouterr().err

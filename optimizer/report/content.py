@@ -11,6 +11,7 @@ import datetime as dt
 import math
 import re
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -85,8 +86,12 @@ class ReportContent:
 
 
 def report_content(recommendation: Recommendation, scenario: Scenario, brand: Brand | None = None,
-                   date: dt.date | None = None) -> ReportContent:
-    """The report of ``recommendation`` (see ``optimizer.pareto.recommend``) for ``scenario``."""
+                   date: dt.date | None = None, settings: Sequence[str] = ()) -> ReportContent:
+    """The report of ``recommendation`` (see ``optimizer.pareto.recommend``) for ``scenario``.
+
+    ``settings`` are the changes made to the scenario's file for this run (``--variant stretch``,
+    ``--set budget.total=300000``): the assumptions list them, so the page says what it shows.
+    """
     plan, traced = recommendation.plan, recommendation.frontier
     assert plan is not None, "no report without a plan"
     brand = brand or Brand()
@@ -101,7 +106,7 @@ def report_content(recommendation: Recommendation, scenario: Scenario, brand: Br
         campaigns=campaign_table(plan, traced.primary),
         constraints=constraint_table(plan, traced, recommendation.point),
         notes=_notes(recommendation),
-        assumptions=assumptions(plan, scenario),
+        assumptions=(*_settings_line(settings), *assumptions(plan, scenario)),
         footer=f"Prepared {date.isoformat()} with kpi-tradeoff {__version__}",
         frontier=traced,
         brand=brand,
@@ -356,6 +361,10 @@ def constraint_table(plan: Plan, traced: Frontier, point: FrontierPoint, limit: 
 def _is_level(price: ShadowPrice, traced: Frontier) -> bool:
     """True for the floor ``at_level`` puts at the recommended point."""
     return price.kpi == traced.secondary and price.constraint.endswith(RECOMMENDED_LEVEL)
+
+
+def _settings_line(settings: Sequence[str]) -> tuple[str, ...]:
+    return (f"The scenario file as run with {', '.join(settings)}.",) if settings else ()
 
 
 def assumptions(plan: Plan, scenario: Scenario) -> tuple[str, ...]:
