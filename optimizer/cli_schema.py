@@ -12,7 +12,8 @@ from optimizer.schemas import KINDS, schema_text
 
 @click.command("schema")
 @click.argument("kind", type=click.Choice(KINDS))
-@click.option("-o", "--output", type=OutputFile((".json",)), help="Write to this file (atomically) instead of stdout.")
+@click.option("-o", "--output", type=OutputFile((".json",), dash_is_stdout=True),
+              help="Write to this file (atomically) instead of stdout (`-o -`: stdout).")
 @debug_option
 def schema_command(kind: str, output: Path | None) -> int:
     """Print the JSON Schema of a scenario, a plan or a frontier (docs/embedding.md explains them).

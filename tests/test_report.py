@@ -10,6 +10,7 @@ import json
 import re
 import sys
 import tomllib
+from dataclasses import replace
 from pathlib import Path
 
 import html5lib
@@ -389,3 +390,60 @@ def test_a_wide_legend_shrinks_into_its_frame():
     boxes, _ = text_boxes(first)
     for (a, one), (b, other) in itertools.combinations(boxes, 2):
         assert not one.overlaps(other.shrunk(0.98, 0.9)), (a, b)
+
+
+def test_a_floor_on_a_selection_holds_and_an_esov_floor_is_a_floor_on_sov():
+    """The frontier moves floors on the whole plan's traded KPI only; an ESOV floor is SOV at SOM above it."""
+    from optimizer.scenario.schema import ConstraintSpec
+
+    scenario = load_scenario(B2B)
+    scoped = scenario.replace(constraints=(*scenario.constraints, ConstraintSpec(
+        kpi="clicks", where={"channel": "search"}, min=28_000)))
+    found = recommend(scoped, None, "clicks", points=5)
+    search = sum(r.clicks for r in found.plan.allocation if r.channel == "search")
+    assert search >= 28_000 * (1 - 1e-6) and all(check.ok for check in found.plan.checks)
+    assert found.replaced_floor is None
+    som = scenario.pools["search"].som
+    esov = scenario.replace(constraints=tuple(
+        c.model_copy(update={"kpi": "esov.search", "min": 0.30 - som}) if c.kpi == "sov.search" else c
+        for c in scenario.constraints))
+    found = recommend(esov, None, points=5)
+    assert found.point.traded == pytest.approx(0.30, abs=1e-6)
+    assert found.plan.sov["search"] == pytest.approx(0.30, abs=1e-4)
+    assert found.plan.kpis["leads"] == pytest.approx(found.point.primary, rel=2e-3)
+
+
+def test_cost_per_thousand_is_per_thousand_in_every_place():
+    scenario = load_scenario(B2B, overrides=["objective.maximize=impressions"])
+    found = recommend(scenario, "knee", points=5)
+    content = report_content(found, scenario)
+    cpm = 1000 * found.plan.kpis["spend"] / found.plan.kpis["impressions"]
+    assert f"CPM ${cpm:,.2f}" in content.headline and content.campaigns.total[6] == f"${cpm:,.2f}"
+
+
+def test_a_table_cut_short_counts_its_hidden_rows_and_keeps_its_total():
+    from optimizer.report.content import Table
+    from optimizer.report.pdf import Page, _Column, _table
+
+    rows = tuple((f"campaign {k}", f"{k}") for k in range(10))
+    page = Page()
+    _table(_Column(page, 0.5, 4.0, 1.0, 1.0 + 6 * page.line_height(9) * 1.12), Table(("Name", "N"), rows, "lr",
+                                                                                       ("Total", "45")), 9)
+    shown = [t.get_text() for t in page.figure.texts]
+    listed = [text for text in shown if text.startswith("campaign ")]
+    assert shown[-2:] == ["Total", "45"]
+    assert f"… {10 - len(listed)} more rows (the HTML report and the workbook list them)" in shown
+
+
+def test_a_long_subtitle_is_cut_to_the_chart_not_shorter():
+    from optimizer.charts import frontier_chart
+
+    _, found = recommended(B2B)
+    long = replace(found.frontier, scenario="Acme Analytics, North America and EMEA: " * 6)
+    figure = frontier_chart(long)
+    FigureCanvasAgg(figure)
+    figure.draw_without_rendering()
+    axes = figure.axes[0]
+    subtitle = next(t for t in axes.texts if "Acme" in t.get_text())
+    frame, width = axes.get_window_extent().width, subtitle.get_window_extent().width
+    assert "…" in subtitle.get_text() and 0.85 * frame <= width <= frame

@@ -83,12 +83,13 @@ def frontier_chart(frontier: Frontier) -> Figure:
 
 
 def draw_frontier(axes: Axes, frontier: Frontier, accent: str = ACCENT, legend_size: float | None = None,
-                  subtitle: str | None = None) -> list[Text]:
+                  subtitle: str | None = None) -> list[tuple[Text, str]]:
     """The frontier on ``axes``: the curve, its band, today's split, the recommended point and the knee.
 
     Every label is in the legend, which has the top of the frame to itself, so none overlaps a mark.
-    ``subtitle`` replaces the default one (period, budget, scenario). Returns the title's text
-    artists, for ``clear_legend`` to fit once a layout has sized the axes.
+    ``subtitle`` replaces the default one (period, budget, scenario). Returns the titles' text
+    artists with their full texts: call ``clear_legend`` with them once the axes have their final
+    size (after a layout).
     """
     xs = np.array([p.traded for p in frontier.points])
     ys = np.array([p.primary for p in frontier.points])
@@ -100,22 +101,24 @@ def draw_frontier(axes: Axes, frontier: Frontier, accent: str = ACCENT, legend_s
     _frame(axes, frontier)
     titles = title(axes, f"What {frontier.secondary_label} costs in {frontier.primary}",
                    _subtitle(frontier) if subtitle is None else subtitle)
+    full_titles = [text.get_text() for text in titles]
+    for text in titles:  # no wider than the figure, or a layout cannot place the axes at all
+        fit_text(text, axes.figure.bbox.width * 0.9)
     _traded_axis(axes, frontier)
     _primary_axis(axes, frontier)
     # The lowest primary tick would sit on the traded axis's first label, in the frame's corner.
     axes.yaxis.set_major_locator(MaxNLocator(nbins="auto", steps=[1, 2, 2.5, 5, 10], prune="lower"))
     axes.legend(loc="upper left", fontsize=legend_size)
-    clear_legend(axes, frontier, titles)
-    return titles
+    return [(text, full) for text, full in zip(titles, full_titles, strict=True)]
 
 
-def clear_legend(axes: Axes, frontier: Frontier, titles: Sequence[Text] = ()) -> None:
+def clear_legend(axes: Axes, frontier: Frontier, titles: Sequence[tuple[Text, str]] = ()) -> None:
     """Fit the titles, the axis label and the legend to the frame, then raise the frame's top until
-    every mark sits below the legend (call again once a layout has resized the axes): the legend
-    spans the frame's top left, where the frontier is highest."""
+    every mark sits below the legend, which spans the frame's top left, where the frontier is
+    highest. Call it once, when the axes have their final size: fitting only ever cuts."""
     frame = axes.get_window_extent()
-    for text in titles:
-        fit_text(text, frame.width)
+    for text, full in titles:
+        fit_text(text, frame.width, full)
     label = axes.yaxis.label
     if label.get_window_extent().height > frame.height:
         label.set_text(frontier.primary.capitalize())

@@ -103,9 +103,11 @@ def title(axes: Axes, text: str, subtitle: str = "") -> list[Text]:
     return placed
 
 
-def fit_text(text: Text, width: float) -> None:
-    """Cut ``text`` in its middle until it is at most ``width`` display units wide."""
-    full = text.get_text()
+def fit_text(text: Text, width: float, full: str | None = None) -> None:
+    """Set ``text`` to ``full`` (default: its own text), cut in its middle to at most ``width``
+    display units wide."""
+    full = text.get_text() if full is None else full
+    text.set_text(full)
     cut = len(full)
     while cut > 8 and text.get_window_extent().width > width:
         cut -= 2

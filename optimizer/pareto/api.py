@@ -10,7 +10,7 @@ from optimizer.model.rows import formulate
 from optimizer.pareto.axis import axis_for
 from optimizer.pareto.result import Frontier
 from optimizer.pareto.sweep import Progress, trace
-from optimizer.scenario.schema import BudgetSpec, Scenario
+from optimizer.scenario.schema import BudgetSpec, ConstraintSpec, Scenario
 from optimizer.solver.options import SolveOptions
 from optimizer.solver.run import checked_options, constraint_keys
 
@@ -65,6 +65,23 @@ def with_budget(scenario: Scenario, total: float) -> Scenario:
 
 def own_floor(scenario: Scenario, against: str) -> float | None:
     """The scenario's own floor on the traded KPI, if any (the recommended point sits there; the highest
-    when there are several)."""
-    floors = [c.min for c in scenario.constraints if c.kpi == against and c.min is not None]
+    when there are several). An ESOV floor is a floor on SOV at the pool's share of market above it."""
+    floors = [_as_traded(scenario, c) for c in scenario.constraints if traded_floor(c, against)]
     return max(floors) if floors else None
+
+
+def traded_floor(constraint: ConstraintSpec, against: str) -> bool:
+    """Whether ``constraint`` is a floor the frontier against ``against`` moves: one on the whole plan's
+    traded KPI (a pool's SOV or ESOV; a volume over all campaigns), not on a selection's."""
+    if constraint.min is None:
+        return False
+    if against.startswith("sov."):
+        return constraint.kpi in (against, "e" + against)
+    return constraint.kpi == against and constraint.where is None
+
+
+def _as_traded(scenario: Scenario, constraint: ConstraintSpec) -> float:
+    assert constraint.min is not None
+    if constraint.kpi.startswith("esov."):
+        return constraint.min + (scenario.pools[constraint.kpi.removeprefix("esov.")].som or 0.0)
+    return constraint.min

@@ -475,4 +475,5 @@ def _row(model: CompiledModel, spec: int) -> _Row:
 def _floors(row: RowSpec, axis: Axis) -> bool:
     """Whether ``row`` is a floor on the traded KPI (moved by the frontier rather than kept)."""
     traded = {axis.kpi} | ({f"esov.{axis.pool.name}"} if axis.pool is not None else set())
-    return row.kpi in traded and row.sense == ">="
+    whole_plan = axis.pool is not None or row.where == "all campaigns"  # a selection's floor stays a constraint
+    return row.kpi in traded and row.sense == ">=" and whole_plan

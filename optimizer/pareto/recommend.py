@@ -11,7 +11,7 @@ import math
 from dataclasses import dataclass, replace
 
 from optimizer.errors import Problem, ScenarioError
-from optimizer.pareto.api import frontier, own_floor
+from optimizer.pareto.api import frontier, own_floor, traded_floor
 from optimizer.pareto.result import Frontier
 from optimizer.pareto.sweep import Progress
 from optimizer.plan import Plan
@@ -154,7 +154,7 @@ def without_floors(scenario: Scenario, kpi: str) -> Scenario:
     """``scenario`` without its floors on ``kpi`` (its caps kept): the floors a frontier moves itself."""
     kept = []
     for constraint in scenario.constraints:
-        if constraint.kpi == kpi and constraint.min is not None:
+        if traded_floor(constraint, kpi):
             if constraint.max is None:
                 continue
             constraint = constraint.model_copy(update={"min": None})

@@ -316,7 +316,7 @@ def campaign_table(plan: Plan, primary: str = "leads", limit: int = CAMPAIGN_ROW
         """Cost per unit of the primary KPI; for revenue, its return on spend."""
         if cost is None:
             return kpi_value("roas", bought / spend if spend else math.nan, c)
-        return money(spend / bought if bought else math.nan, c)
+        return money(GLOSSARY[cost].scale * spend / bought if bought else math.nan, c)  # CPM is per 1,000
 
     rows = [(r.campaign, r.stage, money(r.current_spend, c), money(r.spend, c), _change(r.current_spend, r.spend),
              kpi_value(primary, _outcome(r, primary), c), per_unit(r.spend, _outcome(r, primary)),
@@ -363,8 +363,11 @@ def _is_level(price: ShadowPrice, traced: Frontier) -> bool:
     return price.kpi == traced.secondary and price.constraint.endswith(RECOMMENDED_LEVEL)
 
 
-def _settings_line(settings: Sequence[str]) -> tuple[str, ...]:
-    return (f"The scenario file as run with {', '.join(settings)}.",) if settings else ()
+def _settings_line(settings: Sequence[str], shown: int = 6) -> tuple[str, ...]:
+    if not settings:
+        return ()
+    more = f" and {len(settings) - shown} more settings" if len(settings) > shown else ""
+    return (f"The scenario file as run with {', '.join(settings[:shown])}{more}.",)
 
 
 def assumptions(plan: Plan, scenario: Scenario) -> tuple[str, ...]:

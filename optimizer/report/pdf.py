@@ -22,7 +22,7 @@ from matplotlib.font_manager import FontProperties
 from matplotlib.image import imread
 from matplotlib.patches import Rectangle
 
-from optimizer.charts.frontier import draw_frontier
+from optimizer.charts.frontier import clear_legend, draw_frontier
 from optimizer.charts.style import INK, MUTED, chart_style, clip_middle
 from optimizer.output import atomic_path
 from optimizer.report.content import ReportContent, Table
@@ -173,7 +173,9 @@ def _first_page(content: ReportContent) -> Figure:
     body.y += 0.1
     split = MARGIN + 7.3
     chart = page.axes(MARGIN + 0.7, body.y + 0.55, split - MARGIN - 0.95, body.bottom - body.y - 1.1)
-    draw_frontier(chart, content.frontier, accent=content.brand.accent, legend_size=9, subtitle=content.chart_note)
+    titles = draw_frontier(chart, content.frontier, accent=content.brand.accent, legend_size=9,
+                           subtitle=content.chart_note)
+    clear_legend(chart, content.frontier, titles)  # the page has no layout engine: the axes' size is final
     right = _Column(page, split + 0.25, PAGE[0] - MARGIN - split - 0.25, body.y, body.bottom)
     _heading(right, "The price of share of voice" if content.frontier.is_share else
              f"The price of {content.frontier.secondary_label}")
@@ -204,7 +206,9 @@ def _second_page(content: ReportContent) -> Figure:
     assumptions_height = 0.3 + _bullets_height(page, right.width, content.assumptions, 9)
     if content.notes:
         _heading(right, "Notes")
-        notes = _Column(page, right.x, right.width, right.y, right.bottom - assumptions_height - 0.08)
+        counted = page.line_height(9) * 2 + 0.1  # the notes keep room to say how many there are
+        notes = _Column(page, right.x, right.width, right.y,
+                        max(right.bottom - assumptions_height - 0.08, right.y + counted))
         _bullets(notes, content.notes, 9)
         right.y = notes.y + 0.08
     _heading(right, "Assumptions")
@@ -272,11 +276,12 @@ def _table(column: _Column, table: Table, size: float) -> None:
     lines = [table.headers, *table.rows] + ([table.total] if table.total else [])
     height = page.line_height(size) * 1.12
     rows_fit = int(column.room() // height)
-    if rows_fit < len(lines):  # the last line that fits says how many did not
-        kept = max(rows_fit - 1, 1)
-        left = len(lines) - kept
+    if rows_fit < len(lines):  # a line says how many rows did not fit; the total stays last
+        total = [table.total] if table.total else []
+        kept = max(rows_fit - 1 - len(total), 1)
+        left = len(lines) - len(total) - kept
         more = f"… {left} more row{'s' if left > 1 else ''} (the HTML report and the workbook list them)"
-        lines = [*lines[:kept], (more, *[""] * (len(table.headers) - 1))]
+        lines = [*lines[:kept], (more, *[""] * (len(table.headers) - 1)), *total]
     x_edges, x = [], column.x
     for width in widths:
         x_edges.append((x, x + width))
