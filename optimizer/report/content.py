@@ -173,7 +173,8 @@ def _subhead(plan: Plan, traced: Frontier, basis: str) -> str:
     now, new = plan.current_kpis.get(primary, math.nan), plan.kpis[primary]
     spend_now, spend = plan.current_kpis.get("spend", math.nan), plan.kpis["spend"]
     gained = round(new) - round(now)  # the difference of the figures the headline shows
-    change = f"{'+' if gained >= 0 else '-'}{quantity(primary, abs(gained), c)}"
+    amount = quantity(primary, abs(gained), c) if _is_money(primary) else f"{abs(gained):,} {primary}"
+    change = f"{'+' if gained >= 0 else '-'}{amount}"
     change += f" ({signed_percent(new / now - 1)})" if now > 0 else ""
     level = traded_of(plan, traced.secondary) - traded_of(plan, traced.secondary, current=True)
     label = traced.secondary_label
@@ -279,10 +280,10 @@ def stage_table(plan: Plan, primary: str = "leads") -> Table:
         new[row.stage] += row.spend
         bought[row.stage] += _outcome(row, primary)
     total_now, total = sum(now.values()), sum(new.values())
-    rows = tuple((stage.capitalize(), money(now[stage], c), money(new[stage], c), _change(now[stage], new[stage]),
+    rows = tuple((stage.capitalize(), _spend(now[stage], c), _spend(new[stage], c), _change(now[stage], new[stage]),
                   percent(new[stage] / total if total else math.nan, 0), kpi_value(primary, bought[stage], c))
                  for stage in dict.fromkeys(row.stage for row in plan.allocation))
-    totals = ("Total", money(total_now, c), money(total, c), _change(total_now, total), "100%",
+    totals = ("Total", _spend(total_now, c), _spend(total, c), _change(total_now, total), "100%",
               kpi_value(primary, sum(bought.values()), c))
     return Table(("Stage", "Today", "Plan", "Change", "Share", column_name(primary)), rows, "lrrrrr", totals)
 
@@ -295,6 +296,11 @@ def column_name(kpi: str) -> str:
 def _outcome(row: CampaignResult, primary: str) -> float:
     """A campaign's amount of the primary KPI (its leads, MQLs, ... or revenue)."""
     return float(getattr(row, primary, math.nan))
+
+
+def _spend(value: float, currency: str) -> str:
+    """Spend in whole units of money, as a budget reads: ``$600``, ``$4,583,991``."""
+    return money(value, currency, 0)
 
 
 def _change(before: float, after: float) -> str:
@@ -318,17 +324,17 @@ def campaign_table(plan: Plan, primary: str = "leads", limit: int = CAMPAIGN_ROW
             return kpi_value("roas", bought / spend if spend else math.nan, c)
         return money(GLOSSARY[cost].scale * spend / bought if bought else math.nan, c)  # CPM is per 1,000
 
-    rows = [(r.campaign, r.stage, money(r.current_spend, c), money(r.spend, c), _change(r.current_spend, r.spend),
+    rows = [(r.campaign, r.stage, _spend(r.current_spend, c), _spend(r.spend, c), _change(r.current_spend, r.spend),
              kpi_value(primary, _outcome(r, primary), c), per_unit(r.spend, _outcome(r, primary)),
              HELD_BY.get(r.at_bound or "", r.at_bound or "")) for r in shown]
     rest = [r for r in ordered if r not in shown]
     if rest:
         now, new = sum(r.current_spend for r in rest), sum(r.spend for r in rest)
         bought = sum(_outcome(r, primary) for r in rest)
-        rows.append((f"{len(rest)} other campaigns", "", money(now, c), money(new, c),
+        rows.append((f"{len(rest)} other campaigns", "", _spend(now, c), _spend(new, c),
                      _change(now, new), kpi_value(primary, bought, c), per_unit(new, bought), ""))
     k, q = plan.kpis, plan.current_kpis
-    total = ("Total", "", money(q["spend"], c), money(k["spend"], c), _change(q["spend"], k["spend"]),
+    total = ("Total", "", _spend(q["spend"], c), _spend(k["spend"], c), _change(q["spend"], k["spend"]),
              kpi_value(primary, k[primary], c), per_unit(k["spend"], k[primary]), "")
     unit = cost.upper() if cost else "ROAS"
     headers = ("Campaign", "Stage", "Today", "Plan", "Change", column_name(primary), unit, "Held by")
