@@ -10,8 +10,6 @@ from pathlib import Path
 import click
 import pandas as pd
 
-from optimizer.charts import save_figure
-from optimizer.charts.fit import fit_chart
 from optimizer.cli_support import (
     EXIT_OK,
     OutputFile,
@@ -27,7 +25,7 @@ from optimizer.fit.exports import COLUMNS, read_history
 from optimizer.fit.families import CurveFit
 from optimizer.fit.report import CampaignFit, FitReport, RateFit, TableFit, fit_curves
 from optimizer.fit.simulator import read_simulator, with_simulator
-from optimizer.solver import solve
+from optimizer.formatting import money
 
 
 @click.command("fit")
@@ -81,6 +79,9 @@ def fit_command(history: str, simulator: str | None, output: Path | None, maps: 
 def _write_charts(report: FitReport, history: pd.DataFrame, folder: Path, scenario: str | None,
                   campaign_csv: str) -> None:
     """A diagnostics chart per campaign, with the spend of the plan ``scenario`` gives on these campaigns."""
+    from optimizer.charts import save_figure  # matplotlib is loaded only to draw
+    from optimizer.charts.fit import fit_chart
+
     planned, currency = _planned(scenario, campaign_csv) if scenario is not None else ({}, "USD")
     folder.mkdir(parents=True, exist_ok=True)
     taken: set[str] = set()
@@ -91,6 +92,8 @@ def _write_charts(report: FitReport, history: pd.DataFrame, folder: Path, scenar
 
 def _planned(scenario: str, campaign_csv: str) -> tuple[dict[str, float], str]:
     """Each campaign's spend in the plan ``scenario`` gives on the fitted campaigns, and its currency."""
+    from optimizer.solver import solve  # only --scenario solves
+
     with tempfile.TemporaryDirectory() as folder:
         campaigns = Path(folder) / "fitted_campaigns.csv"
         campaigns.write_text(campaign_csv, encoding="utf-8")
@@ -154,13 +157,18 @@ def _curve(outcome: str, fitted: CurveFit) -> str:
     low, high = fitted.spend_range
     params = ", ".join(f"{name} {_number(value)} ± {_number(error)}" for (name, value), error
                        in zip(fitted.params.items(), fitted.errors.values(), strict=True))
-    return f"{outcome} {fitted.family} ({params}; R² {fitted.r_squared:.3f}; seen ${low:,.0f}-${high:,.0f})"
+    return f"{outcome} {fitted.family} ({params}; R² {fitted.r_squared:.3f}; seen {_spend_range(low, high)})"
 
 
 def _table(outcome: str, fitted: TableFit) -> str:
     (low, _), (high, _) = fitted.points[0], fitted.points[-1]
-    return f"{outcome} tabular ({len(fitted.points)} simulator points, ${low:,.0f}-${high:,.0f}; {fitted.source})"
+    return f"{outcome} tabular ({len(fitted.points)} simulator points, {_spend_range(low, high)}; {fitted.source})"
 
 
 def _number(value: float) -> str:
     return f"{value:,.0f}" if abs(value) >= 100 else f"{value:.3g}"
+
+
+def _spend_range(low: float, high: float) -> str:
+    """``$1,200-$9,800`` (a history carries no currency: dollars, as the fit charts assume)."""
+    return f"{money(low, 'USD', 0)}-{money(high, 'USD', 0)}"

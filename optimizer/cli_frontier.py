@@ -31,7 +31,6 @@ from optimizer.cli_support import (
     with_solver_settings,
 )
 from optimizer.errors import Problem, ScenarioError
-from optimizer.export import write_workbook
 from optimizer.pareto import Frontier, frontier, frontier_sweep
 from optimizer.pareto.api import with_budget
 from optimizer.pareto.text import frontier_table
@@ -90,6 +89,8 @@ def frontier_command(file: str, variant: str | None, sets: tuple[str, ...], camp
     if draws:
         results = _with_bands(scenario, results, draws, seed, options, file)
     if fmt == "xlsx":
+        from optimizer.export import write_workbook  # openpyxl is loaded only to write a workbook
+
         write_workbook(output, frontier=results, scenario=with_solver_settings(scenario, options))
         click.echo(f"wrote {output}", err=True)
     else:

@@ -23,7 +23,6 @@ from optimizer.cli_support import (
     with_solver_settings,
 )
 from optimizer.errors import Problem, ScenarioError
-from optimizer.export import write_workbook
 from optimizer.pareto.recommend import (
     RECOMMEND_HELP,
     Recommendation,
@@ -88,6 +87,8 @@ def report_command(file: str, variant: str | None, sets: tuple[str, ...], campai
             write = write_html if path.suffix.lower() in (".html", ".htm") else write_pdf
             click.echo(f"wrote {write(content, path)}", err=True)
     if xlsx is not None:
+        from optimizer.export import write_workbook  # openpyxl is loaded only to write a workbook
+
         write_workbook(xlsx, plan=found.plan, frontier=found.frontier,
                        scenario=with_solver_settings(scenario, options))
         click.echo(f"wrote {xlsx}", err=True)

@@ -14,11 +14,14 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from openpyxl import Workbook
+
 from optimizer.export_assumptions import assumptions_sheet
 from optimizer.export_sheet import Cell, Kind, Sheet, kpi_kind, kpi_label
-from optimizer.formatting import money, within
+from optimizer.formatting import short_count, within
 from optimizer.output import atomic_path
 from optimizer.pareto.text import current_sentence, price_sentence, step_text, traded_text
+from optimizer.plan_text import per_thousand
 
 if TYPE_CHECKING:
     from optimizer.pareto.result import Frontier
@@ -48,8 +51,6 @@ def write_workbook(path: str | Path, *, plan: Plan | None = None,
     given, and the solver's certificate and notes). Money is formatted in the currency of the
     results (else the scenario's). Returns ``path``.
     """
-    from openpyxl import Workbook
-
     frontiers = _as_sequence(frontier)
     if plan is None and not frontiers and scenario is None:
         raise ValueError("nothing to export: give a plan, a frontier or a scenario")
@@ -90,17 +91,9 @@ def frontier_sheet_names(frontiers: Sequence[Frontier]) -> list[str]:
         return ["frontier"]
     names: list[str] = []
     for index, each in enumerate(frontiers, start=1):
-        name = f"frontier {_compact(each.budget)}" if each.budget is not None else f"frontier {index}"
+        name = f"frontier {short_count(each.budget, money=True)}" if each.budget is not None else f"frontier {index}"
         names.append(name if name not in names else f"{name} ({index})")
     return names
-
-
-def _compact(amount: float) -> str:
-    """``250k``, ``1.5m``, ``800``."""
-    for scale, suffix in ((1e6, "m"), (1e3, "k")):
-        if abs(amount) >= scale:
-            return f"{amount / scale:.6g}{suffix}"
-    return f"{amount:.6g}"
 
 
 # --- plan ------------------------------------------------------------------------------
@@ -188,15 +181,6 @@ def _prices_block(sheet: Sheet, plan: Plan) -> None:
         sheet.put(5, Cell(unit), fit=False)
 
 
-def per_thousand(price: float, unit: str, currency: str) -> tuple[float, str]:
-    """A price per $1 as one per $1,000 (``8.56``, ``leads per extra $1,000 of budget``), as ``readable_price``
-    quotes it."""
-    one = money(1, currency, 0)
-    if f"per {one} " in unit or f"per extra {one} " in unit:
-        return price * 1000, unit.replace(f" {one} ", f" {money(1000, currency)} ")
-    return price, unit
-
-
 def _uncertainty_block(sheet: Sheet, plan: Plan) -> None:
     uncertainty = plan.uncertainty
     if uncertainty is None:
@@ -262,7 +246,7 @@ def _frontier_columns(frontier: Frontier, names: Sequence[str]) -> list[tuple[st
     columns = [(name, *known.get(name, _unknown(name))) for name in names if name not in skipped]
     pools = [kpi for kpi in (frontier.points[0].kpis if frontier.points else {}) if kpi.startswith("sov.")]
     columns += [(kpi, f"SOV {kpi.removeprefix('sov.')}", "percent") for kpi in pools if kpi != frontier.secondary]
-    if frontier.band and len(frontier.band) == len(frontier.points):
+    if frontier.banded:
         primary, kind = kpi_label(frontier.primary), kpi_kind(frontier.primary)
         columns += [(f"band_{p}", f"{primary} {p.upper()}", kind) for p in ("p10", "p50", "p90")]
         columns.append(("band_reached", "Draws reaching", "count"))
@@ -301,7 +285,7 @@ def _other_pools(frontier: Frontier, kpis: Any) -> dict[str, Any]:
 
 
 def _band(frontier: Frontier, index: int) -> dict[str, Any]:
-    if not frontier.band or len(frontier.band) != len(frontier.points):
+    if not frontier.banded:
         return {}
     band = frontier.band[index]
     return {"band_p10": band.p10, "band_p50": band.p50, "band_p90": band.p90, "band_reached": band.reached}

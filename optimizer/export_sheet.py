@@ -9,14 +9,16 @@ from __future__ import annotations
 
 import math
 import textwrap
-from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING, Any, Literal, NamedTuple
+from collections.abc import Callable, Iterable
+from typing import Any, Literal, NamedTuple
+
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
 
 from optimizer.formatting import currency_symbol, money, percent, signed_percent
 from optimizer.glossary import GLOSSARY, split_pool_kpi
-
-if TYPE_CHECKING:
-    from openpyxl.worksheet.worksheet import Worksheet
 
 Kind = Literal["text", "money", "price", "percent", "change", "gap", "count", "decimal", "multiple", "number"]
 """How a cell reads: ``money`` whole currency units (spend), ``price`` with cents (CPC, CPL),
@@ -100,8 +102,6 @@ class Sheet:
 
     def header(self, labels: Iterable[str]) -> None:
         """A bold row of column headers, wrapped: a long header widens its column only to its longest word."""
-        from openpyxl.styles import Alignment
-
         self.row += 1
         texts = list(labels)
         for column, label in enumerate(texts, start=1):
@@ -135,9 +135,6 @@ class Sheet:
 
     def put(self, column: int, cell: Cell, *, bold: bool = False, highlight: bool = False, fit: bool = True) -> None:
         """One cell of the current row (``fit=False``: text that may run on into the empty cells to its right)."""
-        from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-        from openpyxl.styles import Font, PatternFill
-
         value = cell_value(cell.value)
         if isinstance(value, str):
             value = ILLEGAL_CHARACTERS_RE.sub("", value)  # control characters cannot be stored
@@ -156,18 +153,10 @@ class Sheet:
         """About what Excel shows for ``value`` (to fit the column's width)."""
         if isinstance(value, str | bool):
             return str(value)
-        shown: Mapping[str, Any] = {
-            "money": lambda: money(value, self.currency, 0), "price": lambda: money(value, self.currency, 2),
-            "percent": lambda: percent(value), "change": lambda: signed_percent(value),
-            "gap": lambda: f"{value * 100:.4f}%", "count": lambda: f"{value:,.0f}",
-            "decimal": lambda: f"{value:,.2f}", "multiple": lambda: f"{value:.2f}x",
-        }
-        return shown[kind]() if kind in shown else f"{value:.10g}"
+        return _SHOWN[kind](value, self.currency) if kind in _SHOWN else f"{value:.10g}"
 
     def finish(self, freeze: str) -> None:
         """Fit the columns and freeze the panes above and left of ``freeze`` (``A2``: the header row)."""
-        from openpyxl.utils import get_column_letter
-
         widths = {column: min(width, MAX_WIDTH) for column, width in self.widths.items()}
         for column, width in widths.items():
             self.worksheet.column_dimensions[get_column_letter(column)].width = width + 2
@@ -176,3 +165,16 @@ class Sheet:
                         for column, label in enumerate(labels, start=1))
             self.worksheet.row_dimensions[row].height = _LINE_HEIGHT * lines
         self.worksheet.freeze_panes = freeze
+
+
+_SHOWN: dict[str, Callable[[float, str], str]] = {
+    "money": lambda value, currency: money(value, currency, 0),
+    "price": lambda value, currency: money(value, currency, 2),
+    "percent": lambda value, _: percent(value),
+    "change": lambda value, _: signed_percent(value),
+    "gap": lambda value, _: f"{value * 100:.4f}%",
+    "count": lambda value, _: f"{value:,.0f}",
+    "decimal": lambda value, _: f"{value:,.2f}",
+    "multiple": lambda value, _: f"{value:.2f}x",
+}
+"""About what each number format shows, by kind (to fit a column's width)."""

@@ -70,3 +70,22 @@ def within(gap: float | None) -> str:
     digits = max(0, 1 - math.floor(math.log10(points)))
     shown = math.ceil(points * 10**digits - 1e-9) / 10**digits
     return f"within {shown:.{digits}f}% of the true optimum"
+
+
+def short_count(value: float, money: bool = False) -> str:
+    """``250k``, ``1.5M``, ``85``: a volume (or, ``money``, an amount) as an axis or a name shows it."""
+    if not math.isfinite(value):
+        return "–"
+    size = abs(value)
+    if size >= 1e6:
+        return _trim(value / 1e6, 2) + "M"
+    if size >= 1e4:
+        return _trim(value / 1e3, 1) + "k"
+    if size >= 1e3:
+        return _trim(value / 1e3, 2) + "k"
+    return f"{value:,.0f}" if (money or size >= 10) else f"{value:.2g}"
+
+
+def _trim(value: float, decimals: int) -> str:
+    """``4.25`` -> ``4.25``, ``4.50`` -> ``4.5``, ``4.00`` -> ``4``."""
+    return f"{value:.{decimals}f}".rstrip("0").rstrip(".")

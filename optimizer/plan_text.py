@@ -39,14 +39,21 @@ def plan_header(plan: Plan) -> str:
 
 def readable_price(price: float, unit: str, currency: str) -> str:
     """Prices per dollar quoted per thousand: ``8.6 leads per extra $1,000 of budget``."""
+    price, unit = per_thousand(price, unit, currency)
+    return f"{price_figure(price)} {unit}"
+
+
+def per_thousand(price: float, unit: str, currency: str) -> tuple[float, str]:
+    """A price per $1 as one per $1,000 (``8.56``, ``leads per extra $1,000 of budget``); others as they are."""
     one = money(1, currency, 0)
     if f"per {one} " in unit or f"per extra {one} " in unit:
-        price, unit = price * 1000, unit.replace(f" {one} ", f" {money(1000, currency)} ")
-    return f"{_number(price)} {unit}"
+        return price * 1000, unit.replace(f" {one} ", f" {money(1000, currency)} ")
+    return price, unit
 
 
-def _number(value: float) -> str:
-    return f"{value:,.0f}" if value >= 100 else f"{value:,.3g}"
+def price_figure(value: float) -> str:
+    """A price to three figures, whole from 100 up: 862, 35.4, 1.75."""
+    return f"{value:,.0f}" if abs(value) >= 100 else f"{value:,.3g}"
 
 
 def plan_summary(plan: Plan) -> str:

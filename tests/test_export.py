@@ -72,7 +72,7 @@ def test_sheets_are_named_and_only_those_with_something_to_show_are_written(plan
         "frontier", "assumptions"]
     sweep = [dataclasses.replace(frontier, budget=b) for b in (200_000.0, 250_000.0, 1_500_000.0)]
     assert openpyxl.load_workbook(write_workbook(tmp_path / "s.xlsx", frontier=sweep)).sheetnames == [
-        "frontier 200k", "frontier 250k", "frontier 1.5m", "assumptions"]
+        "frontier 200k", "frontier 250k", "frontier 1.5M", "assumptions"]
     with pytest.raises(ValueError, match="nothing to export"):
         write_workbook(tmp_path / "none.xlsx")
 

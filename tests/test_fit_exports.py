@@ -141,3 +141,14 @@ def test_a_number_as_exports_write_it(text, share, expected):
 def test_what_is_not_a_number_is_refused(text):
     with pytest.raises(ValueError):
         parse_number(text)
+
+
+def test_a_cut_off_utf16_export_is_refused_with_its_line(tmp_path):
+    """A UTF-16 export whose last character is cut in half: a clear problem, not a decoding crash."""
+    from optimizer.errors import ScenarioError
+    from optimizer.scenario.sources import read_text
+
+    path = tmp_path / "export.csv"
+    path.write_bytes(("Campaign\tCost\nA\t12\n".encode("utf-16")) + b"\x41")
+    with pytest.raises(ScenarioError, match=r"export.csv line 3.*not UTF-16 text"):
+        read_text(path, "export.csv", utf16=True)

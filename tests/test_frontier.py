@@ -325,3 +325,21 @@ def test_an_s_curves_convex_stretch_ends_at_its_inflection():
     ends = _convex_stretch_end(formulate(scenario))
     assert ends[0] == pytest.approx(half * ((shape - 1) / (shape + 1)) ** (1 / shape), rel=1e-9)
     assert ends[1] == -np.inf
+
+
+def test_a_tables_convex_stretch_ends_where_its_hull_meets_it_again():
+    """Against a brute force: a point is on the concave hull when no chord over it passes above it; the
+    stretch ends at the hull point that follows the last point under the hull."""
+    from optimizer.curves.families import Tabular
+
+    rng = np.random.default_rng(7)
+    for _ in range(200):
+        xs = np.concatenate(([0.0], np.cumsum(rng.uniform(1, 10, 6))))
+        ys = np.concatenate(([0.0], np.cumsum(rng.uniform(0, 10, 6))))
+        under = [k for k in range(1, len(xs) - 1) if any(
+            ys[i] + (ys[j] - ys[i]) * (xs[k] - xs[i]) / (xs[j] - xs[i]) > ys[k] + 1e-9
+            for i in range(k) for j in range(k + 1, len(xs)))]
+        on_hull = [k for k in range(len(xs)) if k not in under]
+        expected = float(xs[next(k for k in on_hull if k > under[-1])]) if under else None
+        end = Tabular(tuple(xs), tuple(ys)).convex_stretch_end(0.0, float(xs[-1]))
+        assert end == (pytest.approx(expected) if expected is not None else None)

@@ -7,8 +7,7 @@ headless and leave no global state behind.
 from __future__ import annotations
 
 import contextlib
-import math
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import matplotlib as mpl
@@ -17,7 +16,7 @@ from matplotlib.figure import Figure
 from matplotlib.text import Text
 from matplotlib.ticker import FuncFormatter
 
-from optimizer.formatting import currency_symbol
+from optimizer.formatting import currency_symbol, short_count
 from optimizer.output import atomic_path
 
 SLIDE = (11.0, 6.2)
@@ -77,24 +76,6 @@ def short_money(value: float, currency: str) -> str:
     return currency_symbol(currency) + short_count(value, money=True)
 
 
-def short_count(value: float, money: bool = False) -> str:
-    if not math.isfinite(value):
-        return "–"
-    size = abs(value)
-    if size >= 1e6:
-        return _trim(value / 1e6, 2) + "M"
-    if size >= 1e4:
-        return _trim(value / 1e3, 1) + "k"
-    if size >= 1e3:
-        return _trim(value / 1e3, 2) + "k"
-    return f"{value:,.0f}" if (money or size >= 10) else f"{value:.2g}"
-
-
-def _trim(value: float, decimals: int) -> str:
-    """``4.25`` -> ``4.25``, ``4.50`` -> ``4.5``, ``4.00`` -> ``4``."""
-    return f"{value:.{decimals}f}".rstrip("0").rstrip(".")
-
-
 def title(axes: Axes, text: str, subtitle: str = "") -> list[Text]:
     """A bold title with a muted subtitle under it; returns their text artists."""
     placed = [axes.set_title(text, loc="left", pad=22 if subtitle else 10)]
@@ -106,12 +87,20 @@ def title(axes: Axes, text: str, subtitle: str = "") -> list[Text]:
 def fit_text(text: Text, width: float, full: str | None = None) -> None:
     """Set ``text`` to ``full`` (default: its own text), cut in its middle to at most ``width``
     display units wide."""
-    full = text.get_text() if full is None else full
-    text.set_text(full)
+
+    def fits(shown: str) -> bool:
+        text.set_text(shown)
+        return text.get_window_extent().width <= width
+
+    text.set_text(clipped(text.get_text() if full is None else full, fits))
+
+
+def clipped(full: str, fits: Callable[[str], bool]) -> str:
+    """``full``, cut in its middle (``clip_middle``) until ``fits`` it, or to 8 characters."""
     cut = len(full)
-    while cut > 8 and text.get_window_extent().width > width:
+    while cut > 8 and not fits(clip_middle(full, cut)):
         cut -= 2
-        text.set_text(clip_middle(full, cut))
+    return clip_middle(full, cut)
 
 
 def clip_middle(name: str, width: int) -> str:

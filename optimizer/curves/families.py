@@ -76,6 +76,13 @@ class Curve(ABC):
         edges = np.array([lo, *inner, hi])
         return bool(np.all(self.curvature((edges[:-1] + edges[1:]) / 2) <= 0))
 
+    def convex_stretch_end(self, lo: float, hi: float) -> float | None:
+        """Where the curve's convex stretch in ``[lo, hi]`` ends (None when it has none): the spend
+        up to which a linearisation needs ordering binaries. For a smooth curve, its last break
+        that closes a convex stretch (a Hill curve's inflection)."""
+        bends = [b for b in self.breaks() if lo < b < hi and not self.is_concave_on(lo, b)]
+        return max(bends) if bends else None
+
     def tangent_point(self, slope: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
         """The spend in each ``[lo, hi]`` where the marginal equals ``slope``.
 
@@ -325,6 +332,21 @@ class Tabular(Curve):
 
     def breaks(self) -> tuple[float, ...]:
         return tuple(self.spend[1:-1])
+
+    def convex_stretch_end(self, lo: float, hi: float) -> float | None:
+        """The right end of the last edge of the table's concave hull on ``[lo, hi]`` that passes
+        above a point (between two points joined by such an edge the pieces need ordering)."""
+        inside = (self._xs > lo) & (self._xs < hi)
+        xs = np.concatenate(([lo], self._xs[inside], [hi]))
+        ys = self.value(xs)
+        end, start = None, 0
+        while start < len(xs) - 1:
+            slopes = (ys[start + 1:] - ys[start]) / np.maximum(xs[start + 1:] - xs[start], 1e-300)
+            vertex = start + 1 + int(np.flatnonzero(slopes >= slopes.max() - 1e-12 * abs(slopes.max()))[-1])
+            if vertex > start + 1:  # the hull skips points below it: a convex stretch
+                end = float(xs[vertex])
+            start = vertex
+        return end
 
     def is_concave_on(self, lo: float, hi: float) -> bool:
         inside = (self._xs[1:-1] > lo) & (self._xs[1:-1] < hi)

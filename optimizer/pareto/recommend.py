@@ -14,6 +14,7 @@ from optimizer.errors import Problem, ScenarioError
 from optimizer.pareto.api import frontier, own_floor, traded_floor
 from optimizer.pareto.result import Frontier
 from optimizer.pareto.sweep import Progress
+from optimizer.pareto.text import traded_text
 from optimizer.plan import Plan
 from optimizer.scenario.schema import ConstraintSpec, Scenario
 from optimizer.solver.options import SolveOptions
@@ -56,7 +57,7 @@ class Recommendation:
 def parse_recommend(text: str | None) -> str | float | None:
     """``knee``, a level (``sov=0.22``, ``sov=22%``, ``sov.search=0.22``, ``clicks=50000``), or None.
 
-    A level is returned as a number; the KPI named before ``=`` is checked by ``recommend``.
+    A level is returned as a number; ``check_recommend`` checks the KPI named before ``=``.
     """
     if text is None or text.strip().lower() == KNEE:
         return None if text is None else KNEE
@@ -111,7 +112,7 @@ def recommend(scenario: Scenario, choice: str | float | None = None, against: st
     index, basis = _pick(traced, choice, floor)
     traced = replace(traced, recommended=index)
     point = traced.points[index]
-    plan = solve(at_level(scenario, traced.secondary, point.traded), options)
+    plan = solve(at_level(scenario, traced.secondary, point.traded, traced.secondary_label), options)
     replaced = floor if choice is not None and floor is not None and abs(point.traded - floor) > 1e-9 else None
     return Recommendation(traced, plan, basis, replaced)
 
@@ -133,21 +134,17 @@ def _pick(traced: Frontier, choice: str | float | None, floor: float | None) -> 
                                      f"ask for at most {shown}")])
     above = [i for i, p in enumerate(points) if p.traded >= level - 1e-9]
     if above[0] == 0 and level < points[0].traded - 1e-9:
-        return 0, f"at the lead-max end, which already passes the level asked for ({_shown(traced, level)})"
+        return 0, f"at the lead-max end, which already passes the level asked for ({traded_text(traced, level)})"
     return above[0], "at the level asked for"
 
 
 def _at_floor(traced: Frontier, floor: float) -> str:
-    points, shown = traced.points, _shown(traced, floor)
+    points, shown = traced.points, traded_text(traced, floor)
     if floor <= points[0].traded + 1e-9:
         return f"at the lead-max end, which already meets the scenario's floor of {shown}"
     if floor > points[-1].traded + 1e-9:
         return f"at the far end of the frontier: the scenario's floor of {shown} is out of reach"
     return f"at the scenario's floor of {shown}"
-
-
-def _shown(traced: Frontier, value: float) -> str:
-    return f"{value:.1%}" if traced.is_share else f"{value:,.0f}"
 
 
 def without_floors(scenario: Scenario, kpi: str) -> Scenario:
@@ -162,16 +159,9 @@ def without_floors(scenario: Scenario, kpi: str) -> Scenario:
     return scenario.replace(constraints=tuple(kept))
 
 
-def at_level(scenario: Scenario, kpi: str, level: float) -> Scenario:
-    """``scenario`` with its floors on ``kpi`` replaced by one at ``level`` (caps on ``kpi`` kept)."""
-    floor = ConstraintSpec(kpi=kpi, min=level * (1 - 1e-9), name=f"{_label(scenario, kpi)}{RECOMMENDED_LEVEL}")
+def at_level(scenario: Scenario, kpi: str, level: float, label: str | None = None) -> Scenario:
+    """``scenario`` with its floors on ``kpi`` replaced by one at ``level`` (caps on ``kpi`` kept),
+    named after ``label`` (the frontier's name for the KPI, ``Search SOV``; default: ``kpi``)."""
+    floor = ConstraintSpec(kpi=kpi, min=level * (1 - 1e-9), name=f"{label or kpi}{RECOMMENDED_LEVEL}")
     stripped = without_floors(scenario, kpi)
     return stripped.replace(constraints=(*stripped.constraints, floor))
-
-
-def _label(scenario: Scenario, kpi: str) -> str:
-    """``Search SOV`` for ``sov.search`` (the pool's label), the KPI's name otherwise."""
-    pool = scenario.pools.get(kpi.removeprefix("sov.")) if kpi.startswith("sov.") else None
-    if pool is None:
-        return kpi
-    return pool.label or f"SOV {kpi.removeprefix('sov.')}"

@@ -148,6 +148,11 @@ class Frontier:
     def success(self) -> bool:
         return self.status is Status.OPTIMAL
 
+    @property
+    def banded(self) -> bool:
+        """True when the frontier carries a P10-P90 band, one entry per point."""
+        return bool(self.band) and len(self.band) == len(self.points)
+
     def to_frame(self) -> pd.DataFrame:
         """One row per point: the traded and primary values, KPIs, prices and spend by stage (``spend_<stage>``);
         ``kpis`` holds each point's KPIs as a mapping."""

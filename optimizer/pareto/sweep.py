@@ -164,11 +164,10 @@ def _convex_stretch_end(form: Formulation) -> np.ndarray:
     3-campaign frontier's MILPs take seconds each (the certificate still bounds what it costs)."""
     ends = np.full(form.size, -np.inf)
     for i, campaign in enumerate(form.campaigns):
-        lo, hi = campaign.lo, campaign.hi
-        bends = [b for curve in campaign.curves for b in curve.breaks()
-                 if lo < b < hi and not curve.is_concave_on(lo, b)]
-        if bends:
-            ends[i] = max(bends)
+        found = [end for curve in campaign.curves
+                 if (end := curve.convex_stretch_end(campaign.lo, campaign.hi)) is not None]
+        if found:
+            ends[i] = max(found)
     return ends
 
 

@@ -82,7 +82,7 @@ def frontier_table(frontier: Frontier) -> str:
 
     c = frontier.currency
     label = frontier.secondary_label
-    banded = len(frontier.band) == len(frontier.points) and bool(frontier.band)
+    banded = frontier.banded
     headers = [label, frontier.primary.capitalize(), *([f"P10-P90 {frontier.primary}"] if banded else []),
                f"Δ {frontier.primary}", "CPL", "CPC", "Pool CPC",
                "Pool marg. CPC", f"{frontier.primary} lost/{step_text(frontier)}",

@@ -22,7 +22,7 @@ from optimizer.pareto.recommend import RECOMMENDED_LEVEL, Recommendation
 from optimizer.pareto.result import Frontier, FrontierPoint
 from optimizer.pareto.text import step_text, traded_text
 from optimizer.plan import CampaignResult, Plan, ShadowPrice
-from optimizer.plan_text import readable_price
+from optimizer.plan_text import price_figure, readable_price
 from optimizer.scenario.schema import LOGO_SUFFIXES, Scenario
 
 DEFAULT_PRIMARY, DEFAULT_ACCENT = "#1F3B5B", "#D62728"
@@ -239,7 +239,7 @@ def _unit_cost_change(traced: Frontier, first: FrontierPoint, point: FrontierPoi
 
 def _priced(kpi: str, value: float, currency: str) -> str:
     """A price in the primary KPI, to three figures: ``1.75 leads``, ``$210.40 of revenue``."""
-    return f"{money(value, currency)} of {kpi}" if _is_money(kpi) else f"{_amount(value)} {kpi}"
+    return f"{money(value, currency)} of {kpi}" if _is_money(kpi) else f"{price_figure(value)} {kpi}"
 
 
 def _constant_primary(traced: Frontier, point: FrontierPoint) -> str:
@@ -264,11 +264,6 @@ def _inside_pool(traced: Frontier, point: FrontierPoint) -> str:
     return (f"Inside the pool: the marginal CPC of the campaigns that buy {label} {moves} from "
             f"{money(first.pool_marginal_cpc, c)} to {money(point.pool_marginal_cpc, c)} (their average CPC from "
             f"{money(first.pool_cpc, c)} to {money(point.pool_cpc, c)}).")
-
-
-def _amount(value: float) -> str:
-    """As the binding constraints' prices read (``readable_price``): 862, 35.4, 1.75."""
-    return f"{value:,.0f}" if abs(value) >= 100 else f"{value:,.3g}"
 
 
 def stage_table(plan: Plan, primary: str = "leads") -> Table:

@@ -23,7 +23,7 @@ from matplotlib.image import imread
 from matplotlib.patches import Rectangle
 
 from optimizer.charts.frontier import clear_legend, draw_frontier
-from optimizer.charts.style import INK, MUTED, chart_style, clip_middle
+from optimizer.charts.style import INK, MUTED, chart_style, clipped
 from optimizer.output import atomic_path
 from optimizer.report.content import ReportContent, Table
 
@@ -53,11 +53,11 @@ def report_pages(content: ReportContent) -> tuple[Figure, Figure]:
 def write_pdf(content: ReportContent, path: str | Path) -> Path:
     """Write the report to ``path`` as a PDF, atomically."""
     target = Path(path)
-    with report_style():
-        pages = _first_page(content), _second_page(content)
-        with atomic_path(target) as temporary, PdfPages(temporary, metadata=_metadata(content)) as pdf:
-            for page in pages:
-                pdf.savefig(page)
+    pages = report_pages(content)
+    # The PDF's font type is a setting of the style.
+    with report_style(), atomic_path(target) as temporary, PdfPages(temporary, metadata=_metadata(content)) as pdf:
+        for page in pages:
+            pdf.savefig(page)
     return target
 
 
@@ -151,10 +151,7 @@ def _logo(page: Page, content: ReportContent) -> float:
 
 def _fit(page: Page, text: str, width: float, size: float, bold: bool = False) -> str:
     """``text`` cut in its middle to fit ``width`` inches on one line."""
-    cut = len(text)
-    while cut > 8 and page.measure(clip_middle(text, cut), size, bold)[0] > width:
-        cut -= 2
-    return clip_middle(text, cut)
+    return clipped(text, lambda shown: page.measure(shown, size, bold)[0] <= width)
 
 
 def _footer(page: Page, content: ReportContent, number: int) -> None:

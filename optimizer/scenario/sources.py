@@ -62,17 +62,23 @@ def parse_json_text(text: str | bytes, source: str) -> dict[str, Any]:
 
 def _decoded(data: bytes, source: str) -> str:
     """UTF-8 text (a byte order mark is allowed; UTF-16 with one is read too, UTF-16 without one refused)."""
-    utf16 = _utf16(data)
-    if utf16 == "no mark":
-        raise ScenarioError([Problem("line 1", "the input is UTF-16 text without a byte order mark, not UTF-8",
-                                     "send the JSON as UTF-8")], source)
+    return decode_text(data, "the input", "", "send the JSON as UTF-8", utf16=True, source=source)
+
+
+def decode_text(data: bytes, subject: str, place: str, fix: str, utf16: bool = False, source: str = "") -> str:
+    """``data`` as UTF-8 text (a byte order mark is allowed) or, with ``utf16``, UTF-16 with its byte
+    order mark; anything else is a problem about ``subject`` ("the file") at ``place`` (its name)."""
+    found = _utf16(data)
+    if found and not (utf16 and found == "marked"):
+        detail = " without a byte order mark" if utf16 and found == "no mark" else ""
+        raise ScenarioError([Problem(place or "line 1", f"{subject} is UTF-16 text{detail}, not UTF-8", fix)], source)
     try:
-        return data.decode("utf-16" if utf16 else "utf-8-sig")
+        return data.decode("utf-16" if found else "utf-8-sig")
     except UnicodeDecodeError as error:
         line = data[: error.start].count(b"\n") + 1
-        kind = "UTF-16" if utf16 else "UTF-8"
-        raise ScenarioError([Problem(f"line {line}", f"the input is not {kind} text (byte 0x{data[error.start]:02x} "
-                                     "cannot be read)", "send the JSON as UTF-8")], source) from None
+        kind = "UTF-16" if found else "UTF-8"
+        raise ScenarioError([Problem(f"{place} line {line}".strip(), f"{subject} is not {kind} text (byte "
+                                     f"0x{data[error.start]:02x} cannot be read)", fix)], source) from None
 
 
 def _reads_as_toml(text: str) -> bool:
@@ -92,21 +98,7 @@ def read_text(path: Path, where: str, utf16: bool = False) -> str:
     except OSError as error:
         raise ScenarioError([Problem(where, f"cannot read the file: {error.strerror or error}",
                                      "check the path and the file's permissions")]) from None
-    found = _utf16(data)
-    if utf16 and found == "marked":
-        return data.decode("utf-16")
-    save_as = _save_as_utf8(path)
-    if found:
-        raise ScenarioError([Problem(path.name, "the file is UTF-16 text, not UTF-8", save_as)])
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        line = data[: error.start].count(b"\n") + 1
-        raise ScenarioError([Problem(
-            f"{path.name} line {line}",
-            f"the file is not UTF-8 text (byte 0x{data[error.start]:02x} cannot be read)",
-            save_as,
-        )]) from None
+    return decode_text(data, "the file", path.name, _save_as_utf8(path), utf16)
 
 
 def _utf16(data: bytes) -> str | None:
