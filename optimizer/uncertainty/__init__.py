@@ -17,7 +17,7 @@ from dataclasses import replace
 import numpy as np
 
 from optimizer.errors import Problem, ScenarioError
-from optimizer.model.evaluate import Evaluation, evaluate
+from optimizer.model.evaluate import evaluate
 from optimizer.model.rows import formulate
 from optimizer.pareto import Frontier, frontier
 from optimizer.pareto.result import BandPoint
@@ -49,10 +49,11 @@ def plan_uncertainty(scenario: Scenario, plan: Plan, draws: int, seed: int = 0, 
     unsolved = 0
     for done, each in enumerate(each_draw(scenario, draws, seed), start=1):
         form = formulate(each)
-        _record(planned, evaluate(form, _split(form, plan.spend)))
+        as_planned = evaluate(form, _split(form, plan.spend))
+        _record(planned, as_planned.kpis(), as_planned.sov)
         solved = solve(each, options)
         if solved.success:
-            _record_plan(best, solved)
+            _record(best, solved.kpis, solved.sov)
         else:
             unsolved += 1
         if progress is not None:
@@ -75,7 +76,8 @@ def frontier_uncertainty(scenario: Scenario, traced: Frontier, draws: int, seed:
     rows, unsolved = [], 0
     for done, each in enumerate(each_draw(scenario, draws, seed), start=1):
         form = formulate(each)
-        _record(planned, evaluate(form, _split(form, recommended.allocation)))
+        as_planned = evaluate(form, _split(form, recommended.allocation))
+        _record(planned, as_planned.kpis(), as_planned.sov)
         own = frontier(each, traced.secondary, max(len(traced.points), 2), options)
         if own.success and own.points:
             rows.append(_read_at(own, levels))
@@ -120,14 +122,9 @@ def _split(form, spend: Mapping[str, float]) -> np.ndarray:
     return np.array([spend.get(campaign.name, 0.0) for campaign in form.campaigns])
 
 
-def _record(values: dict[str, list[float]], evaluation: Evaluation) -> None:
-    known = {**evaluation.kpis(), **{f"sov.{pool}": share for pool, share in evaluation.sov.items()}}
-    for kpi, collected in values.items():
-        collected.append(known.get(kpi, math.nan))
-
-
-def _record_plan(values: dict[str, list[float]], plan: Plan) -> None:
-    known = {**plan.kpis, **{f"sov.{pool}": share for pool, share in plan.sov.items()}}
+def _record(values: dict[str, list[float]], kpis: Mapping[str, float], sov: Mapping[str, float]) -> None:
+    """Add one draw's figures (``kpis``, and each pool's ``sov`` as ``sov.<pool>``) to ``values``."""
+    known = {**kpis, **{f"sov.{pool}": share for pool, share in sov.items()}}
     for kpi, collected in values.items():
         collected.append(known.get(kpi, math.nan))
 

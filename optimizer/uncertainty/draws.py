@@ -15,11 +15,26 @@ from collections.abc import Iterator
 import numpy as np
 
 from optimizer.glossary import OUTCOMES
-from optimizer.scenario.schema import Campaign, FittedSpec, RateSpec, Scenario
+from optimizer.scenario.schema import CURVE_SPECS, Campaign, FittedSpec, RateSpec, Scenario
 
 _TRIES = 200
-_LIMITS = {"shape": (0.0, 10.0), "exponent": (0.01, 10.0)}
-"""Parameters with limits besides being positive (the schema's)."""
+
+
+def _schema_limits() -> dict[str, tuple[float, float]]:
+    """Each curve parameter's range as the scenario schema states it (a Hill shape up to 10, ...)."""
+    limits = {}
+    for spec in CURVE_SPECS.values():
+        for name in getattr(spec, "PARAMETERS", ()):
+            low, high = 0.0, np.inf
+            for bound in spec.model_fields[name].metadata:
+                low = float(getattr(bound, "ge", getattr(bound, "gt", low)))
+                high = float(getattr(bound, "le", getattr(bound, "lt", high)))
+            limits[name] = (low, high)
+    return limits
+
+
+_LIMITS = _schema_limits()
+"""Where each parameter may be drawn: the schema's own range, so no draw is a curve it refuses."""
 
 
 def drawn_campaigns(scenario: Scenario) -> tuple[str, ...]:
