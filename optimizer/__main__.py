@@ -1,5 +1,5 @@
 """``python -m optimizer ...`` runs the ``tradeoff`` command."""
 
-from optimizer.cli import main
+from optimizer.entry import main
 
 main()

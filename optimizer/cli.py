@@ -8,18 +8,18 @@ Tracebacks only with ``--debug``.
 from __future__ import annotations
 
 import importlib
-import io
 import json
 import os
 import sys
 import traceback
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 import click
 
 import optimizer
+from optimizer.cli_streams import stdout_for_documents_only
 from optimizer.cli_support import (
     EXIT_INFEASIBLE,
     EXIT_INPUT,
@@ -36,6 +36,7 @@ from optimizer.cli_support import (
     problems_of,
     progress_bar,
     resolve_format,
+    say_why_no_result,
     scenario_options,
     shown_name,
     solver_options,
@@ -44,6 +45,7 @@ from optimizer.cli_support import (
     with_solver_settings,
 )
 from optimizer.errors import ScenarioError, SolverError
+from optimizer.formatting import csv_text
 from optimizer.plan import Plan
 from optimizer.render import glossary_records, glossary_table, plan_table
 from optimizer.scenario.overrides import Override
@@ -153,7 +155,10 @@ def solve(file: str, variant: str | None, sets: tuple[str, ...], campaigns: str 
         click.echo(f"wrote {output}", err=True)
     else:
         emit(_format_plan(plan, fmt), output)
-    return exit_code(plan)
+    code = exit_code(plan)
+    if output is not None and code == EXIT_INFEASIBLE:
+        say_why_no_result(f"No plan: {plan.message}", plan.explanation)
+    return code
 
 
 def _objective_overrides(objective: str | None) -> list[Override]:
@@ -170,9 +175,7 @@ def _format_plan(plan: Plan, fmt: str) -> str:
     if fmt == "json":
         return json.dumps(plan.to_dict(), indent=2, ensure_ascii=False) + "\n"
     if fmt == "csv":
-        buffer = io.StringIO()
-        plan.to_frame().to_csv(buffer, index=False)
-        return buffer.getvalue()
+        return csv_text(plan.to_frame())
     return plan_table(plan)
 
 
@@ -248,11 +251,16 @@ def kpis(fmt: str | None, output: Path | None) -> int:
 
 
 
-def main(argv: Sequence[str] | None = None) -> None:
-    """Entry point of the ``tradeoff`` console script."""
+def main(argv: Sequence[str] | None = None, started: Callable[[], None] | None = None) -> None:
+    """Run the command on ``argv`` (the process's arguments by default) and exit with its code. stdout
+    carries only the document asked for (what a solver prints on its own goes to stderr). ``started`` is
+    called once the command's own handling of errors and Ctrl-C is in place (``optimizer.entry`` hands
+    Ctrl-C over to it)."""
     args = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in args or debug_from_environment(os.environ.get("TRADEOFF_DEBUG"))
-    sys.exit(run(args, debug))
+    with stdout_for_documents_only():
+        code = run(args, debug, started)
+    sys.exit(code)
 
 
 def debug_from_environment(value: str | None) -> bool:
@@ -260,10 +268,12 @@ def debug_from_environment(value: str | None) -> bool:
     return (value or "").strip().lower() in ("1", "true", "yes")
 
 
-def run(args: list[str], debug: bool = False) -> int:
+def run(args: list[str], debug: bool = False, started: Callable[[], None] | None = None) -> int:
     """Run the CLI on ``args`` and return the exit code (no ``sys.exit``); ``debug`` adds the traceback of an
-    error on stderr, the exit code staying the same."""
+    error on stderr, the exit code staying the same; ``started`` is called first, inside the handling."""
     try:
+        if started is not None:
+            started()
         result: Any = cli.main(args=args, prog_name="tradeoff", standalone_mode=False)
     except click.exceptions.Abort:
         click.echo("Interrupted.", err=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -25,14 +26,16 @@ from optimizer.cli_support import (
     problems_of,
     progress_bar,
     resolve_format,
+    say_why_no_result,
     scenario_options,
     solver_options,
     uncertainty_options,
     with_solver_settings,
 )
-from optimizer.errors import Problem, ScenarioError
+from optimizer.formatting import csv_text
 from optimizer.pareto import Frontier, frontier, frontier_sweep
 from optimizer.pareto.api import with_budget
+from optimizer.pareto.reading import read_frontier_file
 from optimizer.pareto.text import frontier_table
 from optimizer.plan import SCHEMA_VERSION
 from optimizer.scenario.schema import Scenario
@@ -96,7 +99,17 @@ def frontier_command(file: str, variant: str | None, sets: tuple[str, ...], camp
     else:
         emit(_format(results, fmt, sweep=bool(levels)), output)
     _write_charts(results, chart, charts)
-    return _exit_code(results)
+    code = _exit_code(results)
+    if output is not None and code == EXIT_INFEASIBLE:
+        for traced in results:
+            if traced.status in (Status.INFEASIBLE, Status.UNBOUNDED):
+                say_why_no_result(_at_budget(traced.message, traced.budget, len(results)), traced.explanation)
+    return code
+
+
+def _at_budget(message: str, budget: float | None, count: int) -> str:
+    """A frontier's message, naming its budget when it is one of a sweep's."""
+    return message if budget is None or count == 1 else f"At a budget of {budget:,.0f}: {message}"
 
 
 def _with_bands(scenario: Scenario, results: Sequence[Frontier], draws: int, seed: int, options: SolveOptions,
@@ -121,7 +134,7 @@ def _budgets(text: str | None) -> tuple[float, ...]:
         values = tuple(float(part.replace("_", "")) for part in text.split(",") if part.strip())
     except ValueError:
         raise click.BadParameter(f'"{text}" is not a list of numbers', param_hint="--budgets") from None
-    if not values or any(v < 0 for v in values):
+    if not values or any(v < 0 or not math.isfinite(v) for v in values):
         raise click.BadParameter("give budgets as positive numbers: 200000,250000", param_hint="--budgets")
     return values
 
@@ -164,7 +177,7 @@ def _csv(results: Sequence[Frontier]) -> str:
             kpis = pd.DataFrame([dict(record) for record in frame.pop("kpis")], index=frame.index)
             frame = frame.join(kpis[[name for name in kpis.columns if name not in frame.columns]])
         frames.append(frame)
-    return pd.concat(frames, ignore_index=True).to_csv(index=False)
+    return csv_text(pd.concat(frames, ignore_index=True))
 
 
 def sweep_dict(results: Sequence[Frontier]) -> dict[str, Any]:
@@ -241,24 +254,5 @@ def chart_command(file: Path, kind: str, output: Path | None, charts: Path | Non
 
 
 def read_frontiers(path: Path) -> tuple[Frontier, ...]:
-    """The frontier (or budget sweep) saved as JSON at ``path``."""
-    remedy = "give the output of tradeoff frontier --format json"
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ScenarioError([Problem(str(path), "file not found", "check the path")]) from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise ScenarioError([Problem("the file", f"not JSON ({error})", remedy)], str(path)) from None
-    documents = data.get("frontiers", [data]) if isinstance(data, dict) else []
-    try:
-        results = tuple(Frontier.from_dict(document) for document in documents)
-    except KeyError as error:
-        raise ScenarioError([Problem("the file", f"not a frontier: {error} is missing", remedy)], str(path)) from None
-    except (TypeError, ValueError) as error:
-        raise ScenarioError([Problem("the file", f"not a frontier: {error}", remedy)], str(path)) from None
-    if not results or not any(r.points for r in results):
-        if not results:
-            raise ScenarioError([Problem("the file", "not a frontier", remedy)], str(path))
-        raise ScenarioError([Problem("the file", "the frontier has no points (no plan existed)",
-                                     "fix the scenario (its explanation says how), then trace it again")], str(path))
-    return results
+    """The frontier (or budget sweep) saved as JSON at ``path``, every problem in it reported at once."""
+    return read_frontier_file(path)

@@ -32,7 +32,7 @@ from optimizer.pareto.recommend import (
     recommend_kpi,
 )
 from optimizer.report import Brand, report_content, write_html, write_pdf
-from optimizer.report.content import DEFAULT_ACCENT, DEFAULT_PRIMARY
+from optimizer.report.content import DEFAULT_ACCENT, DEFAULT_PRIMARY, check_logo
 from optimizer.scenario.schema import Scenario
 from optimizer.status import Status
 
@@ -119,9 +119,11 @@ def brand_of(scenario: Scenario, file: str) -> Brand:
 
 
 def _check_image(path: Path, file: str) -> None:
-    """Refuse a logo that is not the image its name says (before any solving)."""
+    """Refuse a logo that is not the image its name says (before any solving): its header first, so
+    that only a logo of a size a report can show is decoded."""
     from matplotlib.image import imread
 
+    check_logo(path, file)
     try:
         imread(path)
     except (OSError, ValueError, SyntaxError) as error:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shlex
 import signal
 import sys
 import threading
@@ -16,6 +17,7 @@ import click
 
 from optimizer.errors import Problem, ScenarioError
 from optimizer.output import write_text
+from optimizer.plan import Explanation
 from optimizer.scenario import Scenario, load_scenario
 from optimizer.scenario.loading import scenario_from_json
 from optimizer.scenario.overrides import Override
@@ -124,6 +126,21 @@ def emit(text: str, output: Path | None) -> None:
         else:
             write_text(output, text)
             click.echo(f"wrote {output}", err=True)
+
+
+def say_why_no_result(reason: str, explanation: Explanation | None) -> None:
+    """On stderr, why there is no result and each change that alone makes one possible, as a ``--set``: for
+    a result written to a file, so that the person who ran the command reads the reason where they look."""
+    click.echo(reason, err=True)
+    for relaxation in explanation.relaxations if explanation is not None else ():
+        if relaxation.key is not None:
+            setting = shlex.quote(f"{relaxation.key}={_setting_value(relaxation.value)}")
+            click.echo(f"  to {relaxation.sentence}: --set {setting}", err=True)
+
+
+def _setting_value(value: float) -> str:
+    """A number as ``--set`` reads it back exactly: whole numbers without a decimal point."""
+    return str(int(value)) if float(value).is_integer() else repr(float(value))
 
 
 @contextmanager

@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import math
+import re
+from typing import TYPE_CHECKING
 
 from optimizer.glossary import GLOSSARY, split_pool_kpi
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 _SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "AUD": "A$", "CAD": "C$", "NZD": "NZ$", "INR": "₹"}
 
@@ -89,3 +94,31 @@ def short_count(value: float, money: bool = False) -> str:
 def _trim(value: float, decimals: int) -> str:
     """``4.25`` -> ``4.25``, ``4.50`` -> ``4.5``, ``4.00`` -> ``4``."""
     return f"{value:.{decimals}f}".rstrip("0").rstrip(".")
+
+
+_UNPRINTABLE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+"""Control characters but tab and newline, lone surrogates and the two non-characters: no page,
+chart or strict parser takes them, and a lone surrogate cannot even be written as UTF-8."""
+REPLACEMENT = "\ufffd"
+
+
+def printable(text: str) -> str:
+    """``text`` as any page, chart or parser can show it: each character of ``_UNPRINTABLE`` replaced
+    by U+FFFD, so that the reader sees something was there."""
+    return _UNPRINTABLE.sub(REPLACEMENT, text)
+
+
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+"""What makes a spreadsheet read a cell as a formula (OWASP's list for CSV injection)."""
+
+
+def csv_text(frame: pd.DataFrame) -> str:
+    """``frame`` as CSV text (no index), with every text cell a spreadsheet would read as a formula
+    prefixed by ``'``; numbers, negative ones too, stay numbers."""
+    return frame.map(_inert).to_csv(index=False)
+
+
+def _inert(value: object) -> object:
+    if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
+        return "'" + value
+    return value

@@ -237,7 +237,7 @@ def test_frontier_json_is_redrawn_by_the_chart_command(tmp_path, capsys):
     data["points"][3]["allocation"] = [1, 2]
     saved.write_text(json.dumps(data))
     code, _, err = tradeoff(capsys, "chart", str(saved), "-o", str(tmp_path / "broken.png"))
-    assert code == EXIT_INPUT and 'points[2]: leads is "x", not a number' in err
+    assert code == EXIT_INPUT and 'points[2].leads: is "x", not a number' in err
     assert not (tmp_path / "broken.png").exists()
 
 

@@ -8,7 +8,16 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-from optimizer.charts.style import CURRENT, chart_style, clip_middle, count_axis, money_axis, new_figure, stage_color
+from optimizer.charts.style import (
+    CURRENT,
+    chart_style,
+    clip_middle,
+    count_axis,
+    legible,
+    money_axis,
+    new_figure,
+    stage_color,
+)
 from optimizer.pareto.result import CampaignCurve, Frontier
 
 _MOST = 30
@@ -16,6 +25,7 @@ _MOST = 30
 
 def response_curves_chart(frontier: Frontier, most: int = _MOST) -> Figure:
     """Small multiples: one panel per campaign (the ``most`` largest by recommended spend)."""
+    frontier = legible(frontier)
     curves = sorted(frontier.campaigns, key=lambda c: -max(c.recommended_spend, c.current_spend))[:most]
     columns = max(1, math.ceil(math.sqrt(len(curves) * 16 / 9)))
     rows = max(1, math.ceil(len(curves) / columns))

@@ -21,6 +21,7 @@ from optimizer.charts.style import (
     INK,
     chart_style,
     count_axis,
+    fit_text,
     money_axis,
     new_figure,
     short_money,
@@ -28,6 +29,7 @@ from optimizer.charts.style import (
 )
 from optimizer.fit.families import CurveFit
 from optimizer.fit.report import CampaignFit, RateFit, TableFit
+from optimizer.formatting import printable
 from optimizer.model.campaigns import curve_from_spec
 from optimizer.scenario.schema import TabularSpec
 from optimizer.uncertainty.draws import draw_parameters, draw_rate
@@ -43,6 +45,7 @@ def fit_chart(campaign: CampaignFit, history: pd.DataFrame, currency: str = "USD
     """The campaign's fitted funnel against its history (``history``: the long format's rows, any
     campaigns; this one's are picked by name). ``planned`` marks a plan's spend."""
     rows = history[history["campaign"] == campaign.name]
+    currency = printable(currency)
     outcomes = list(campaign.outcomes)[:_PANELS]
     spend = np.linspace(0.0, _axis_end(campaign, rows, planned), _GRID)
     fitted = _funnel(campaign, spend)
@@ -56,8 +59,9 @@ def fit_chart(campaign: CampaignFit, history: pd.DataFrame, currency: str = "USD
             _panel(axes, campaign, outcome, rows, spend, fitted[outcome], band, currency, planned)
             if index == 0:
                 figure.legend(*axes.get_legend_handles_labels(), loc="outside lower center", ncols=6, fontsize=10)
-        figure.suptitle(f"{campaign.name}: fitted curves against {len(rows)} periods of history",
-                        x=0.01, ha="left", fontsize=15, fontweight="bold")
+        heading = figure.suptitle(f"{printable(campaign.name)}: fitted curves against {len(rows)} periods of history",
+                                  x=0.01, ha="left", fontsize=15, fontweight="bold")
+        fit_text(heading, figure.bbox.width * 0.97)  # a name as long as the user likes stays on the figure
         return figure
 
 

@@ -25,6 +25,7 @@ from optimizer.charts.style import (
     clip_middle,
     count_axis,
     fit_text,
+    legible,
     money_axis,
     new_figure,
     percent_axis,
@@ -68,6 +69,7 @@ def _subtitle(frontier: Frontier) -> str:
 
 def frontier_chart(frontier: Frontier) -> Figure:
     """The frontier with today's split, the recommended point and the knee, priced in words."""
+    frontier = legible(frontier)
     with chart_style():
         figure = new_figure()
         axes = figure.add_subplot()
@@ -91,6 +93,7 @@ def draw_frontier(axes: Axes, frontier: Frontier, accent: str = ACCENT, legend_s
     artists with their full texts: call ``clear_legend`` with them once the axes have their final
     size (after a layout).
     """
+    frontier = legible(frontier)
     xs = np.array([p.traded for p in frontier.points])
     ys = np.array([p.primary for p in frontier.points])
     axes.fill_between(xs, ys, ys.min() - 0.02 * _height(frontier), color="#DDE8F3", alpha=0.6, linewidth=0)
@@ -116,6 +119,7 @@ def clear_legend(axes: Axes, frontier: Frontier, titles: Sequence[tuple[Text, st
     """Fit the titles, the axis label and the legend to the frame, then raise the frame's top until
     every mark sits below the legend, which spans the frame's top left, where the frontier is
     highest. Call it once, when the axes have their final size: fitting only ever cuts."""
+    frontier = legible(frontier)
     frame = axes.get_window_extent()
     for text, full in titles:
         fit_text(text, frame.width, full)
@@ -249,6 +253,7 @@ def _caption(frontier: Frontier) -> str:
 
 def cost_chart(frontier: Frontier) -> Figure:
     """CPL, and blended, pool average and pool marginal CPC, as the traded KPI rises."""
+    frontier = legible(frontier)
     with chart_style():
         figure = new_figure()
         left, right = figure.subplots(1, 2, sharex=True)
@@ -275,6 +280,7 @@ def cost_chart(frontier: Frontier) -> Figure:
 
 def allocation_chart(frontier: Frontier, by: str = "stage") -> Figure:
     """Spend along the frontier, stacked by funnel stage or by campaign (the largest, then the rest)."""
+    frontier = legible(frontier)
     with chart_style():
         figure = new_figure()
         axes = figure.add_subplot()
@@ -335,6 +341,7 @@ def _clip(name: str, width: int = 34) -> str:
 
 def sweep_chart(frontiers: Sequence[Frontier]) -> Figure:
     """The frontier at each budget: what more budget buys in the traded KPI without losing the primary."""
+    frontiers = [legible(frontier) for frontier in frontiers]
     with chart_style():
         figure = new_figure()
         axes = figure.add_subplot()

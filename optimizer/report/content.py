@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from optimizer import __version__
+from optimizer.errors import Problem, ScenarioError
 from optimizer.formatting import count, kpi_value, money, percent, signed_percent, within
 from optimizer.glossary import GLOSSARY
 from optimizer.pareto.recommend import RECOMMENDED_LEVEL, Recommendation
@@ -23,6 +24,7 @@ from optimizer.pareto.result import Frontier, FrontierPoint
 from optimizer.pareto.text import step_text, traded_text
 from optimizer.plan import CampaignResult, Plan, ShadowPrice
 from optimizer.plan_text import price_figure, readable_price
+from optimizer.scenario.images import MAX_LOGO_PIXELS, logo_size_problem
 from optimizer.scenario.schema import LOGO_SUFFIXES, Scenario
 
 DEFAULT_PRIMARY, DEFAULT_ACCENT = "#1F3B5B", "#D62728"
@@ -59,6 +61,16 @@ class Brand:
                 raise ValueError(f"{name} must be a colour written #RRGGBB, not {getattr(self, name)!r}")
         if self.logo is not None and Path(self.logo).suffix.lower() not in LOGO_SUFFIXES:
             raise ValueError(f"the logo must be a PNG or JPEG file, not {self.logo}")
+
+
+def check_logo(path: Path, source: str = "") -> None:
+    """Refuse a logo that is not a PNG or JPEG image a report can show, reading its header only: a
+    logo is decoded only once this has passed (a 20,000 x 20,000 image would take gigabytes)."""
+    problem = logo_size_problem(Path(path))
+    if problem is not None:
+        raise ScenarioError([Problem("report.logo", f'"{Path(path).name}" {problem}',
+                                     f"give a PNG or JPEG file of at most {MAX_LOGO_PIXELS:,} pixels "
+                                     "(a logo a few hundred pixels wide is plenty)")], source)
 
 
 @dataclass(frozen=True)

@@ -6,14 +6,15 @@ from __future__ import annotations
 import base64
 import io
 import re
-from html import escape
+from html import escape as _escape
 from pathlib import Path
 
 from matplotlib.figure import Figure
 
 from optimizer.charts.frontier import clear_legend, draw_frontier
+from optimizer.formatting import printable
 from optimizer.output import write_text
-from optimizer.report.content import ReportContent, Table
+from optimizer.report.content import ReportContent, Table, check_logo
 from optimizer.report.pdf import report_style
 
 _CHART_SIZE = (7.0, 4.6)
@@ -105,7 +106,7 @@ def chart_svg(content: ReportContent) -> str:
         clear_legend(axes, content.frontier, titles)
         buffer = io.StringIO()
         figure.savefig(buffer, format="svg", metadata={"Date": None, "Creator": None, "Format": None, "Type": None})
-    svg = buffer.getvalue()
+    svg = printable(buffer.getvalue())  # the chart's text is the user's: no control character may reach the page
     svg = svg[svg.index("<svg"):]
     svg = re.sub(r"<metadata>.*?</metadata>", "", svg, flags=re.S)
     # Namespace declarations are implied inside HTML; dropped, the file holds no URL at all.
@@ -113,9 +114,16 @@ def chart_svg(content: ReportContent) -> str:
 
 
 def _logo(path: Path) -> str:
+    check_logo(path)  # the reader's browser would decode it
     kind = _IMAGE_TYPES[path.suffix.lower()]
     data = base64.b64encode(path.read_bytes()).decode("ascii")
     return f'<img src="data:{kind};base64,{data}" alt="logo">'
+
+
+def escape(text: str) -> str:
+    """``text`` as the page's text: markup escaped, control characters replaced (``printable``), so
+    that a strict HTML or XML parser reads the page."""
+    return _escape(printable(text))
 
 
 def _list(items) -> str:

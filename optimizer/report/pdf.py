@@ -23,9 +23,10 @@ from matplotlib.image import imread
 from matplotlib.patches import Rectangle
 
 from optimizer.charts.frontier import clear_legend, draw_frontier
-from optimizer.charts.style import INK, MUTED, chart_style, clipped
+from optimizer.charts.style import INK, MOST_CHARACTERS, MUTED, chart_style, clip_middle, clipped
+from optimizer.formatting import printable
 from optimizer.output import atomic_path
-from optimizer.report.content import ReportContent, Table
+from optimizer.report.content import ReportContent, Table, check_logo
 
 PAGE = (13.333, 7.5)
 """Inches: a 16:9 slide."""
@@ -62,7 +63,7 @@ def write_pdf(content: ReportContent, path: str | Path) -> Path:
 
 
 def _metadata(content: ReportContent) -> dict[str, str]:
-    return {"Title": content.title, "Subject": content.headline, "Creator": content.footer}
+    return {"Title": printable(content.title), "Subject": printable(content.headline), "Creator": content.footer}
 
 
 @dataclass
@@ -89,12 +90,12 @@ class Page:
 
     def text(self, x: float, y: float, text: str, size: float, **style) -> None:
         """``text`` with its top left (``ha="right"``: top right) corner at ``(x, y)`` inches."""
-        self.figure.text(x / PAGE[0], 1 - y / PAGE[1], text, fontsize=size, va="top", **style)
+        self.figure.text(x / PAGE[0], 1 - y / PAGE[1], printable(text), fontsize=size, va="top", **style)
 
     def measure(self, text: str, size: float, bold: bool = False) -> tuple[float, float]:
         """Width and height of ``text`` in inches."""
         font = FontProperties(size=size, weight="bold" if bold else "normal")
-        width, height, _ = self.renderer.get_text_width_height_descent(text, font, ismath=False)
+        width, height, _ = self.renderer.get_text_width_height_descent(printable(text), font, ismath=False)
         return width / self.figure.dpi, height / self.figure.dpi
 
     def wrap(self, text: str, width: float, size: float, bold: bool = False) -> list[str]:
@@ -127,7 +128,7 @@ def _header(page: Page, content: ReportContent, title: str, subtitle: str) -> fl
     logo_width = _logo(page, content)
     width = PAGE[0] - 2 * MARGIN - logo_width
     size = 22.0
-    while size > 12 and page.measure(title, size, bold=True)[0] > width:
+    while size > 12 and page.measure(clip_middle(title, MOST_CHARACTERS), size, bold=True)[0] > width:
         size -= 1
     page.text(MARGIN, 0.16, _fit(page, title, width, size, bold=True), size, color="white", fontweight="bold")
     page.text(MARGIN, 0.60, _fit(page, subtitle, width, 11.5), 11.5, color="white", alpha=0.9)
@@ -138,6 +139,7 @@ def _logo(page: Page, content: ReportContent) -> float:
     """The logo at the band's right end, on a white tile; returns the width it takes (0 without one)."""
     if content.brand.logo is None:
         return 0.0
+    check_logo(content.brand.logo)  # from its header: a logo too large to decode is refused before imread
     image = imread(content.brand.logo)
     height = BAND - 0.24
     width = min(height * image.shape[1] / image.shape[0], 2.6)
@@ -267,9 +269,10 @@ def _table(column: _Column, table: Table, size: float) -> None:
     """``table`` across the column: the first column takes what the others leave; names are cut to fit."""
     page = column.page
     gap = 0.17
-    widths = [max(page.measure(cell, size, bold=k == 0)[0] for k, cell in enumerate(cells))
-              for cells in zip(table.headers, *table.rows, *([table.total] if table.total else []), strict=True)]
-    widths[0] = max(column.width - sum(widths[1:]) - gap * (len(widths) - 1), 0.6)
+    columns = list(zip(table.headers, *table.rows, *([table.total] if table.total else []), strict=True))
+    widths = [0.0] + [max(page.measure(cell, size, bold=k == 0)[0] for k, cell in enumerate(cells))
+                       for cells in columns[1:]]
+    widths[0] = max(column.width - sum(widths[1:]) - gap * (len(widths) - 1), 0.6)  # names: what is left
     lines = [table.headers, *table.rows] + ([table.total] if table.total else [])
     height = page.line_height(size) * 1.12
     rows_fit = int(column.room() // height)

@@ -16,6 +16,7 @@ import highspy
 import numpy as np
 
 from optimizer.solver.certificate import NEGLIGIBLE
+from optimizer.solver.highs import new_highs
 from optimizer.solver.reduced import Fold, lagrangian
 
 _STEPS = 80
@@ -145,9 +146,7 @@ class _Planes:
         self._size = size
         self._duals = np.arange(size, dtype=np.int32)
         self._all = np.arange(size + 1, dtype=np.int32)
-        self._highs = highspy.Highs()
-        self._highs.setOptionValue("output_flag", False)
-        self._highs.setOptionValue("threads", 1)
+        self._highs = new_highs()
         infinite = np.full(size + 1, highspy.kHighsInf)
         self._highs.addVars(size + 1, -infinite, infinite)
         self._highs.changeColCost(size, 1.0)

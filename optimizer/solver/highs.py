@@ -9,6 +9,7 @@ import numpy as np
 
 from optimizer.model.compile import CompiledModel
 from optimizer.solver.options import SolveOptions
+from optimizer.solver.quiet import c_stdout_silenced
 from optimizer.solver.status import SolverRun, Status
 
 _STATUS = {
@@ -46,11 +47,19 @@ def highs_lp(model: CompiledModel) -> highspy.HighsLp:
     return lp
 
 
-def load_highs(model: CompiledModel, options: SolveOptions) -> highspy.Highs:
-    """A HiGHS instance holding the model, ready to run (and to re-run after changes)."""
-    highs = highspy.Highs()
+def new_highs() -> highspy.Highs:
+    """An empty, silent HiGHS instance on one thread. Whatever the release prints as it is built (1.16
+    prints a banner on descriptor 1) never reaches stdout, where a program may be reading our JSON."""
+    with c_stdout_silenced():
+        highs = highspy.Highs()
     highs.setOptionValue("output_flag", False)
     highs.setOptionValue("threads", 1)
+    return highs
+
+
+def load_highs(model: CompiledModel, options: SolveOptions) -> highspy.Highs:
+    """A HiGHS instance holding the model, ready to run (and to re-run after changes)."""
+    highs = new_highs()
     limit = options.run_limit()
     if limit is not None:
         highs.setOptionValue("time_limit", float(limit))
