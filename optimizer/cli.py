@@ -40,12 +40,14 @@ from optimizer.cli_support import (
     scenario_options,
     shown_name,
     solver_options,
+    spare_inputs,
     stage_line,
     uncertainty_options,
     with_solver_settings,
 )
 from optimizer.errors import ScenarioError, SolverError
 from optimizer.formatting import csv_text
+from optimizer.output import OutputError
 from optimizer.plan import Plan
 from optimizer.render import glossary_records, glossary_table, plan_table
 from optimizer.scenario.overrides import Override
@@ -140,6 +142,7 @@ def solve(file: str, variant: str | None, sets: tuple[str, ...], campaigns: str 
     if budget is not None:
         extra.append(Override(("budget", "total"), budget, "--budget"))
     scenario = load(file, variant, sets, campaigns, extra)
+    spare_inputs(("-o", output), ("--write-lp", write_lp))
     if draws:
         check_drawable(scenario, draws)  # before the solve, not after it
     options = options_for(scenario, solver=solver, tolerance=tolerance, time_limit=time_limit, write_lp=write_lp)
@@ -290,6 +293,10 @@ def run(args: list[str], debug: bool = False, started: Callable[[], None] | None
     except SolverError as error:
         _traceback(debug)
         click.echo(f"solver error: {error}", err=True)
+        return EXIT_SOLVER
+    except OutputError as error:
+        _traceback(debug)
+        click.echo(f"error: {error} (the file that was there is unchanged)", err=True)
         return EXIT_SOLVER
     except KeyboardInterrupt:
         click.echo("Interrupted.", err=True)

@@ -16,9 +16,11 @@ from optimizer.cli_support import (
     OutputFolder,
     debug_option,
     emit,
+    inputs_noted,
     load,
     options_for,
     problems_of,
+    spare_inputs,
 )
 from optimizer.errors import Problem, ScenarioError
 from optimizer.fit.exports import COLUMNS, read_history
@@ -60,10 +62,13 @@ def fit_command(history: str, simulator: str | None, output: Path | None, maps: 
     if scenario is not None and charts is None:
         raise click.BadParameter("--scenario marks the plan on the diagnostics charts: give --charts DIR too",
                                  param_hint="--scenario")
-    read = read_history(history, _mapping(maps))
+    with inputs_noted():
+        read = read_history(history, _mapping(maps))
+        points = read_simulator(simulator) if simulator is not None else None
+    spare_inputs(("-o", output))
     report = fit_curves(read.frame)
-    if simulator is not None:
-        report = with_simulator(report, read_simulator(simulator))  # --map names the history's headers
+    if points is not None:
+        report = with_simulator(report, points)  # --map names the history's headers
     if not report.campaigns:
         raise ScenarioError([Problem(f"{Path(history).name}: {name}", f"not fitted: {why}",
                                      "give at least 4 periods of spend with outcomes per campaign")

@@ -29,6 +29,7 @@ from optimizer.cli_support import (
     say_why_no_result,
     scenario_options,
     solver_options,
+    spare_inputs,
     uncertainty_options,
     with_solver_settings,
 )
@@ -79,6 +80,7 @@ def frontier_command(file: str, variant: str | None, sets: tuple[str, ...], camp
     """
     fmt = resolve_format(fmt, output, FORMATS)
     scenario = load(file, variant, sets, campaigns)
+    spare_inputs(("-o", output), ("--chart", chart))
     if draws:
         check_drawable(scenario, draws)  # before the frontier is traced, not after
     options = options_for(scenario, solver=solver, tolerance=tolerance, time_limit=time_limit)

@@ -20,6 +20,7 @@ from optimizer.cli_support import (
     scenario_options,
     shown_name,
     solver_options,
+    spare_inputs,
     with_solver_settings,
 )
 from optimizer.errors import Problem, ScenarioError
@@ -73,6 +74,7 @@ def report_command(file: str, variant: str | None, sets: tuple[str, ...], campai
         level = parse_recommend(choice)
     against = _against(against, recommend_kpi(choice))
     scenario = load(file, variant, sets, campaigns)
+    spare_inputs(("-o", output), ("--html", html), ("--xlsx", xlsx))
     with problems_of(file):
         check_recommend(choice, against or scenario.objective.secondary)
     brand = brand_of(scenario, file)

@@ -16,11 +16,12 @@ from typing import TextIO
 import click
 
 from optimizer.errors import Problem, ScenarioError
-from optimizer.output import write_text
+from optimizer.output import OutputError, output_target, write_text
 from optimizer.plan import Explanation
 from optimizer.scenario import Scenario, load_scenario
 from optimizer.scenario.loading import scenario_from_json
 from optimizer.scenario.overrides import Override
+from optimizer.scenario.reads import files_read
 from optimizer.scenario.schema import SolverSpec
 from optimizer.solver import SolveOptions
 
@@ -76,6 +77,10 @@ class OutputFile(click.Path):
         if self.dash_is_stdout and value == "-":
             return None  # as "-" for the scenario means stdin, "-o -" means stdout
         path = Path(super().convert(value, param, ctx))
+        try:
+            output_target(path)
+        except OutputError as error:
+            self.fail(f'"{path}": {error.reason}', param, ctx)
         folder = path.parent
         if not folder.is_dir():
             self.fail(f'the folder "{folder}" does not exist: create it first, or write elsewhere', param, ctx)
@@ -221,10 +226,37 @@ def load(file: str, variant: str | None, sets: Sequence[str], campaigns: str | N
     """The scenario at ``file`` with the variant and overrides applied, and the campaigns of ``campaigns``.
 
     ``file`` ``-`` is a JSON scenario on stdin, its file names relative to the current directory.
+    The files read are noted as the command's inputs (see ``spare_inputs``).
     """
-    if file == "-":
-        return scenario_from_json(_stdin(), None, STDIN, variant, [*sets, *extra], campaigns)
-    return load_scenario(file, variant, [*sets, *extra], campaigns)
+    with inputs_noted():
+        if file == "-":
+            return scenario_from_json(_stdin(), None, STDIN, variant, [*sets, *extra], campaigns)
+        return load_scenario(file, variant, [*sets, *extra], campaigns)
+
+
+@contextmanager
+def inputs_noted() -> Iterator[None]:
+    """The files read in the block are noted as the command's inputs."""
+    with files_read() as read:
+        try:
+            yield
+        finally:
+            _inputs().update(read)
+
+
+def _inputs() -> set[Path]:
+    """The files the running command has read (their real paths)."""
+    return click.get_current_context().find_root().meta.setdefault("optimizer.inputs", set())
+
+
+def spare_inputs(*outputs: tuple[str, Path | None]) -> None:
+    """A usage error (exit 2) for an output, given as (option, path), that names a file the command read:
+    the result would replace its own input (the scenario, its campaign CSV, a history)."""
+    inputs = _inputs()
+    for option, path in outputs:
+        if path is not None and Path(os.path.realpath(path)) in inputs:
+            raise click.BadParameter(f'"{path}" is a file this command reads: writing the result there would '
+                                     "replace it. Name another file", param_hint=option)
 
 
 STDIN = "<stdin>"

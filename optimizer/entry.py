@@ -35,11 +35,16 @@ def take_over_interrupts() -> None:
 
 
 def main() -> None:
-    """The console script: imports the command, then runs it (``sys.exit`` with its code)."""
+    """The console script: imports the command, then runs it (``sys.exit`` with its code). From here on,
+    stdout carries only the document asked for, even what a library prints as it is imported going to
+    stderr (``optimizer.cli_streams``)."""
     _handle_interrupts_while_starting()
-    from optimizer.cli import main as command
+    from optimizer.cli_streams import stdout_for_documents_only  # the standard library's io and os only
 
-    command(sys.argv[1:], started=take_over_interrupts)
+    with stdout_for_documents_only():
+        from optimizer.cli import main as command
+
+        command(sys.argv[1:], started=take_over_interrupts)
 
 
 _handle_interrupts_while_starting()  # at import: the console script imports this module before calling main

@@ -9,7 +9,10 @@ nothing to show are left out rather than written empty.
 
 from __future__ import annotations
 
+import gc
+import io
 import math
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -19,7 +22,7 @@ from openpyxl import Workbook
 from optimizer.export_assumptions import assumptions_sheet
 from optimizer.export_sheet import Cell, Kind, Sheet, kpi_kind, kpi_label
 from optimizer.formatting import short_count, within
-from optimizer.output import atomic_path
+from optimizer.output import OutputError, atomic_path
 from optimizer.pareto.text import current_sentence, price_sentence, step_text, traded_text
 from optimizer.plan_text import per_thousand
 
@@ -63,9 +66,31 @@ def write_workbook(path: str | Path, *, plan: Plan | None = None,
         frontier_sheet(Sheet(workbook.create_sheet(name), currency), each)
     assumptions_sheet(Sheet(workbook.create_sheet("assumptions"), currency), scenario, plan, frontiers)
     target = Path(path)
+    document = _workbook_bytes(workbook, target)
     with atomic_path(target) as temporary:
-        workbook.save(temporary)
+        temporary.write_bytes(document)
     return target
+
+
+def _workbook_bytes(workbook: Workbook, target: Path) -> bytes:
+    """The workbook as the bytes of an .xlsx file, made in memory (openpyxl still writes each sheet to a
+    temporary file first). A failure of the file system there is an ``OutputError`` for ``target``, and the
+    half-written parts openpyxl leaves are freed quietly (each would print a traceback as it is collected)."""
+    document, failure = io.BytesIO(), None
+    hook = sys.unraisablehook
+    try:
+        sys.unraisablehook = lambda _unraisable: None
+        try:
+            workbook.save(document)
+        except OSError as error:
+            failure = error.strerror or str(error)
+        if failure is not None:
+            gc.collect()  # once the error's frames are gone, so that the parts are freed while the hook is quiet
+    finally:
+        sys.unraisablehook = hook
+    if failure is not None:
+        raise OutputError(target, failure)
+    return document.getvalue()
 
 
 def _as_sequence(frontier: Frontier | Sequence[Frontier] | None) -> tuple[Frontier, ...]:

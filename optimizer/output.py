@@ -1,4 +1,10 @@
-"""Write files atomically: an existing file is only ever replaced by a complete new one."""
+"""Write files atomically: an existing file is only ever replaced by a complete new one.
+
+A result is written to a temporary file beside its target, then renamed onto it. The temporary
+file's name holds the writer's process id (``.plan.json.1234.k3j9.partial``), so that a later write
+to the same target removes what a killed writer left, and never a file another live writer is
+still filling.
+"""
 
 from __future__ import annotations
 
@@ -10,25 +16,103 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
+_PARTIAL = ".partial"
+
+
+class OutputError(OSError):
+    """A result could not be written to ``path`` (a full disk, a file that is not a file, ...): ``reason``
+    says why. The file that was there, if any, is left as it was."""
+
+    def __init__(self, path: str | Path, reason: str):
+        super().__init__(f"could not write {path}: {reason}")
+        self.path = Path(path)
+        self.reason = reason
+
+
+def output_target(path: str | Path) -> Path:
+    """Where writing ``path`` puts the bytes: the file a symbolic link leads to (the link is kept), else
+    ``path``. Raises ``OutputError`` when that is something other than a regular file or a new name
+    (a folder, a device such as /dev/null, a FIFO, a socket), which a rename would destroy."""
+    path = Path(path)
+    target = Path(os.path.realpath(path)) if path.is_symlink() else path
+    try:
+        mode = target.stat().st_mode
+    except FileNotFoundError:
+        return target
+    except OSError as error:
+        raise OutputError(path, error.strerror or str(error)) from None
+    if not stat.S_ISREG(mode):
+        raise OutputError(path, f"it is {_kind_of(mode)}, not a file: name a file to write")
+    return target
+
+
+def _kind_of(mode: int) -> str:
+    kinds = ((stat.S_ISDIR, "a folder"), (stat.S_ISCHR, "a device"), (stat.S_ISBLK, "a device"),
+             (stat.S_ISFIFO, "a named pipe (FIFO)"), (stat.S_ISSOCK, "a socket"))
+    return next((name for test, name in kinds if test(mode)), "not a regular file")
+
 
 @contextlib.contextmanager
 def atomic_path(path: str | Path) -> Iterator[Path]:
     """A temporary path beside ``path``; renamed onto ``path`` only if the block succeeds.
 
-    On any error (or Ctrl-C) the temporary file is removed and ``path`` is left as it was.
+    On any error (or Ctrl-C) the temporary file is removed and ``path`` is left as it was; a failure
+    of the file system (a full disk, say) is raised as ``OutputError``. Writing through a symbolic link
+    replaces the file it leads to.
     """
-    target = Path(path)
+    target = output_target(path)
     folder = target.parent if str(target.parent) else Path(".")
-    handle, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".partial", dir=folder)
+    remove_abandoned_partials(target)
+    try:
+        handle, name = tempfile.mkstemp(prefix=f".{target.name}.{os.getpid()}.", suffix=_PARTIAL, dir=folder)
+    except OSError as error:
+        raise OutputError(path, error.strerror or str(error)) from None
     os.close(handle)
     temporary = Path(name)
     try:
         yield temporary
         os.chmod(temporary, _mode_for(target))
         os.replace(temporary, target)
+    except OSError as error:
+        temporary.unlink(missing_ok=True)
+        if isinstance(error, OutputError):
+            raise
+        raise OutputError(path, error.strerror or str(error)) from error
     except BaseException:
         temporary.unlink(missing_ok=True)
         raise
+
+
+def remove_abandoned_partials(target: Path) -> None:
+    """Remove the temporary files a writer of ``target`` left when it was killed (its process is gone)."""
+    folder = target.parent if str(target.parent) else Path(".")
+    prefix = f".{target.name}."
+    with contextlib.suppress(OSError):
+        for entry in os.scandir(folder):
+            if entry.name.startswith(prefix) and entry.name.endswith(_PARTIAL):
+                writer = _writer_of(entry.name[len(prefix):-len(_PARTIAL)])
+                if writer is not None and not _is_running(writer):
+                    with contextlib.suppress(OSError):
+                        os.unlink(entry.path)
+
+
+def _writer_of(middle: str) -> int | None:
+    """The process id in a temporary file's name (``1234.k3j9``), or None for a name of another form."""
+    pid, _, _ = middle.partition(".")
+    return int(pid) if pid.isdigit() else None
+
+
+def _is_running(pid: int) -> bool:
+    """Whether process ``pid`` exists (one we may not signal exists too)."""
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True
+    return True
 
 
 def _mode_for(target: Path) -> int:

@@ -16,6 +16,7 @@ import optimizer
 from optimizer.cli import EXIT_INFEASIBLE, EXIT_INPUT, EXIT_OK, run
 from optimizer.export import write_workbook
 from optimizer.glossary import GLOSSARY
+from optimizer.output import OutputError
 from optimizer.scenario import load_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -276,12 +277,12 @@ def test_an_existing_file_is_left_untouched_when_writing_fails(plan, tmp_path, m
     target = tmp_path / "plan.xlsx"
     target.write_bytes(b"precious")
 
-    def broken_save(self, filename):
-        Path(filename).write_bytes(b"half a workbook")
-        raise OSError("disk full")
+    def broken_save(self, stream):
+        stream.write(b"half a workbook")
+        raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(openpyxl.Workbook, "save", broken_save)
-    with pytest.raises(OSError, match="disk full"):
+    with pytest.raises(OutputError, match=f"could not write {target}: No space left on device"):
         write_workbook(target, plan=plan)
     assert target.read_bytes() == b"precious"
     assert list(tmp_path.iterdir()) == [target]

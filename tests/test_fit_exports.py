@@ -152,3 +152,33 @@ def test_a_cut_off_utf16_export_is_refused_with_its_line(tmp_path):
     path.write_bytes(("Campaign\tCost\nA\t12\n".encode("utf-16")) + b"\x41")
     with pytest.raises(ScenarioError, match=r"export.csv line 3.*not UTF-16 text"):
         read_text(path, "export.csv", utf16=True)
+
+
+def test_an_export_with_its_header_and_totals_but_no_rows_says_so_at_the_header(tmp_path):
+    path = tmp_path / "export.csv"
+    path.write_text("Campaign report\nCampaign,Cost,Clicks\nTotal: Account,\"$1,234.00\",56\n", encoding="utf-8")
+    with pytest.raises(ScenarioError) as raised:
+        read_history(path)
+    [problem] = raised.value.problems
+    assert problem.location == "export.csv line 2"
+    assert "no rows of data" in problem.message and "1 summary rows set aside" in problem.message
+
+
+def test_an_export_cell_over_the_csv_field_limit_is_a_problem_at_its_line(tmp_path):
+    path = tmp_path / "export.csv"
+    path.write_text("Campaign,Cost\nA,12\n\"B" + "x" * (csv.field_size_limit() + 1) + "\",13\n", encoding="utf-8")
+    with pytest.raises(ScenarioError) as raised:
+        read_history(path)
+    [problem] = raised.value.problems
+    assert problem.location == "export.csv line 3" and "characters" in problem.message
+
+
+@pytest.mark.parametrize("digits", [400, 5_000])
+def test_a_cost_of_hundreds_of_digits_is_named_by_its_digits_not_echoed(tmp_path, digits):
+    path = tmp_path / "export.csv"
+    path.write_text(f"Campaign,Cost\nA,{'9' * digits}\n", encoding="utf-8")
+    with pytest.raises(ScenarioError) as raised:
+        read_history(path)
+    [problem] = raised.value.problems
+    assert problem.location == "export.csv line 2, column 'Cost'"
+    assert f"{digits:,} digits" in problem.message and "9" * 100 not in problem.message

@@ -6,7 +6,11 @@ deleted, an unknown key added, a value replaced by one of another type (text, bo
 table, an empty value, NaN, infinity, a negative number, zero, 1e300, 1e-300), a number scaled
 by 100, a campaign duplicated or renamed under a constraint that names it, a pool membership
 added or removed, min and max swapped, constraints, objectives, budgets, curves, variants and
-CSV cells changed. Each document is written as TOML or JSON beside its CSV files and solved
+CSV cells changed; hostile input too: numbers of 400 and 5,000 digits and brackets nested thousands
+deep written into the file as they are, CSV cells over the csv module's size limit, names with
+markup and control characters (``<b>``, ``$x$``, ``=HYPERLINK(...)``, escape codes), and files
+saved as UTF-16, UTF-32, with a byte order mark or as an Excel workbook. Each document is written as
+TOML or JSON beside its CSV files and solved
 with the real ``tradeoff solve FILE --format json``. Whatever the input, the tool must answer
 with one of its three documented outcomes:
 
@@ -36,6 +40,7 @@ import re
 import tempfile
 import tomllib
 import traceback
+import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -77,12 +82,16 @@ class Case:
     document: dict[str, Any]
     files: dict[str, list[list[str]]] = field(default_factory=dict)
     encodings: dict[str, str] = field(default_factory=dict)
+    """A CSV file's encoding: a codec's name, or ``xlsx`` for an Excel workbook's bytes instead of text."""
     variant: str | None = None
     log: list[str] = field(default_factory=list)
     fmt: str = "toml"
+    encoding: str = "utf-8"
+    """The scenario file's encoding, as for ``encodings``."""
 
     def __repr__(self) -> str:
-        return f"Case({self.base!r}, fmt={self.fmt!r}, variant={self.variant!r}, log={self.log!r})"
+        return (f"Case({self.base!r}, fmt={self.fmt!r}, encoding={self.encoding!r}, variant={self.variant!r}, "
+                f"log={self.log!r})")
 
     def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
         printer.text(repr(self))
@@ -158,6 +167,18 @@ class _Null:
 NULL = _Null()
 
 
+@dataclass(frozen=True)
+class Raw:
+    """Text written into the file as it is, in place of a value: what no writer would produce (a
+    5,000-digit number, brackets nested thousands deep)."""
+
+    text: str
+
+    def __repr__(self) -> str:
+        return f"Raw({self.text[:20]!r}... {len(self.text)} characters)" if len(self.text) > 40 else \
+            f"Raw({self.text!r})"
+
+
 def _toml_key(key: str) -> str:
     return key if re.fullmatch(r"[A-Za-z0-9_-]+", key) else _toml_string(key)
 
@@ -190,6 +211,8 @@ def toml_value(value: Any) -> str:
         return _toml_string(value)
     if value is NULL or value is None:
         return '""'
+    if isinstance(value, Raw):
+        return value.text
     if isinstance(value, list):
         return "[" + ", ".join(toml_value(v) for v in value) + "]"
     if isinstance(value, dict):
@@ -204,6 +227,8 @@ def dumps_toml(document: dict[str, Any]) -> str:
 def _jsonable(value: Any) -> Any:
     if value is NULL:
         return None
+    if isinstance(value, Raw):
+        return f"{_RAW}{value.text}{_RAW}"
     if isinstance(value, dict):
         return {k: _jsonable(v) for k, v in value.items()}
     if isinstance(value, list):
@@ -229,21 +254,45 @@ def has_null(document: Any) -> bool:
     return any(v is NULL for v in _walk(document))
 
 
+def has_raw(document: Any) -> bool:
+    return any(isinstance(v, Raw) for v in _walk(document))
+
+
+_RAW = "\u2063raw\u2063"  # marks a Raw value's text in the JSON written, to be unquoted
+
+
+def dumps_json(document: dict[str, Any]) -> str:
+    text = json.dumps(_jsonable(document), indent=1, allow_nan=False, ensure_ascii=False)
+    return re.sub(f'"{_RAW}(.*?){_RAW}"', lambda match: json.loads(f'"{match[1]}"'), text)
+
+
+def _xlsx() -> bytes:
+    """The first bytes of an Excel workbook (a zip archive)."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as workbook:
+        workbook.writestr("[Content_Types].xml", "<Types/>")
+    return buffer.getvalue()
+
+
+def encoded(text: str, encoding: str) -> bytes:
+    """``text`` in ``encoding``, or an Excel workbook's bytes (``xlsx``)."""
+    return _xlsx() if encoding == "xlsx" else text.encode(encoding, errors="replace")
+
+
 def write_case(case: Case, folder: Path) -> Path:
     """The scenario file (and its CSV files) in ``folder``."""
     for name, rows in case.files.items():
         buffer = io.StringIO()
         csv.writer(buffer, lineterminator="\n").writerows(rows)
-        encoding = case.encodings.get(name, "utf-8")
-        (folder / name).write_bytes(buffer.getvalue().encode(encoding, errors="replace"))
+        (folder / name).write_bytes(encoded(buffer.getvalue(), case.encodings.get(name, "utf-8")))
     if case.fmt == "json":
         path = folder / "scenario.json"
-        path.write_text(json.dumps(_jsonable(case.document), indent=1, allow_nan=False), encoding="utf-8")
+        path.write_bytes(encoded(dumps_json(case.document), case.encoding))
     else:
         path = folder / "scenario.toml"
         text = dumps_toml(case.document)
-        path.write_text(text, encoding="utf-8")
-        if not has_non_finite(case.document) and not has_null(case.document):
+        path.write_bytes(encoded(text, case.encoding))
+        if not has_non_finite(case.document) and not has_null(case.document) and not has_raw(case.document):
             # The writer is part of the test: what it writes must read back as the document.
             assert tomllib.loads(text) == case.document
     return path
@@ -255,6 +304,15 @@ NAN, INF = math.nan, math.inf
 WEIRD_STRINGS = [
     "", " ", "35", "abc", "nan", "true", "sov.search", "leads", "a.b", '"quoted"', "line\nbreak", "Café",
     "../outside.csv", "/etc/hosts", "missing.csv", "x" * 300, "nul\x00byte", POINTS_CSV, CAMPAIGNS_CSV,
+]
+MARKUP_NAMES = [
+    "<b>bold</b>", "<script>alert(1)</script>", "$x$", "$\\frac{1}{0}$", '=HYPERLINK("http://example.com","go")',
+    "+cmd|' /C calc'!A0", "@SUM(1)", "bell\x07and\x1b[31mred", "tab\there", "carriage\rreturn", "\u202eright to left",
+    "zero\u200bwidth", "emoji 😀", "back\\slash", "%s %d {0}", "a" * 2_000,
+]
+HOSTILE_VALUES = [
+    Raw("9" * 5_000), Raw("-" + "9" * 400), Raw("1" + "0" * 308), Raw("1e999"), Raw("[" * 40 + "]" * 40),
+    Raw("[" * 5_000 + "]" * 5_000), Raw("0x" + "f" * 300),
 ]
 WEIRD_VALUES: list[Any] = [
     *WEIRD_STRINGS, True, False, [], [1, "a"], ["search"], {}, {"x": 1}, NULL, NAN, INF, -INF,
@@ -663,6 +721,9 @@ def m_pick_variant(draw: Draw, case: Case) -> str:
 CSV_CELLS = ["", "abc", "nan", "inf", "-5", "1e300", "1e-300", "35", "true", "yes", "[[0,0],[1,1]]", "[[0,0]", "[]",
              "[1e999, 2]", "[[0, NaN], [1, 2]]", "missing.csv", "../outside.csv", "x;;y", "Café", "1_000", " 12 ",
              POINTS_CSV, CAMPAIGNS_CSV, "x" * 300, '"', "0x10"]
+HOSTILE_CSV_CELLS = ["9" * 5_000, "9" * 400, "[[0, 0], [" + "9" * 5_000 + ", 1]]", "[" * 3_000 + "]" * 3_000,
+                     "[[0, 0], " + "[" * 40 + "]" * 40 + "]", "x" * 140_000, "nul\x00byte", *MARKUP_NAMES]
+CSV_ENCODINGS = ["cp1252", "utf-8-sig", "utf-16", "utf-16-le", "utf-32", "utf-32-be", "xlsx"]
 
 
 def m_csv(draw: Draw, case: Case) -> str:
@@ -691,7 +752,9 @@ def m_csv(draw: Draw, case: Case) -> str:
         if column < len(rows[row]):
             rows[row][column] = draw(st.sampled_from(CSV_CELLS))
             header = rows[0][column] if column < len(rows[0]) else column
-            return f"{name} row {row} column {header} = {rows[row][column]!r}"
+            cell = rows[row][column]
+            shown = repr(cell) if len(cell) <= 80 else f"{cell[:40]!r}... ({len(cell):,} characters)"
+            return f"{name} row {row} column {header} = {shown}"
     if action == "drop column":
         for r in rows:
             if column < len(r):
@@ -720,6 +783,33 @@ def m_csv(draw: Draw, case: Case) -> str:
     return f"{name}: {action} (no change)"
 
 
+def m_markup_name(draw: Draw, case: Case) -> str:
+    """Name the scenario, a campaign, a constraint or a pool with markup or control characters."""
+    name = draw(st.sampled_from(MARKUP_NAMES))
+    target = draw(st.sampled_from(["scenario", "campaign", "constraint", "pool"]))
+    items = _campaigns(case) if target == "campaign" else [
+        c for c in case.document.get("constraints", []) if isinstance(c, dict)] if target == "constraint" else []
+    if target == "pool" and isinstance(case.document.get("pools"), dict) and case.document["pools"]:
+        pools = case.document["pools"]
+        old = draw(st.sampled_from(sorted(pools)))
+        pools[name] = pools.pop(old)
+        return f"rename pool {old!r} to {name!r}"
+    if items:
+        item = draw(st.sampled_from(items))
+        old, item["name"] = item.get("name"), name
+        return f"rename {target} {old!r} to {name!r}"
+    case.document["name"] = name
+    return f"name the scenario {name!r}"
+
+
+def m_encoding(draw: Draw, case: Case) -> str:
+    """Save the scenario file as UTF-16 or UTF-32 (with or without a byte order mark), with UTF-8's
+    byte order mark, or replace it by an Excel workbook."""
+    case.encoding = draw(st.sampled_from(["utf-8-sig", "utf-16", "utf-16-le", "utf-16-be", "utf-32", "utf-32-le",
+                                          "xlsx"]))
+    return f"save the scenario as {case.encoding}"
+
+
 MUTATIONS = [
     m_delete, m_delete, m_add_key, m_add_key, m_replace, m_replace, m_replace, m_scale, m_scale,
     m_duplicate_campaign, m_rename_referenced, m_retag, m_pools, m_swap, m_spend, m_spend, m_curve, m_curve,
@@ -728,14 +818,48 @@ MUTATIONS = [
 ]
 
 
+def m_hostile_value(draw: Draw, case: Case) -> str:
+    """Replace a value by a hostile one: a number of hundreds or thousands of digits, brackets nested
+    far too deep (written into the file as they are), or a name with markup."""
+    nodes = list(_nodes(case.document))
+    if not nodes:
+        return "nothing to replace"
+    path, _ = draw(st.sampled_from(nodes))
+    value = draw(st.sampled_from([*HOSTILE_VALUES, *MARKUP_NAMES]))
+    _get(case.document, path[:-1])[path[-1]] = value
+    return f"set {path} = {value!r}"
+
+
+def m_hostile_csv(draw: Draw, case: Case) -> str:
+    """A CSV file beside the scenario with a hostile cell, or saved in another encoding or as a workbook."""
+    if not case.files:
+        return "no CSV files"
+    name = draw(st.sampled_from(sorted(case.files)))
+    rows = case.files[name]
+    if draw(st.booleans()) or len(rows) < 2 or not rows[1]:
+        case.encodings[name] = draw(st.sampled_from(CSV_ENCODINGS))
+        return f"write {name} as {case.encodings[name]}"
+    row = draw(st.integers(1, len(rows) - 1))
+    column = draw(st.integers(0, len(rows[row]) - 1))
+    cell = rows[row][column] = draw(st.sampled_from(HOSTILE_CSV_CELLS))
+    shown = repr(cell) if len(cell) <= 80 else f"{cell[:40]!r}... ({len(cell):,} characters)"
+    return f"{name} row {row} column {column} = {shown}"
+
+
+HOSTILE_MUTATIONS = [m_hostile_value, m_hostile_csv, m_markup_name, m_encoding]
+
+
 @st.composite
-def mutated(draw: Draw, max_mutations: int = 4) -> Case:
-    """A valid example with one to ``max_mutations`` mutations, written as TOML or JSON."""
+def mutated(draw: Draw, max_mutations: int = 4, hostile: bool = False) -> Case:
+    """A valid example with one to ``max_mutations`` mutations, written as TOML or JSON; ``hostile``:
+    and then one of the ``HOSTILE_MUTATIONS``."""
     base = BASES[draw(st.sampled_from(sorted(BASES)))]
     case = Case(base.base, copy.deepcopy(base.document), copy.deepcopy(base.files))
     for _ in range(draw(st.integers(1, max_mutations))):
         mutation = draw(st.sampled_from(MUTATIONS))
         case.log.append(mutation(draw, case))
+    if hostile:
+        case.log.append(draw(st.sampled_from(HOSTILE_MUTATIONS))(draw, case))
     # JSON has no NaN or infinity (those go to TOML; see the reproducers below) and TOML has no null.
     if has_non_finite(case.document):
         case.fmt = "toml"
@@ -895,14 +1019,14 @@ def run_api(case: Case) -> None:
     with tempfile.TemporaryDirectory() as folder:
         path = write_case(case, Path(folder))
         document = None
-        if not case.files and case.variant is None:
+        if not case.files and case.variant is None and case.encoding == "utf-8" and not has_raw(case.document):
             text = path.read_text(encoding="utf-8")
             document = json.loads(text) if case.fmt == "json" else tomllib.loads(text)
         tolerating_known(check_api, path, case.variant, document)
 
 
 def _describe(case: Case) -> None:
-    note(f"base: {case.base}; format: {case.fmt}; variant: {case.variant}")
+    note(f"base: {case.base}; format: {case.fmt}; encoding: {case.encoding}; variant: {case.variant}")
     for step in case.log:
         note(f"  mutation: {step}")
 
@@ -919,6 +1043,28 @@ def test_the_cli_answers_every_mutated_scenario_with_a_documented_outcome(case, 
 def test_the_api_refuses_with_located_problems_or_solves(case):
     _describe(case)
     run_api(case)
+
+
+@fuzz_settings(25)
+@given(case=mutated(max_mutations=2, hostile=True))
+def test_the_cli_answers_every_hostile_scenario_with_a_documented_outcome(case, capsys):
+    _describe(case)
+    run_cli(case, capsys)
+
+
+@fuzz_settings(15)
+@given(case=mutated(max_mutations=2, hostile=True))
+def test_the_api_refuses_hostile_scenarios_with_located_problems_or_solves(case):
+    _describe(case)
+    run_api(case)
+
+
+@pytest.mark.slow
+@fuzz_settings(200)
+@given(case=mutated(max_mutations=4, hostile=True))
+def test_the_cli_on_many_more_hostile_scenarios(case, capsys):
+    _describe(case)
+    run_cli(case, capsys)
 
 
 @pytest.mark.slow
@@ -1021,3 +1167,59 @@ def test_reproducer_through_the_api(reproducer, tmp_path):
 def test_the_writer_round_trips_the_examples():
     for case in BASES.values():
         assert tomllib.loads(dumps_toml(case.document)) == case.document
+
+
+# --- hostile input, each kind once: the fuzz draws these too, but not every one in every run ------
+
+
+def _case(base: str, fmt: str = "toml", **changes: Any) -> Case:
+    case = copy.deepcopy(BASES[base])
+    case.fmt = fmt
+    for key, value in changes.items():
+        setattr(case, key, value)
+    return case
+
+
+@pytest.mark.parametrize("fmt", ["toml", "json"])
+@pytest.mark.parametrize("value", HOSTILE_VALUES, ids=repr)
+def test_a_hostile_value_in_the_file_gets_a_documented_outcome(value, fmt, capsys):
+    case = _case("b2b_saas", fmt)
+    case.document["budget"]["total"] = value
+    run_cli(case, capsys)
+
+
+@pytest.mark.parametrize("value", HOSTILE_VALUES[:2] + HOSTILE_VALUES[-2:], ids=repr)
+def test_a_hostile_value_in_a_variant_gets_a_documented_outcome(value, capsys):
+    case = _case("b2b_saas", variant="stretch")
+    case.document["variants"]["stretch"]["budget.total"] = value
+    run_cli(case, capsys)
+
+
+@pytest.mark.parametrize("encoding", ["utf-8-sig", "utf-16", "utf-16-le", "utf-16-be", "utf-32", "utf-32-le", "xlsx"])
+@pytest.mark.parametrize("fmt", ["toml", "json"])
+def test_a_scenario_file_in_another_encoding_or_a_workbook_gets_a_documented_outcome(encoding, fmt, capsys):
+    run_cli(_case("b2b_saas", fmt, encoding=encoding), capsys)
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-32", "utf-32-be", "xlsx"])
+@pytest.mark.parametrize("name", [CAMPAIGNS_CSV, POINTS_CSV])
+def test_a_csv_file_in_another_encoding_or_a_workbook_gets_a_documented_outcome(encoding, name, capsys):
+    run_cli(_case("local_services (CSV)", encodings={name: encoding}), capsys)
+
+
+@pytest.mark.parametrize("cell", HOSTILE_CSV_CELLS[:-len(MARKUP_NAMES)],
+                         ids=lambda cell: f"{cell[:12]}...({len(cell)})")
+@pytest.mark.parametrize("column", ["spend.max", "impressions.points"])
+def test_a_hostile_csv_cell_gets_a_documented_outcome(cell, column, capsys):
+    case = _case("local_services (CSV)")
+    rows = case.files[CAMPAIGNS_CSV]
+    rows[1][rows[0].index(column)] = cell
+    run_cli(case, capsys)
+
+
+@pytest.mark.parametrize("name", MARKUP_NAMES, ids=lambda name: repr(name[:16]))
+def test_a_name_with_markup_or_control_characters_gets_a_documented_outcome(name, capsys):
+    case = _case("local_services (CSV)")
+    rows = case.files[CAMPAIGNS_CSV]
+    rows[1][rows[0].index("name")] = name
+    run_cli(case, capsys)

@@ -178,7 +178,6 @@ def json_values(document: Any) -> list[Any]:
     return [document]
 
 
-@pytest.mark.slow  # 1.6 s, nearly all of it starting Python; the tests above run the same path in-process
 def test_a_real_pipe(tmp_path):
     """The command as another program runs it: JSON in on stdin, a plan out on stdout, nothing on stderr."""
     done = subprocess.run([sys.executable, "-m", "optimizer", "solve", "-", "--format", "json"], cwd=tmp_path,

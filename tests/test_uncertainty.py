@@ -7,12 +7,14 @@ import math
 
 import numpy as np
 import pytest
+from scipy import stats
 
 from optimizer import ScenarioError, Status, frontier, solve
+from optimizer.cli import EXIT_OK, run
 from optimizer.pareto import Frontier
 from optimizer.scenario.schema import Scenario
 from optimizer.uncertainty import draw_scenarios, frontier_uncertainty, plan_uncertainty
-from optimizer.uncertainty.draws import drawn_campaigns
+from optimizer.uncertainty.draws import draw_rate, drawn_campaigns
 
 Z90 = 1.2815515655446004  # the standard normal's 90th percentile
 
@@ -125,3 +127,51 @@ def test_a_scenario_without_fitted_uncertainty_is_refused_with_the_fix():
     assert plan.status is Status.OPTIMAL
     with pytest.raises(ScenarioError, match="tradeoff fit"):
         plan_uncertainty(scenario, plan, 10)
+
+
+# --- draws keep to the ranges the scenario schema gives ------------------------------------------
+
+
+def _rate_campaign(rate: float, se: float, of: str = "clicks", outcome: str = "leads") -> dict:
+    """A campaign whose clicks are bought at $2 each (drawn) and whose ``outcome`` is a rate of ``of``."""
+    return {"name": "A", "channel": "search", "stage": "conversion", "spend": {"max": 8_000},
+            "clicks": {"curve": "linear", "unit_cost": 2.0, "covariance": [[0.01]]},
+            outcome: {"rate": rate, "of": of, "se": se}}
+
+
+def test_a_rate_that_often_draws_above_1_is_drawn_from_the_normal_truncated_to_its_range():
+    mean, se = 0.95, 0.2  # unbounded, 40% of the normal's draws would be above 1
+    rates = np.array([d.campaigns[0].leads.rate for d in draw_scenarios(_scenario(_rate_campaign(mean, se)), 200)])
+    assert np.all((rates > 0) & (rates <= 1)), rates.max()
+    truncated = stats.truncnorm((0 - mean) / se, (1 - mean) / se, loc=mean, scale=se)
+    assert stats.kstest(rates, truncated.cdf).pvalue > 0.01  # the draws follow the truncated normal
+
+
+def test_a_rate_far_from_its_limits_keeps_its_median_and_revenue_per_customer_is_not_capped_at_1():
+    far = draw_scenarios(_scenario(_rate_campaign(0.05, 0.005)), 200, seed=3)
+    rates = np.array([d.campaigns[0].leads.rate for d in far])
+    assert np.median(rates) == pytest.approx(0.05, abs=3 * 1.2533 * 0.005 / math.sqrt(200))
+    revenue = _rate_campaign(1.5, 0.8, of="clicks", outcome="revenue")
+    drawn = np.array([d.campaigns[0].revenue.rate for d in draw_scenarios(_scenario(revenue), 200, seed=3)])
+    assert np.all(drawn > 0) and np.mean(drawn > 1) > 0.5  # any positive amount of money per click
+
+
+def test_a_range_holding_little_of_the_normal_is_still_drawn_from_the_truncated_normal():
+    rng = np.random.default_rng(5)
+    mean, se = 0.5, 50.0  # the normal puts under 1% of its draws in (0, 1]: nearly uniform there
+    rates = np.array([draw_rate(mean, se, rng, (0.0, 1.0)) for _ in range(400)])
+    assert np.all((rates > 0) & (rates <= 1))
+    truncated = stats.truncnorm((0 - mean) / se, (1 - mean) / se, loc=mean, scale=se)
+    assert stats.kstest(rates, truncated.cdf).pvalue > 0.01
+
+
+def test_solve_under_uncertainty_accepts_a_scenario_whose_rate_draws_would_pass_1(tmp_path, capsys):
+    path = tmp_path / "rate.toml"
+    path.write_text('name = "rate"\n[budget]\ntotal = 10_000\n[[campaigns]]\nname = "A"\nchannel = "search"\n'
+                    'stage = "conversion"\nspend = { max = 8_000 }\n'
+                    'clicks = { curve = "linear", unit_cost = 2, covariance = [[0.01]] }\n'
+                    'leads = { rate = 0.95, of = "clicks", se = 0.2 }\n')
+    code = run(["solve", str(path), "--uncertainty", "20"])
+    out, err = capsys.readouterr()
+    assert code == EXIT_OK, err
+    assert "above 1" not in out + err and "20 draws" in out

@@ -32,7 +32,7 @@ from optimizer.fit.report import CampaignFit, RateFit, TableFit
 from optimizer.formatting import printable
 from optimizer.model.campaigns import curve_from_spec
 from optimizer.scenario.schema import TabularSpec
-from optimizer.uncertainty.draws import draw_parameters, draw_rate
+from optimizer.uncertainty.draws import draw_parameters, draw_rate, rate_limits
 
 _PANELS = 4
 _GRID = 240
@@ -77,7 +77,8 @@ def _funnel(campaign: CampaignFit, spend: np.ndarray, rng: np.random.Generator |
     values: dict[str, np.ndarray] = {}
     for outcome, fitted in campaign.outcomes.items():
         if isinstance(fitted, RateFit):
-            rate = draw_rate(fitted.rate, fitted.se, rng) if rng is not None and fitted.se > 0 else fitted.rate
+            rate = (draw_rate(fitted.rate, fitted.se, rng, rate_limits(outcome, fitted.of))
+                    if rng is not None and fitted.se > 0 else fitted.rate)
             values[outcome] = rate * values.get(fitted.of, np.zeros_like(spend))
         elif isinstance(fitted, CurveFit):
             values[outcome] = _drawn_curve(fitted, rng).value(spend)

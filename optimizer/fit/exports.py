@@ -24,7 +24,7 @@ from pathlib import Path
 import pandas as pd
 
 from optimizer.errors import Problem, ScenarioError
-from optimizer.scenario.sources import read_text
+from optimizer.scenario.sources import csv_records, read_text, too_many_digits
 
 TEXT_COLUMNS = ("period", "campaign", "channel", "stage")
 NUMBER_COLUMNS = ("spend", "impressions", "clicks", "leads", "mqls", "sqls", "customers", "revenue",
@@ -61,6 +61,7 @@ PLATFORM_CHANNELS = {"Google Ads": "search", "Meta Ads Manager": "social", "Link
 """The channel of an export's campaigns when it has no channel column of its own."""
 
 _HEADER_SEARCH = 30
+_MOST_DIGITS = 309  # a float holds up to about 1.8e308
 _CURRENCY_CODE = re.compile(r"\s*\(([A-Z]{3})\)\s*$")
 _MISSING = {"", "--", "-", "—", "n/a", "na", "null"}
 _SUMMARY = re.compile(r"totals?\s*(:|$)", re.IGNORECASE)
@@ -89,7 +90,7 @@ def read_history(path: Path | str, mapping: Mapping[str, str] | None = None) -> 
     the usual spellings. Raises ``ScenarioError`` naming each unreadable row by its line.
     """
     path, mapping = Path(path), mapping or {}
-    rows, header_at = _table(read_text(path, path.name, utf16=True), mapping)
+    rows, header_at = _table(read_text(path, path.name, utf16=True), mapping, path.name)
     if header_at is None:
         raise ScenarioError([Problem(path.name, "no header row with a campaign column and a spend column was found "
                                      f"in its first {_HEADER_SEARCH} lines",
@@ -102,6 +103,8 @@ def read_history(path: Path | str, mapping: Mapping[str, str] | None = None) -> 
     records, set_aside, problems = _records(rows[header_at + 1:], sources, header, path.name)
     if problems:
         raise ScenarioError(problems)
+    if not records:
+        raise ScenarioError([_no_rows(path.name, rows[header_at][0], len(set_aside))])
     frame = pd.DataFrame.from_records(records, columns=["line", *[c for c in COLUMNS if c in sources]])
     platform, named = _platform(header), {c: header[i] for c, i in sources.items()}
     if "channel" not in frame and platform in PLATFORM_CHANNELS:
@@ -110,16 +113,31 @@ def read_history(path: Path | str, mapping: Mapping[str, str] | None = None) -> 
     return History(frame, platform, named, tuple(set_aside))
 
 
-def _table(text: str, mapping: Mapping[str, str]) -> tuple[list[tuple[int, list[str]]], int | None]:
+def _no_rows(name: str, header_line: int, set_aside: int) -> Problem:
+    aside = f" ({set_aside} summary rows set aside)" if set_aside else ""
+    return Problem(f"{name} line {header_line}", f"the header is here, but no rows of data follow it{aside}",
+                   "export the report with its rows (one per campaign and period, or per bid level), "
+                   "not the header or the totals alone")
+
+
+def _table(text: str, mapping: Mapping[str, str], name: str) -> tuple[list[tuple[int, list[str]]], int | None]:
     """The file's rows, each with its line, split by commas, tabs or semicolons (whichever gives a
-    header row), and where that header row is."""
+    header row), and where that header row is. A row the csv module cannot read (a cell over its
+    size limit) is a problem at its line when no delimiter gives a header."""
     rows: list[tuple[int, list[str]]] = []
+    unreadable: ScenarioError | None = None
     for delimiter in (",", "\t", ";"):
         reader = csv.reader(io.StringIO(text), delimiter=delimiter)
-        rows = [(reader.line_num, row) for row in reader]
+        try:
+            rows = [(reader.line_num, row) for row in csv_records(reader, name)]
+        except ScenarioError as error:
+            unreadable = unreadable or error
+            continue
         header_at = _header_row([row for _, row in rows], mapping)
         if header_at is not None:
             return rows, header_at
+    if unreadable is not None:
+        raise unreadable
     return rows, None
 
 
@@ -204,7 +222,12 @@ def _cell(column: str, cell: str, where: str) -> tuple[object, Problem | None]:
     try:
         value = parse_number(cell, share=column == "impression_share")
     except ValueError:
-        return math.nan, Problem(where, f"'{cell.strip()}' is not a number",
+        digits = sum(character.isdigit() for character in cell)
+        if digits > _MOST_DIGITS:
+            error = too_many_digits(digits)
+            return math.nan, Problem(where, str(error), error.fix)
+        shown = cell.strip() if len(cell.strip()) <= 60 else cell.strip()[:57] + "..."
+        return math.nan, Problem(where, f"'{shown}' is not a number",
                                  "write a number such as 1234.56, $1,234.56 or 12.5%, or leave it empty")
     if value is not None and value < 0:
         return value, Problem(where, f"{cell.strip()} is negative", "spend and outcomes are counts: 0 or more")

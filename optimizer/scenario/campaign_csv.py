@@ -14,6 +14,7 @@ import io
 import json
 import math
 import re
+import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,7 +23,18 @@ from typing import Any
 from optimizer.errors import Problem, ScenarioError
 from optimizer.glossary import OUTCOMES
 from optimizer.scenario.checks import suggest
-from optimizer.scenario.sources import read_text
+from optimizer.scenario.sources import (
+    TOO_DEEP,
+    InputTooLarge,
+    check_limits,
+    csv_header,
+    csv_records,
+    digit_count,
+    json_int,
+    long_number_at,
+    read_text,
+    too_many_digits,
+)
 
 TEXT_KEYS = {"name", "channel", "stage", "notes"}
 LIST_KEYS = {"tags", "pools"}
@@ -70,11 +82,11 @@ def read_campaign_csv(path: Path) -> tuple[list[Row], list[Problem]]:
     if semicolons:
         raise ScenarioError([semicolons])
     reader = csv.DictReader(io.StringIO(text, newline=""))
-    header = [h.strip() for h in (reader.fieldnames or [])]
+    header = [h.strip() for h in csv_header(reader, path.name)]
     reader.fieldnames = header
     problems = check_columns(header, path.name)
     rows: list[Row] = []
-    for record in reader:
+    for record in csv_records(reader, path.name):
         if not any((v or "").strip() for v in record.values() if isinstance(v, str)):
             continue
         line = reader.line_num
@@ -185,21 +197,37 @@ def _convert(column: str, cell: Any) -> Any:
 def _number(cell: Any) -> float | int:
     if isinstance(cell, bool):
         raise CellError(f"expected a number, got {cell}", "write a number")
+    if isinstance(cell, int) and abs(cell) > sys.float_info.max:
+        _refuse(too_many_digits(digit_count(cell)))
     if isinstance(cell, int | float):
         value = cell
     else:
         text = str(cell).strip().replace("_", "")
+        found = long_number_at(text)
+        if found is not None:
+            _refuse(too_many_digits(found[1]))
         try:
             value = int(text)
         except ValueError:
             try:
                 value = float(text)
             except ValueError:
-                raise CellError(f'expected a number, got "{cell}"', _number_fix(text)) from None
+                raise CellError(f"expected a number, got {_quoted(cell)}", _number_fix(text)) from None
     if not math.isfinite(value):
-        raise CellError(f'expected a finite number, got "{cell}"',
+        raise CellError(f"expected a finite number, got {_quoted(cell)}",
                         "write a number, or leave the cell empty when the key is not given")
     return value
+
+
+def _refuse(error: InputTooLarge) -> None:
+    raise CellError(str(error), error.fix)
+
+
+def _quoted(cell: Any) -> str:
+    """A cell's text in quotes for a message, cut short: a cell may hold a whole file's worth."""
+    text = str(cell)
+    return f'"{text}"' if len(text) <= 60 else f'"{text[:57]}..." ({len(text):,} characters)'
+
 
 
 def _number_fix(text: str) -> str:
@@ -224,28 +252,34 @@ def _boolean(cell: Any) -> bool:
         return True
     if text in _FALSE:
         return False
-    raise CellError(f'expected true or false, got "{cell}"', "write true or false (or leave the cell empty)")
+    raise CellError(f"expected true or false, got {_quoted(cell)}", "write true or false (or leave the cell empty)")
 
 
 def _points(cell: Any) -> Any:
     text = str(cell).strip()
     if not text.startswith("["):
         return text  # a points file beside the scenario, resolved by the loader
-    try:
-        return json.loads(text, parse_constant=lambda name: math.nan)
-    except json.JSONDecodeError as error:
-        raise CellError(f"points are not a valid JSON list ({error.msg} at character {error.pos + 1})",
-                        "write the points as [[spend, value], [spend, value], ...], or the name of a points CSV"
-                        ) from None
+    return _json_cell(text, "points are not a valid JSON list",
+                      "write the points as [[spend, value], [spend, value], ...], or the name of a points CSV",
+                      parse_constant=lambda name: math.nan)
 
 
 def _matrix(cell: Any) -> Any:
     if isinstance(cell, list | tuple):
         return cell  # a DataFrame cell may hold the rows themselves
-    text = str(cell).strip()
+    return _json_cell(str(cell).strip(), "the covariance is not a valid JSON list of rows",
+                      "write it as [[a, b], [b, c]]: one row per parameter, in the family's parameter order")
+
+
+def _json_cell(text: str, invalid: str, fix: str, **options: Any) -> Any:
+    """A cell's JSON; syntax errors, and what ``check_limits`` refuses, are a ``CellError``."""
     try:
-        return json.loads(text)
+        value = json.loads(text, parse_int=json_int, **options)
+        check_limits(value)
     except json.JSONDecodeError as error:
-        raise CellError(f"the covariance is not a valid JSON list of rows ({error.msg} at character {error.pos + 1})",
-                        "write it as [[a, b], [b, c]]: one row per parameter, in the family's parameter order"
-                        ) from None
+        raise CellError(f"{invalid} ({error.msg} at character {error.pos + 1})", fix) from None
+    except RecursionError:
+        raise CellError(*TOO_DEEP) from None
+    except InputTooLarge as error:
+        raise CellError(str(error), error.fix) from None
+    return value

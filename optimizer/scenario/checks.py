@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Iterator
 
 from optimizer.errors import Problem
 from optimizer.glossary import GLOSSARY, OUTCOMES, split_pool_kpi
-from optimizer.scenario.schema import Campaign, ConstraintSpec, RateSpec, Scenario, TabularSpec, Where
+from optimizer.scenario.schema import Campaign, ConstraintSpec, RateSpec, Scenario, TabularSpec, Where, rate_ceiling
 
 
 class Locator:
@@ -134,11 +134,11 @@ def _check_rates(campaign: Campaign, where: str) -> Iterator[Problem]:
                 f'{outcome} is a rate of "{spec.of}", which this campaign does not define',
                 _other_outcome_fix(campaign, outcome, spec.of),
             )
-        downstream = spec.of in OUTCOMES and OUTCOMES.index(outcome) > OUTCOMES.index(spec.of)
-        if outcome != "revenue" and downstream and spec.rate > 1:
+        ceiling = rate_ceiling(outcome, spec.of)
+        if spec.rate > ceiling:
             yield Problem(
                 f"{where}: {outcome}.rate",
-                f"rate {spec.rate:g} is above 1, but {outcome} is a fraction of {spec.of}",
+                f"rate {spec.rate:g} is above {ceiling:g}, but {outcome} is a fraction of {spec.of}",
                 f"write percentages as fractions: {spec.rate / 100:g} for {spec.rate:g}%",
             )
     cycle = _rate_cycle(campaign)
@@ -450,7 +450,9 @@ def _check_pool_constraint(
     if pool is None:
         return
     if kind == "esov" and pool.som is None:
-        yield Problem(where, f'esov needs the share of market of pool "{pool_name}"', f"set pools.{pool_name}.som")
+        # the message names som, so that it is not repeated when a som the file gives was set aside
+        yield Problem(where, f'esov needs the share of market (som) of pool "{pool_name}"',
+                      f"set pools.{pool_name}.som")
     elif kind == "esov":
         yield from _check_excess_range(constraint, where, pool.som or 0.0, pool.against_competitors)
     if kind == "sov":

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from optimizer.scenario.campaign_csv import check_columns, unflatten, unreadable_keys
 from optimizer.scenario.checks import Locator
+from optimizer.scenario.loading import one_measure_each
 from optimizer.scenario.parse import parse_scenario
 from optimizer.scenario.schema import Scenario
 
@@ -31,7 +32,7 @@ def scenario_from_frames(campaigns: pd.DataFrame, constraints: pd.DataFrame | No
         if bad:
             unreadable[position] = unreadable_keys(bad)
         rows.append(campaign)
-    document = {**settings, "campaigns": rows}
+    document = one_measure_each({**settings, "campaigns": rows}, problems)
     if constraints is not None:
         document["constraints"] = [_constraint(record) for record in constraints.to_dict(orient="records")]
     return parse_scenario(document, Locator(), "DataFrames", problems, unreadable)

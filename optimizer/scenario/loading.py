@@ -3,8 +3,9 @@ variant and the ``--set`` overrides, and validate the result."""
 
 from __future__ import annotations
 
+import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -13,10 +14,18 @@ from optimizer.errors import Problem, ScenarioError
 from optimizer.glossary import OUTCOMES
 from optimizer.scenario.campaign_csv import Row, read_campaign_csv
 from optimizer.scenario.checks import Locator
+from optimizer.scenario.images import MAX_LOGO_PIXELS, logo_size_problem
 from optimizer.scenario.overrides import Override, apply_layers, parse_assignment, variant_overrides
 from optimizer.scenario.parse import parse_scenario
-from optimizer.scenario.schema import LOGO_SUFFIXES, Campaign, Scenario
-from optimizer.scenario.sources import parse_json_text, read_document, read_points_with_lines, resolve_inside
+from optimizer.scenario.schema import LOGO_SUFFIXES, Campaign, Scenario, given_measures, measure_problem
+from optimizer.scenario.sources import (
+    LINK_LOOP,
+    leads_back,
+    parse_json_text,
+    read_document,
+    read_points_with_lines,
+    resolve_inside,
+)
 
 
 class FileLocator(Locator):
@@ -82,9 +91,27 @@ def scenario_from_document(
     campaigns: str | Path | None = None,
 ) -> Scenario:
     """Validate a parsed document (a dict of the file's keys) whose relative file references are inside
-    ``folder`` (the current directory by default); problems are reported against ``source``."""
+    ``folder`` (the current directory by default); problems are reported against ``source``.
+
+    When the file itself (no ``variant`` chosen) has problems, those of each of its variants are
+    raised with them, each located in its variant, so that one run lists them all.
+    """
     folder = Path.cwd() if folder is None else Path(folder)
-    scenario_folder = folder
+    try:
+        return _validated(document, folder, source, variant, overrides, campaigns)
+    except ScenarioError as error:
+        if variant is not None:
+            raise
+        others = _variant_problems(document, error.problems,
+                                   lambda name: _validated(document, folder, source, name, overrides, campaigns))
+        if not others:
+            raise
+        raise ScenarioError([*error.problems, *others], error.source) from None
+
+
+def _validated(document: Mapping[str, Any], folder: Path, source: str, variant: str | None,
+               overrides: Sequence[str | Override], campaigns: str | Path | None) -> Scenario:
+    scenario_folder, given = folder, document
     try:
         early: list[Problem] = []
         if campaigns is not None:
@@ -93,16 +120,19 @@ def scenario_from_document(
         else:
             document, csv_name, rows = _expand_campaigns(document, folder, early)
         locator = FileLocator(csv_name, rows)
+        read = tuple(early)
         unreadable = {i: set(row.unreadable) for i, row in enumerate(rows) if row.unreadable}
-        document, applied = _apply(document, variant, overrides, early)
+        unread = ("campaigns" in given or campaigns is not None) and "campaigns" not in document
+        document, applied = _apply(document, variant, overrides, early, unread)
         point_lines: dict[str, tuple[str, list[int]]] = {}
         document = _resolve_point_files(document, folder, locator, early, unreadable, point_lines)
         document = _resolve_logo(document, scenario_folder, early)
+        document = one_measure_each(document, early)
         try:
             return parse_scenario(document, locator, source, early, unreadable)
         except ScenarioError as error:
-            problems = [_with_point_lines(p, point_lines) for p in error.problems]
-            problems = _with_origins(problems, applied, document, locator)
+            problems = [_with_point_lines(p, point_lines) for p in _unread_campaigns(error.problems, unread, read)]
+            problems = _with_origins(problems, applied, document, locator, read)
             raise ScenarioError(problems, error.source) from None
     except ScenarioError as error:
         if error.source:
@@ -110,18 +140,77 @@ def scenario_from_document(
         raise ScenarioError(error.problems, source) from None
 
 
+def _variant_problems(document: Mapping[str, Any], known: Sequence[Problem],
+                      load: Callable[[str], Scenario]) -> list[Problem]:
+    """The problems each variant of ``document`` brings that the file does not have (``known``), located
+    in the variant; ``load(name)`` validates the file with variant ``name`` applied."""
+    variants = document.get("variants")
+    if not isinstance(variants, Mapping):
+        return []
+    seen = set(known)
+    found: list[Problem] = []
+    for name, settings in variants.items():
+        if not isinstance(name, str) or not isinstance(settings, Mapping):
+            continue  # the file's own problems name a variant that is not a table
+        try:
+            load(name)
+        except ScenarioError as error:
+            found += [in_variant(name, p) for p in error.problems if p not in seen]
+    return found
+
+
+def in_variant(name: str, problem: Problem) -> Problem:
+    """A problem found with variant ``name`` applied, located in that variant."""
+    prefix = f'variant "{name}"'
+    if problem.location.startswith(prefix):
+        return problem
+    location = f"{prefix}: {problem.location}" if problem.location else prefix
+    return Problem(location, problem.message, problem.fix)
+
+
 def _resolve_logo(document: dict[str, Any], folder: Path, problems: list[Problem]) -> dict[str, Any]:
-    """``report.logo`` found in the scenario's folder and made absolute (a missing one is a problem)."""
+    """``report.logo`` found in the scenario's folder and made absolute; a missing one, or one whose header
+    says it is not a PNG or JPEG or is too large to draw, is a problem (and left out)."""
     report = document.get("report")
     logo = report.get("logo") if isinstance(report, dict) else None
     if not isinstance(logo, str) or Path(logo).suffix.lower() not in LOGO_SUFFIXES:
         return document  # the schema names a logo of the wrong type or kind
+    without_logo = {**document, "report": {k: v for k, v in report.items() if k != "logo"}}
     try:
         path = resolve_inside(folder, logo, "report.logo")
     except ScenarioError as error:
         problems.extend(error.problems)
-        return {**document, "report": {k: v for k, v in report.items() if k != "logo"}}
+        return without_logo
+    unusable = logo_size_problem(path)
+    if unusable is not None:
+        problems.append(Problem("report.logo", f'the logo "{logo}" {unusable}: the report cannot read it',
+                                f"export the logo as a PNG or JPEG of at most {MAX_LOGO_PIXELS:,} pixels "
+                                "(500 x 200 is plenty) and name that file"))
+        return without_logo
     return {**document, "report": {**report, "logo": str(path)}}
+
+
+def one_measure_each(document: dict[str, Any], problems: list[Problem]) -> dict[str, Any]:
+    """Each pool given more than one measure reported, and kept with the first it writes: the pool
+    still exists for the constraints and campaigns that name it, and its other values are checked."""
+    pools = document.get("pools")
+    if not isinstance(pools, Mapping):
+        return document
+    kept = {}
+    for name, pool in pools.items():
+        problem = measure_problem(pool) if isinstance(pool, Mapping) else None
+        if problem is None or len(given_measures(pool)) < 2:
+            kept[name] = pool
+            continue
+        problems.append(Problem(f"pools.{_key(str(name))}", str(problem), problem.fix))
+        extra = given_measures(pool)[1:]
+        kept[name] = {key: value for key, value in pool.items() if key not in extra}
+    return {**document, "pools": kept}
+
+
+def _key(name: str) -> str:
+    """A key as a TOML file writes it: bare, or in quotes when it holds spaces or dots."""
+    return name if re.fullmatch(r"[A-Za-z0-9_-]+", name) else json.dumps(name, ensure_ascii=False)
 
 
 def _expand_campaigns(document: Mapping[str, Any], folder: Path,
@@ -129,7 +218,10 @@ def _expand_campaigns(document: Mapping[str, Any], folder: Path,
     campaigns = document.get("campaigns")
     if not isinstance(campaigns, str):
         return dict(document), None, []
-    csv_path = resolve_inside(folder, campaigns, "campaigns")
+    try:
+        csv_path = resolve_inside(folder, campaigns, "campaigns")
+    except ScenarioError as error:
+        return _without_campaigns(document, error, problems)
     return _read_campaigns(document, csv_path, problems)
 
 
@@ -137,19 +229,40 @@ def _given_campaigns(document: Mapping[str, Any], csv_path: Path,
                      problems: list[Problem]) -> tuple[dict[str, Any], str | None, list[Row]]:
     """The document with its campaigns replaced by those of a CSV given on the command line."""
     if csv_path.is_dir():
-        raise ScenarioError([Problem(f"--campaigns {csv_path}", "this is a folder, not a file",
-                                     "give the path of the campaign CSV")])
+        return _without_campaigns(document, ScenarioError([Problem(
+            f"--campaigns {csv_path}", "this is a folder, not a file", "give the path of the campaign CSV")]), problems)
+    if leads_back(csv_path):
+        return _without_campaigns(document, ScenarioError([Problem(
+            f"--campaigns {csv_path}", f"the file {LINK_LOOP[0]}", LINK_LOOP[1])]), problems)
     if not csv_path.is_file():
-        raise ScenarioError([Problem(f"--campaigns {csv_path}", "file not found",
-                                     "check the path of the campaign CSV")])
+        return _without_campaigns(document, ScenarioError([Problem(
+            f"--campaigns {csv_path}", "file not found", "check the path of the campaign CSV")]), problems)
     return _read_campaigns(document, csv_path, problems)
 
 
 def _read_campaigns(document: Mapping[str, Any], csv_path: Path,
                     problems: list[Problem]) -> tuple[dict[str, Any], str | None, list[Row]]:
-    rows, csv_problems = read_campaign_csv(csv_path)
+    try:
+        rows, csv_problems = read_campaign_csv(csv_path)
+    except ScenarioError as error:
+        return _without_campaigns(document, error, problems)
     problems += csv_problems
     return {**document, "campaigns": [row.campaign for row in rows]}, csv_path.name, rows
+
+
+def _without_campaigns(document: Mapping[str, Any], error: ScenarioError,
+                       problems: list[Problem]) -> tuple[dict[str, Any], str | None, list[Row]]:
+    """The document without campaigns, when the campaign file cannot be read: its problem is reported
+    and the rest of the file is still checked (``_unread_campaigns`` drops the echo of the gap)."""
+    problems += error.problems
+    return {key: value for key, value in document.items() if key != "campaigns"}, None, []
+
+
+def _unread_campaigns(problems: Sequence[Problem], unread: bool, read: Sequence[Problem]) -> list[Problem]:
+    """Without the campaigns' absence reported again ("campaigns" is required) when their file was unreadable."""
+    if not unread:
+        return list(problems)
+    return [p for p in problems if p in read or p.location != "campaigns"]
 
 
 def _resolve_point_files(document: dict[str, Any], folder: Path, locator: Locator, problems: list[Problem],
@@ -190,18 +303,15 @@ def _resolve_point_files(document: dict[str, Any], folder: Path, locator: Locato
 
 
 def _apply(document: dict[str, Any], variant: str | None, overrides: Sequence[str | Override],
-           problems: list[Problem]) -> tuple[dict[str, Any], list[Override]]:
+           problems: list[Problem], unread: bool = False) -> tuple[dict[str, Any], list[Override]]:
     """The document with the variant and the overrides applied, and the overrides that were.
 
     Problems with the variant's name or a key are added to ``problems``; the rest is applied.
+    ``unread``: the campaign file could not be read, so settings of campaigns are left aside.
     """
     layers: list[list[Override]] = []
     if variant is not None:
-        variants = document.get("variants") or {}
-        try:
-            layers.append(variant_overrides(variants if isinstance(variants, Mapping) else {}, variant))
-        except ScenarioError as error:
-            problems += error.problems
+        layers.append(_variant_layer(document.get("variants"), variant, problems))
     set_layer = []
     for item in overrides:
         try:
@@ -210,12 +320,34 @@ def _apply(document: dict[str, Any], variant: str | None, overrides: Sequence[st
             problems += error.problems
     if set_layer:
         layers.append(set_layer)
+    if unread:
+        layers = [[o for o in layer if o.path[0] != "campaigns"] for layer in layers]
     if not layers:
         return document, []
     document, override_problems = apply_layers(document, layers)
     problems += override_problems
     refused = {p.location for p in override_problems}
     return document, [o for layer in layers for o in layer if o.source not in refused]
+
+
+def _variant_layer(variants: Any, name: str, problems: list[Problem]) -> list[Override]:
+    """The settings of variant ``name`` as overrides, key by key: a key that cannot be read is added to
+    ``problems`` and the variant's other settings still apply (and are checked)."""
+    variants = variants if isinstance(variants, Mapping) else {}
+    settings = variants.get(name)
+    if not isinstance(settings, Mapping):
+        try:
+            return variant_overrides(variants, name)
+        except ScenarioError as error:
+            problems += error.problems
+            return []
+    overrides: list[Override] = []
+    for key, value in settings.items():
+        try:
+            overrides += variant_overrides({name: {key: value}}, name)
+        except ScenarioError as error:
+            problems += error.problems
+    return overrides
 
 
 def _with_point_lines(problem: Problem, point_lines: Mapping[str, tuple[str, list[int]]]) -> Problem:
@@ -233,15 +365,16 @@ def _with_point_lines(problem: Problem, point_lines: Mapping[str, tuple[str, lis
 
 
 def _with_origins(problems: Sequence[Problem], applied: Sequence[Override], document: Mapping[str, Any],
-                  locator: Locator) -> list[Problem]:
-    """Problems about a value set by a variant or on the command line say so."""
+                  locator: Locator, read: Sequence[Problem] = ()) -> list[Problem]:
+    """Problems about a value set by a variant or on the command line say so; those found while reading the
+    files (``read``: a CSV cell, a points file) are about what the file says, whatever overrides it."""
     places = {_place_of(o.path, document, locator): o.given_by for o in applied}
     places.pop(None, None)
     annotated = []
     for problem in problems:
-        origin = next((given_by for place, given_by in places.items()
-                       if problem.location == place or problem.location.startswith((f"{place}.", f"{place}["))),
-                      None)
+        origin = None if problem in read else next(
+            (given_by for place, given_by in places.items()
+             if problem.location == place or problem.location.startswith((f"{place}.", f"{place}["))), None)
         if origin is not None:
             problem = Problem(problem.location, f"{problem.message} (given by {origin})", problem.fix)
         annotated.append(problem)

@@ -24,6 +24,7 @@ from optimizer.errors import Problem, ScenarioError
 from optimizer.scenario.campaign_csv import OUTCOME_KEYS
 from optimizer.scenario.checks import suggest
 from optimizer.scenario.schema import Scenario, nesting
+from optimizer.scenario.sources import InputTooLarge, parse_limited_toml
 
 Segment = str | int
 
@@ -99,9 +100,12 @@ def format_key(path: Sequence[Segment]) -> str:
 
 
 def parse_value(text: str) -> Any:
-    """A ``--set`` value: a TOML value when it parses as one, else the text itself."""
+    """A ``--set`` value: a TOML value when it parses as one, else the text itself.
+
+    Raises ``InputTooLarge`` for lists nested far deeper than a scenario's, or an integer beyond a float.
+    """
     try:
-        value = tomllib.loads(f"value = {text}")["value"]
+        value = parse_limited_toml(f"value = {text}")["value"]
     except tomllib.TOMLDecodeError:
         return text.strip()
     return text.strip() if isinstance(value, datetime.date | datetime.time) else value
@@ -111,13 +115,23 @@ def parse_assignment(text: str) -> Override:
     """``"budget.total=300000"`` -> an ``Override`` from ``--set``."""
     key, sep, value = text.partition("=")
     if not sep or not key.strip():
-        raise ScenarioError([Problem(f"--set {text}", "expected KEY=VALUE", "write --set budget.total=300000")])
+        raise ScenarioError([Problem(f"--set {_clipped(text)}", "expected KEY=VALUE",
+                                     "write --set budget.total=300000")])
     try:
         path = parse_key(key.strip())
     except ValueError as error:
-        raise ScenarioError([Problem(f"--set {text}", str(error), 'write the key as in budget.total or '
+        raise ScenarioError([Problem(f"--set {_clipped(text)}", str(error), 'write the key as in budget.total or '
                                      'campaigns."Search: brand".spend.max')]) from None
-    return Override(path, parse_value(value), f"--set {key.strip()}", "--set")
+    try:
+        parsed = parse_value(value)
+    except InputTooLarge as error:
+        raise ScenarioError([Problem(f"--set {_clipped(key.strip())}", str(error), error.fix)]) from None
+    return Override(path, parsed, f"--set {key.strip()}", "--set")
+
+
+def _clipped(text: str) -> str:
+    """Command-line text for a message, cut short (a value may be megabytes long)."""
+    return text if len(text) <= 80 else text[:77] + "..."
 
 
 def variant_overrides(variants: Mapping[str, Any], name: str) -> list[Override]:

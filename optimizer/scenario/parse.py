@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 import json
 import re
+import sys
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from typing import Any, TypeVar
 
@@ -39,6 +40,7 @@ from optimizer.scenario.schema import (
     Where,
     nesting,
 )
+from optimizer.scenario.sources import digit_count, too_many_digits
 
 _MODELS: tuple[type[BaseModel], ...] = (
     Scenario, Campaign, SpendSpec, ConstraintSpec, Where, Pool, ObjectiveSpec, BudgetSpec, SolverSpec,
@@ -336,6 +338,9 @@ def _wording(detail: Mapping[str, Any], loc: Sequence[str | int]) -> tuple[str, 
         return _unknown_key_wording(key, detail.get("allowed") or KNOWN_KEYS)
     if kind == "missing":
         return f'"{key}" is required', f"add {key} = ..."
+    if kind in ("float_type", "int_type") and _beyond_float(given):
+        error = too_many_digits(digit_count(given))
+        return str(error), error.fix
     if kind in ("float_type", "int_type"):
         return f"expected a number, got {_show(given)}", _number_fix(given)
     if kind == "finite_number":
@@ -445,9 +450,16 @@ def _range_wording(kind: str, ctx: Mapping[str, Any], given: Any, loc: Sequence[
     return f"must be {words} {shown} (got {_show(given)})", f"give a value {words} {shown}"
 
 
+def _beyond_float(value: Any) -> bool:
+    """An integer no float holds (a document from the API; files and ``--set`` refuse it on reading)."""
+    return isinstance(value, int) and not isinstance(value, bool) and abs(value) > sys.float_info.max
+
+
 def _show(value: Any) -> str:
     if value is None:
         return "null"
+    if _beyond_float(value):
+        return f"a number with {digit_count(value):,} digits"
     if isinstance(value, str):
         return f'"{value}" (text)' if value.strip() else "an empty value"
     if isinstance(value, bool):

@@ -8,11 +8,23 @@ exist, rates of outcomes that exist, bounds that fit together) live in ``checks.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Annotated, Any, ClassVar, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Discriminator, Field, StrictBool, Tag, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    StrictBool,
+    Tag,
+    ValidationError,
+    ValidatorFunctionWrapHandler,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import InitErrorDetails
 
 from optimizer.glossary import OUTCOMES
 
@@ -40,6 +52,33 @@ class Spec(BaseModel):
     """Base of every scenario model: strict, closed to unknown keys, immutable."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+TableCheck = Callable[[Mapping[str, Any]], tuple[tuple[str, ...], InputError] | None]
+
+
+def validated_with(check: TableCheck, model: type[Spec], data: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+    """``data`` validated by ``handler``, with ``check`` run on the table as written as well.
+
+    An "after" validator runs only once every value is valid, so a bad value would hide a
+    problem of the whole table (two measures for a pool beside a share of market of 2): this
+    raises both at once. ``check`` returns the key to locate its problem at (``()`` for the
+    table) and the problem, or None; it is not run on a table with an unknown key.
+    """
+    errors: list[Any] = []
+    try:
+        validated = handler(data)
+    except ValidationError as error:
+        errors = list(error.errors())
+    # with an unknown key (a misspelt measure or bound, perhaps) the table's own check would guess
+    misspelt = not isinstance(data, Mapping) or any(key not in model.model_fields for key in data)
+    found = None if misspelt else check(data)
+    if found is not None:
+        loc, problem = found
+        errors.append(InitErrorDetails(type="value_error", loc=loc, input=data, ctx={"error": problem}))
+    if errors:
+        raise ValidationError.from_exception_data(model.__name__, errors)
+    return validated
 
 
 Covariance = tuple[tuple[Number, ...], ...]
@@ -214,6 +253,13 @@ class RateSpec(Spec):
     """The rate's standard error (``tradeoff fit`` writes it); ``--uncertainty`` draws rates from it."""
 
 
+def rate_ceiling(outcome: str, of: str) -> float:
+    """The most a rate giving ``outcome`` from ``of`` may be: 1 for a count taken from a count before it in
+    the funnel (clicks of impressions, leads of clicks, ...), none for revenue or a count drawn upward."""
+    counted = outcome in OUTCOMES and of in OUTCOMES and outcome != "revenue"
+    return 1.0 if counted and OUTCOMES.index(outcome) > OUTCOMES.index(of) else math.inf
+
+
 def _outcome_kind(value: Any) -> str | None:
     if isinstance(value, dict):
         return "curve" if "curve" in value else "rate"
@@ -284,14 +330,10 @@ class Pool(Spec):
     total_spend: Positive | None = None
     som: Fraction | None = None
 
-    @model_validator(mode="after")
-    def _one_measure(self) -> Pool:
-        given = [k for k in MEASURES if getattr(self, k) is not None]
-        if len(given) != 1:
-            found = ", ".join(given) if given else "none"
-            fix = "keep one of them" if given else "add competitor_impressions = ... (or another measure)"
-            raise InputError(f"give exactly one of {', '.join(MEASURES)} (found: {found})", fix)
-        return self
+    @model_validator(mode="wrap")
+    @classmethod
+    def _one_measure(cls, data: Any, handler: ValidatorFunctionWrapHandler) -> Pool:
+        return validated_with(_measure_check, cls, data, handler)
 
     @property
     def measure(self) -> str:
@@ -315,6 +357,26 @@ class Pool(Spec):
 
 
 MEASURES = ("competitor_impressions", "total_impressions", "competitor_spend", "total_spend")
+
+
+def given_measures(pool: Mapping[str, Any]) -> list[str]:
+    """The measures a pool table gives, in the order they are written."""
+    return [key for key in pool if key in MEASURES and pool[key] is not None]
+
+
+def measure_problem(pool: Mapping[str, Any]) -> InputError | None:
+    """The problem with a pool table that does not give exactly one measure, or None."""
+    given = given_measures(pool)
+    if len(given) == 1:
+        return None
+    found = ", ".join(sorted(given, key=MEASURES.index)) if given else "none"
+    fix = "keep one of them" if given else "add competitor_impressions = ... (or another measure)"
+    return InputError(f"give exactly one of {', '.join(MEASURES)} (found: {found})", fix)
+
+
+def _measure_check(pool: Mapping[str, Any]) -> tuple[tuple[str, ...], InputError] | None:
+    problem = measure_problem(pool)
+    return None if problem is None else ((), problem)
 
 
 def _as_tuple(value: Any) -> Any:
@@ -355,11 +417,16 @@ class ConstraintSpec(Spec):
     max: Number | None = None
     name: Text | None = None
 
-    @model_validator(mode="after")
-    def _has_bound(self) -> ConstraintSpec:
-        if self.min is None and self.max is None:
-            raise InputError("the constraint has no bound", "give min, max or both")
-        return self
+    @model_validator(mode="wrap")
+    @classmethod
+    def _has_bound(cls, data: Any, handler: ValidatorFunctionWrapHandler) -> ConstraintSpec:
+        return validated_with(_bound_problem, cls, data, handler)
+
+
+def _bound_problem(constraint: Mapping[str, Any]) -> tuple[tuple[str, ...], InputError] | None:
+    if constraint.get("min") is None and constraint.get("max") is None:
+        return (), InputError("the constraint has no bound", "give min, max or both")
+    return None
 
 
 class ObjectiveSpec(Spec):

@@ -9,16 +9,20 @@ from __future__ import annotations
 
 import codecs
 import csv
+import errno
 import io
 import json
 import math
 import re
+import sys
 import tomllib
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from optimizer.errors import Problem, ScenarioError
 from optimizer.scenario.checks import suggest
+from optimizer.scenario.reads import note_read
 
 
 def read_document(path: Path) -> dict[str, Any]:
@@ -31,6 +35,8 @@ def read_document(path: Path) -> dict[str, Any]:
     if path.is_dir():
         raise ScenarioError([Problem(str(path), "this is a folder, not a scenario file",
                                      "give the path of a .toml or .json file")])
+    if leads_back(path):
+        raise ScenarioError([Problem(str(path), f"the file {LINK_LOOP[0]}", LINK_LOOP[1])])
     if not path.exists():
         raise ScenarioError([Problem(str(path), "file not found", "check the path")])
     try:
@@ -67,7 +73,17 @@ def _decoded(data: bytes, source: str) -> str:
 
 def decode_text(data: bytes, subject: str, place: str, fix: str, utf16: bool = False, source: str = "") -> str:
     """``data`` as UTF-8 text (a byte order mark is allowed) or, with ``utf16``, UTF-16 with its byte
-    order mark; anything else is a problem about ``subject`` ("the file") at ``place`` (its name)."""
+    order mark; anything else is a problem about ``subject`` ("the file") at ``place`` (its name).
+
+    A workbook (.xlsx, .xls) and UTF-32 text are named as such, with how to save them as text.
+    """
+    workbook = _workbook(data)
+    if workbook is not None:
+        raise ScenarioError([Problem(place or "line 1", f"{subject} is {workbook}, not text",
+                                     "open it in Excel and save it as CSV UTF-8 (File > Save As > CSV UTF-8), "
+                                     "then give that file")], source)
+    if _utf32(data):
+        raise ScenarioError([Problem(place or "line 1", f"{subject} is UTF-32 text, not UTF-8", fix)], source)
     found = _utf16(data)
     if found and not (utf16 and found == "marked"):
         detail = " without a byte order mark" if utf16 and found == "no mark" else ""
@@ -96,9 +112,46 @@ def read_text(path: Path, where: str, utf16: bool = False) -> str:
     try:
         data = path.read_bytes()
     except OSError as error:
+        if error.errno == errno.ELOOP:
+            raise ScenarioError([Problem(where, f'"{path.name}" {LINK_LOOP[0]}', LINK_LOOP[1])]) from None
         raise ScenarioError([Problem(where, f"cannot read the file: {error.strerror or error}",
                                      "check the path and the file's permissions")]) from None
+    note_read(path)
     return decode_text(data, "the file", path.name, _save_as_utf8(path), utf16)
+
+
+LINK_LOOP = ("is a symbolic link that leads back to itself",
+              "point the link at the real file, or give the real file's name instead")
+"""What to say of a link that leads back to itself (after its name), and the fix."""
+
+
+def leads_back(path: Path) -> bool:
+    """Whether ``path`` is a symbolic link that leads back to itself (directly or through other links)."""
+    try:
+        path.stat()
+    except OSError as error:
+        return error.errno == errno.ELOOP
+    return False
+
+
+_WORKBOOKS = ((b"PK\x03\x04", "an Excel workbook (.xlsx) or another zip archive"),
+              (bytes.fromhex("D0CF11E0A1B11AE1"), "an Excel workbook in the old .xls format (Excel 97-2003)"))
+
+
+def _workbook(data: bytes) -> str | None:
+    """What kind of workbook ``data`` is, told by its first bytes, or None."""
+    return next((kind for magic, kind in _WORKBOOKS if data.startswith(magic)), None)
+
+
+def _utf32(data: bytes) -> bool:
+    """UTF-32 text, with a byte order mark or without one (then told by three NUL bytes of every four,
+    as ASCII and Latin text has them: UTF-16 has one of every two)."""
+    if data.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)):
+        return True
+    head = data[:400]
+    little = not any(head[2::4]) and not any(head[3::4])
+    big = not any(head[0::4]) and not any(head[1::4])
+    return len(head) >= 8 and (little or big)
 
 
 def _utf16(data: bytes) -> str | None:
@@ -117,16 +170,17 @@ def _save_as_utf8(path: Path) -> str:
 
 
 def parse_document(text: str, kind: str, source: str) -> dict[str, Any]:
-    """Parse TOML or JSON text; syntax errors are reported with their line and column."""
-    too_deep = False
+    """Parse TOML or JSON text; syntax errors are reported with their line and column, and so are
+    brackets nested more than ``MAX_DEPTH`` deep and integers beyond the largest float."""
     try:
         document = _parse_json(text, source) if kind == "json" else _parse_toml(text, source)
     except RecursionError:
-        document, too_deep = None, True
-    if too_deep or _depth(document) > MAX_DEPTH:
-        raise ScenarioError([Problem(_place(text, _too_deep_at(text)),
-                                     f"lists or tables are nested more than {MAX_DEPTH} deep",
-                                     "a scenario nests a few levels at most: check the brackets")], source)
+        raise ScenarioError([Problem(_place(text, _too_deep_at(text)), *TOO_DEEP)], source) from None
+    except InputTooLarge as error:
+        if error.digits is None:
+            raise ScenarioError([Problem(_place(text, _too_deep_at(text)), str(error), error.fix)], source) from None
+        found = long_number_at(text)
+        raise ScenarioError([Problem(_place(text, found[0] if found else 0), str(error), error.fix)], source) from None
     if not isinstance(document, dict):
         raise ScenarioError([Problem("line 1, column 1", "the document must be a table (a JSON object)",
                                      "wrap it in { }")], source)
@@ -134,6 +188,95 @@ def parse_document(text: str, kind: str, source: str) -> dict[str, Any]:
 
 
 MAX_DEPTH = 32  # a scenario nests about six levels; far deeper documents would exhaust Python's stack later
+TOO_DEEP = (f"lists or tables are nested more than {MAX_DEPTH} deep",
+            "a scenario nests a few levels at most: check the brackets")
+
+
+class InputTooLarge(ValueError):
+    """A value no scenario holds: brackets nested too deep, or an integer beyond the largest float
+    (``digits``: how many digits it has). The message says which, ``fix`` what to do."""
+
+    def __init__(self, message: str, fix: str, digits: int | None = None):
+        super().__init__(message)
+        self.fix = fix
+        self.digits = digits
+
+
+def too_many_digits(digits: int) -> InputTooLarge:
+    """The error for an integer of ``digits`` digits, beyond the largest float (about 1.8e308)."""
+    return InputTooLarge(f"a number with {digits:,} digits, beyond the largest the optimizer can compute with "
+                         "(about 1.8e308)", "check the value: no budget, volume or curve parameter needs more "
+                         "than 15 digits", digits)
+
+
+def check_limits(value: Any) -> None:
+    """Raise ``InputTooLarge`` when ``value`` (as parsed from TOML or JSON) nests lists or tables more
+    than ``MAX_DEPTH`` deep or holds an integer beyond the largest float (no float, so no model, holds it)."""
+    if _depth(value) > MAX_DEPTH:
+        raise InputTooLarge(*TOO_DEEP)
+    for item in _values(value):
+        if isinstance(item, int) and not isinstance(item, bool) and abs(item) > sys.float_info.max:
+            raise too_many_digits(digit_count(item))
+
+
+def digit_count(number: int) -> int:
+    """How many decimal digits ``number`` has (also past Python's 4,300-digit limit on writing it)."""
+    try:
+        return len(str(abs(number)))
+    except ValueError:
+        return int(abs(number).bit_length() * math.log10(2)) + 1
+
+
+def json_int(text: str) -> int:
+    """A JSON integer (``json.loads(parse_int=...)``); ``InputTooLarge`` beyond the largest float."""
+    digits = text.lstrip("-")
+    if _beyond_float(digits, 10):
+        raise too_many_digits(len(digits))
+    return int(text)
+
+
+def parse_limited_toml(text: str) -> Any:
+    """``tomllib.loads(text)``, with ``InputTooLarge`` for what ``check_limits`` refuses and for integers
+    longer than Python reads (4,300 digits), which tomllib lets through as a bare ``ValueError``."""
+    try:
+        document = tomllib.loads(text)
+    except tomllib.TOMLDecodeError:
+        raise  # a ValueError too, but a syntax error: the caller locates it
+    except RecursionError:
+        raise InputTooLarge(*TOO_DEEP) from None
+    except ValueError:
+        found = long_number_at(text)
+        if found is None:
+            raise
+        raise too_many_digits(found[1]) from None
+    check_limits(document)
+    return document
+
+
+_NUMBER_OR_SKIPPED = re.compile(r'"(?:\\.|[^"\\\n])*"|\'[^\'\n]*\'|#[^\n]*'
+                                r"|0[xX][0-9a-fA-F_]+|0[oO][0-7_]+|0[bB][01_]+|[0-9][0-9_]*")
+_BASES = {"x": 16, "o": 8, "b": 2}
+
+
+def long_number_at(text: str) -> tuple[int, int] | None:
+    """Where the first integer beyond the largest float starts in ``text`` (skipping quoted text and
+    comments), and how many digits it has; None when there is none."""
+    for match in _NUMBER_OR_SKIPPED.finditer(text):
+        token = match[0].replace("_", "")
+        if token[0] in "\"'#":
+            continue
+        base = _BASES.get(token[1:2].lower(), 10)
+        digits = token if base == 10 else token[2:]
+        if _beyond_float(digits, base):
+            return match.start(), len(digits)
+    return None
+
+
+def _beyond_float(digits: str, base: int) -> bool:
+    significant = digits.lstrip("0")
+    if base == 10 and len(significant) > 309:
+        return True  # and int() would refuse more than 4,300 digits
+    return bool(significant) and int(significant, base) > sys.float_info.max
 
 
 def _too_deep_at(text: str) -> int:
@@ -162,14 +305,28 @@ def _depth(value: Any) -> int:
     return deepest
 
 
+def _values(value: Any) -> Iterator[Any]:
+    """Every value in nested lists and tables, without recursion."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        yield item
+        if isinstance(item, dict):
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+
+
 def _parse_json(text: str, source: str) -> Any:
     repeated: list[bool] = []  # set by any object with a key twice
     try:
-        document = json.loads(text, parse_constant=_refuse_constant,
+        document = json.loads(text, parse_constant=_refuse_constant, parse_int=json_int,
                               object_pairs_hook=lambda pairs: _object_noting_repeats(pairs, repeated))
     except json.JSONDecodeError as error:
         message, fix = _json_hint(error)
         raise ScenarioError([Problem(f"line {error.lineno}, column {error.colno}", message, fix)], source) from None
+    except InputTooLarge:
+        raise
     except ValueError as error:
         name = str(error).split()[0]
         raise ScenarioError([Problem(_place(text, _constant_position(text, name)), str(error),
@@ -178,6 +335,7 @@ def _parse_json(text: str, source: str) -> Any:
         raise ScenarioError([Problem(_place(text, position), f'the key "{key}" appears twice in the same object '
                                      "(JSON keeps only the last)", "keep one of them")
                              for key, position in _repeated_keys(text)], source)
+    check_limits(document)
     return document
 
 
@@ -221,7 +379,7 @@ def _string_end(text: str, start: int) -> int:
 
 def _parse_toml(text: str, source: str) -> Any:
     try:
-        return tomllib.loads(text)
+        return parse_limited_toml(text)
     except tomllib.TOMLDecodeError as error:
         message = str(error)
         place = re.search(r"\(at (?:line (\d+), column (\d+)|end of document)\)", message)
@@ -311,10 +469,12 @@ def resolve_inside(folder: Path, relative: str, what: str) -> Path:
     if "\x00" in relative:
         raise ScenarioError([Problem(what, "the file name holds a NUL character", "write the file's name as text")])
     candidate = Path(relative)
+    if leads_back(folder / candidate):
+        raise ScenarioError([Problem(what, f'"{_short_name(relative)}" {LINK_LOOP[0]}', LINK_LOOP[1])])
     try:
         resolved = (folder / candidate).resolve()
         found = resolved.is_file()
-    except OSError as error:  # a name too long for the file system, a loop of links
+    except (OSError, RuntimeError) as error:  # a name too long for the file system; Python 3.11's link loops
         raise ScenarioError([Problem(what, f'cannot open "{_short_name(relative)}": {error.strerror or error}',
                                      "give the name of a file beside the scenario")]) from None
     if candidate.is_absolute() or not resolved.is_relative_to(folder.resolve()):
@@ -354,6 +514,37 @@ def _nearby_files(path: Path) -> list[str]:
         return []
 
 
+def csv_header(reader: csv.DictReader, name: str) -> list[str]:
+    """The header of a ``csv.DictReader`` over the file ``name``; an unreadable one is a located problem."""
+    try:
+        return list(reader.fieldnames or [])
+    except csv.Error as error:
+        raise ScenarioError([_unreadable_row(error, name, reader.line_num)]) from None
+
+
+def csv_records(reader: Any, name: str) -> Iterator[Any]:
+    """Each record of a ``csv.reader`` or ``csv.DictReader`` over the file ``name``; one the csv module
+    cannot read (a cell over its size limit, as an unclosed quote makes) is a problem at the line it starts on."""
+    while True:
+        start = reader.line_num + 1
+        try:
+            record = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as error:
+            raise ScenarioError([_unreadable_row(error, name, start)]) from None
+        yield record
+
+
+def _unreadable_row(error: csv.Error, name: str, line: int) -> Problem:
+    where = f"{name} line {max(line, 1)}"
+    if "field larger than field limit" in str(error):
+        return Problem(where, f"a cell holds more than {csv.field_size_limit():,} characters",
+                       "a cell holds a name, a number or a short list: look for a quote (\") opened at this line "
+                       "and never closed, which runs the rest of the file into one cell")
+    return Problem(where, f"the row cannot be read as CSV ({error})", "save the file again as CSV UTF-8")
+
+
 def read_points(path: Path, what: str) -> list[list[float]]:
     """Simulator points ``[spend, outcome]`` from a two-column CSV (a header row is optional)."""
     return read_points_with_lines(path, what)[0]
@@ -365,7 +556,9 @@ def read_points_with_lines(path: Path, what: str) -> tuple[list[list[float]], li
     lines: list[int] = []
     problems: list[Problem] = []
     text = read_text(path, what)
-    for line, row in enumerate(csv.reader(io.StringIO(text, newline="")), start=1):
+    reader = csv.reader(io.StringIO(text, newline=""))
+    for row in csv_records(reader, path.name):
+        line = reader.line_num
         cells = [c.strip() for c in row if c.strip()]
         if not cells:
             continue
@@ -373,9 +566,11 @@ def read_points_with_lines(path: Path, what: str) -> tuple[list[list[float]], li
         if line == 1 and any(n is None for n in numbers):
             continue
         if len(cells) != 2 or any(n is None or not math.isfinite(n) for n in numbers):
+            shown = ",".join(row)
+            shown = shown if len(shown) <= 60 else shown[:57] + "..."
             problems.append(Problem(
                 f"{path.name} line {line}",
-                f'expected two finite numbers (spend, outcome), got "{",".join(row)}" (the points of {what})',
+                f'expected two finite numbers (spend, outcome), got "{shown}" (the points of {what})',
                 "write one spend,outcome pair of numbers per line",
             ))
             continue

@@ -2,7 +2,8 @@
 
 A curve with a ``covariance`` (``tradeoff fit`` writes it) is drawn from the log-normal with
 that covariance around its parameters (``draw_parameters``); a rate with an ``se`` from the
-normal around the rate, truncated to positive values. Draws past a family's upper limits (a
+normal around the rate, truncated to the range the schema gives it (a click-through rate at
+most 1, revenue per customer any positive amount). Draws past a family's upper limits (a
 Hill shape past 10) are drawn again. Campaigns
 fitted separately are drawn independently. Curves and rates without an uncertainty (tabular
 points, hand-written curves) are held as given.
@@ -13,28 +14,38 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import numpy as np
+from pydantic import BaseModel
+from scipy import special
 
 from optimizer.glossary import OUTCOMES
-from optimizer.scenario.schema import CURVE_SPECS, Campaign, FittedSpec, RateSpec, Scenario
+from optimizer.scenario.schema import CURVE_SPECS, Campaign, FittedSpec, RateSpec, Scenario, rate_ceiling
 
 _TRIES = 200
 
 
+def _field_range(model: type[BaseModel], name: str) -> tuple[float, float]:
+    """The range the schema gives field ``name`` of ``model`` (``(0, inf)`` where it states none)."""
+    low, high = 0.0, np.inf
+    for bound in model.model_fields[name].metadata:
+        low = float(getattr(bound, "ge", getattr(bound, "gt", low)))
+        high = float(getattr(bound, "le", getattr(bound, "lt", high)))
+    return low, high
+
+
 def _schema_limits() -> dict[str, tuple[float, float]]:
     """Each curve parameter's range as the scenario schema states it (a Hill shape up to 10, ...)."""
-    limits = {}
-    for spec in CURVE_SPECS.values():
-        for name in getattr(spec, "PARAMETERS", ()):
-            low, high = 0.0, np.inf
-            for bound in spec.model_fields[name].metadata:
-                low = float(getattr(bound, "ge", getattr(bound, "gt", low)))
-                high = float(getattr(bound, "le", getattr(bound, "lt", high)))
-            limits[name] = (low, high)
-    return limits
+    return {name: _field_range(spec, name) for spec in CURVE_SPECS.values()
+            for name in getattr(spec, "PARAMETERS", ())}
 
 
 _LIMITS = _schema_limits()
 """Where each parameter may be drawn: the schema's own range, so no draw is a curve it refuses."""
+
+
+def rate_limits(outcome: str, of: str) -> tuple[float, float]:
+    """Where a rate giving ``outcome`` from ``of`` may be drawn: above the schema's floor for any rate,
+    and at most its ceiling for that pair (1 for clicks of impressions, none for revenue per customer)."""
+    return _field_range(RateSpec, "rate")[0], rate_ceiling(outcome, of)
 
 
 def drawn_campaigns(scenario: Scenario) -> tuple[str, ...]:
@@ -70,7 +81,8 @@ def _drawn_campaign(campaign: Campaign, rng: np.random.Generator) -> Campaign:
         if isinstance(spec, FittedSpec) and spec.covariance is not None:
             update[outcome] = spec.model_copy(update=_drawn_params(spec, rng))
         elif isinstance(spec, RateSpec) and spec.se:
-            update[outcome] = spec.model_copy(update={"rate": draw_rate(spec.rate, spec.se, rng)})
+            drawn = draw_rate(spec.rate, spec.se, rng, rate_limits(outcome, spec.of))
+            update[outcome] = spec.model_copy(update={"rate": drawn})
     return campaign.model_copy(update=update) if update else campaign
 
 
@@ -108,10 +120,23 @@ def _root(covariance: np.ndarray) -> np.ndarray:
     return vectors * np.sqrt(np.clip(values, 0.0, None))
 
 
-def draw_rate(mean: float, error: float, rng: np.random.Generator) -> float:
-    """One draw of a rate from the normal around ``mean``, truncated to positive values."""
+def draw_rate(mean: float, error: float, rng: np.random.Generator,
+              limits: tuple[float, float] = (0.0, np.inf)) -> float:
+    """One draw of a rate from the normal around ``mean`` truncated to ``limits`` (above the first, at
+    most the second: ``rate_limits`` gives a rate's), so that no draw is a rate the scenario refuses.
+
+    Drawn by rejection, which keeps a seed's draws where the limits are far away; when the range
+    holds too little of the normal for that, from the truncated normal's inverse distribution.
+    """
+    low, high = limits
     for _ in range(_TRIES):
         value = rng.normal(mean, error)
-        if value > 0:
+        if low < value <= high:
             return float(value)
-    return mean
+    return _inverse_truncated(mean, error, low, high, rng)
+
+
+def _inverse_truncated(mean: float, error: float, low: float, high: float, rng: np.random.Generator) -> float:
+    below, above = special.ndtr((low - mean) / error), special.ndtr((high - mean) / error)
+    value = mean + error * special.ndtri(rng.uniform(below, above))
+    return float(min(max(value, np.nextafter(low, np.inf)), high))
