@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 from optimizer import GLOSSARY, Scenario, Status, load_scenario, save_figure, solve
-from optimizer.cli import EXIT_INTERRUPTED, EXIT_OK, run
+from optimizer.cli import EXIT_INPUT, EXIT_INTERRUPTED, EXIT_OK, run
 from optimizer.cli_support import emit
 from optimizer.output import write_text
 
@@ -190,3 +190,82 @@ def test_ctrl_c_while_stdout_is_a_full_pipe_still_gives_the_whole_document():
     out, err = process.communicate(timeout=60)
     assert process.returncode == EXIT_INTERRUPTED, err
     assert json.loads(out) == [1] * 400_000
+
+
+# --- -o never destroys what it should not ------------------------------------------------------------
+
+
+def _copy_of_local_services(folder: Path) -> Path:
+    for source in (ROOT / "scenarios").glob("local_services*"):
+        (folder / source.name).write_bytes(source.read_bytes())
+    return folder / "local_services.toml"
+
+
+@pytest.mark.parametrize("target", ["local_services.toml", "local_services_campaigns.csv", "link-to-campaigns.csv"])
+def test_o_refuses_a_file_the_command_reads(target, tmp_path, capsys):
+    scenario = _copy_of_local_services(tmp_path)
+    (tmp_path / "link-to-campaigns.csv").symlink_to(tmp_path / "local_services_campaigns.csv")
+    before = {p.name: p.read_bytes() for p in tmp_path.iterdir() if not p.is_symlink()}
+    code = run(["solve", str(scenario), "-o", str(tmp_path / target), "--format", "json"])
+    err = capsys.readouterr().err
+    assert code == EXIT_INPUT and "is a file this command reads" in err and "Traceback" not in err
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir() if not p.is_symlink()} == before
+
+
+def test_fit_o_refuses_its_own_history(tmp_path, capsys):
+    history = tmp_path / "history.csv"
+    history.write_bytes((ROOT / "scenarios" / "history_example.csv").read_bytes())
+    code = run(["fit", str(history), "-o", str(history)])
+    assert code == EXIT_INPUT and "is a file this command reads" in capsys.readouterr().err
+    assert history.read_bytes() == (ROOT / "scenarios" / "history_example.csv").read_bytes()
+
+
+def test_the_report_refuses_to_write_over_its_campaigns(tmp_path, capsys):
+    """--xlsx and -o name outputs too; a campaign CSV renamed .html is still the scenario's input."""
+    scenario = _copy_of_local_services(tmp_path)
+    text = scenario.read_text().replace("local_services_campaigns.csv", "campaigns.html")
+    scenario.write_text(text)
+    (tmp_path / "local_services_campaigns.csv").rename(tmp_path / "campaigns.html")
+    kept = (tmp_path / "campaigns.html").read_bytes()
+    code = run(["report", str(scenario), "--html", str(tmp_path / "campaigns.html")])
+    assert code == EXIT_INPUT and "--html" in capsys.readouterr().err
+    assert (tmp_path / "campaigns.html").read_bytes() == kept
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="FIFOs are POSIX's")
+@pytest.mark.parametrize("kind", ["fifo", "folder", "device"])
+def test_o_refuses_anything_but_a_file(kind, tmp_path, capsys):
+    if kind == "fifo":
+        target = tmp_path / "pipe.json"
+        os.mkfifo(target)
+    elif kind == "folder":
+        target = tmp_path / "plan.json"
+        target.mkdir()
+    else:
+        target = Path(os.devnull)
+    code = run(["solve", str(ROOT / "scenarios" / "b2b_saas.toml"), "-o", str(target), "--format", "json"])
+    err = capsys.readouterr().err
+    assert code == EXIT_INPUT and ("not a file" in err or "is a directory" in err)
+    assert target.exists() and not target.is_file()  # still what it was
+
+
+def test_o_through_a_symbolic_link_writes_the_file_it_leads_to(tmp_path):
+    real = tmp_path / "real.json"
+    real.write_text("old")
+    (tmp_path / "link.json").symlink_to(real)
+    write_text(tmp_path / "link.json", '{"new": true}')
+    assert (tmp_path / "link.json").is_symlink()
+    assert json.loads(real.read_text()) == {"new": True}
+
+
+def test_a_write_removes_what_a_killed_writer_left_but_not_a_live_writers_file(tmp_path):
+    ended = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    dead = int(ended.stdout)
+    target = tmp_path / "plan.json"
+    abandoned = tmp_path / f".plan.json.{dead}.x1y2.partial"
+    in_progress = tmp_path / f".plan.json.{os.getppid()}.z3w4.partial"  # pytest's parent: alive
+    unrelated = tmp_path / f".other.json.{dead}.a5b6.partial"
+    for path in (abandoned, in_progress, unrelated):
+        path.write_text("half")
+    write_text(target, "{}")
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([target.name, in_progress.name, unrelated.name])
