@@ -50,6 +50,7 @@ from optimizer.formatting import csv_text
 from optimizer.output import OutputError
 from optimizer.plan import Plan
 from optimizer.render import glossary_records, glossary_table, plan_table
+from optimizer.scenario.loading import in_variant
 from optimizer.scenario.overrides import Override
 from optimizer.solver import conflicts_before_solving
 from optimizer.status import Status
@@ -201,7 +202,7 @@ def validate(file: str, variant: str | None, sets: tuple[str, ...], campaigns: s
             try:
                 loaded[name] = load(file, name, sets, campaigns)
             except ScenarioError as error:
-                problems += [_in_variant(name, p) for p in error.problems]
+                problems += [in_variant(name, p) for p in error.problems]
     file = shown_name(file)
     if problems:
         raise ScenarioError(problems, file)
@@ -217,15 +218,6 @@ def validate(file: str, variant: str | None, sets: tuple[str, ...], campaigns: s
     click.echo(f"{file}: valid. {len(scenario.campaigns)} campaigns, {len(scenario.constraints)} constraints, "
                f"{len(scenario.pools)} SOV pools; {objective}; variants: {variants}")
     return EXIT_OK
-
-
-def _in_variant(name: str, problem: optimizer.Problem) -> optimizer.Problem:
-    """A problem found with variant ``name`` applied, located in that variant."""
-    prefix = f'variant "{name}"'
-    if problem.location.startswith(prefix):
-        return problem
-    location = f"{prefix}: {problem.location}" if problem.location else prefix
-    return optimizer.Problem(location, problem.message, problem.fix)
 
 
 @cli.command()

@@ -24,7 +24,8 @@ from pathlib import Path
 import pandas as pd
 
 from optimizer.errors import Problem, ScenarioError
-from optimizer.scenario.sources import csv_records, read_text, too_many_digits
+from optimizer.scenario.limits import too_many_digits
+from optimizer.scenario.sources import csv_records, read_text
 
 TEXT_COLUMNS = ("period", "campaign", "channel", "stage")
 NUMBER_COLUMNS = ("spend", "impressions", "clicks", "leads", "mqls", "sqls", "customers", "revenue",

@@ -23,18 +23,16 @@ from typing import Any
 from optimizer.errors import Problem, ScenarioError
 from optimizer.glossary import OUTCOMES
 from optimizer.scenario.checks import suggest
-from optimizer.scenario.sources import (
+from optimizer.scenario.limits import (
     TOO_DEEP,
     InputTooLarge,
     check_limits,
-    csv_header,
-    csv_records,
     digit_count,
     json_int,
     long_number_at,
-    read_text,
     too_many_digits,
 )
+from optimizer.scenario.sources import csv_header, csv_records, read_text
 
 TEXT_KEYS = {"name", "channel", "stage", "notes"}
 LIST_KEYS = {"tags", "pools"}

@@ -23,8 +23,8 @@ from typing import Any
 from optimizer.errors import Problem, ScenarioError
 from optimizer.scenario.campaign_csv import OUTCOME_KEYS
 from optimizer.scenario.checks import suggest
+from optimizer.scenario.limits import InputTooLarge, parse_limited_toml
 from optimizer.scenario.schema import Scenario, nesting
-from optimizer.scenario.sources import InputTooLarge, parse_limited_toml
 
 Segment = str | int
 

@@ -20,6 +20,7 @@ from pydantic import BaseModel, ValidationError
 from optimizer.errors import Problem, ScenarioError
 from optimizer.glossary import OUTCOMES
 from optimizer.scenario.checks import Locator, check_scenario, closest, suggest
+from optimizer.scenario.limits import digit_count, too_many_digits
 from optimizer.scenario.schema import (
     CURVE_SPECS,
     BudgetSpec,
@@ -40,7 +41,6 @@ from optimizer.scenario.schema import (
     Where,
     nesting,
 )
-from optimizer.scenario.sources import digit_count, too_many_digits
 
 _MODELS: tuple[type[BaseModel], ...] = (
     Scenario, Campaign, SpendSpec, ConstraintSpec, Where, Pool, ObjectiveSpec, BudgetSpec, SolverSpec,
