@@ -31,16 +31,16 @@ test-slow: $(VENV)/.installed-test  ## the slow checks only (large plans, high-r
 $(NEWEST)/.installed: pyproject.toml
 	rm -rf $(NEWEST)
 	$(PYTHON) -m venv $(NEWEST)
-	$(NEWEST)/bin/pip install --quiet --upgrade -e '.[test]'
+	$(NEWEST)/bin/pip install --quiet --upgrade --upgrade-strategy eager -e '.[test]'
 	touch $@
 
 test-newest: $(NEWEST)/.installed  ## the contract tests on the newest release of every dependency (not the locked ones)
-	$(NEWEST)/bin/pip install --quiet --upgrade -e '.[test]'
+	$(NEWEST)/bin/pip install --quiet --upgrade --upgrade-strategy eager -e '.[test]'
 	$(NEWEST)/bin/pip freeze --exclude-editable | grep -i -E '^(highspy|pulp|numpy|pandas|scipy|matplotlib|click|pydantic|openpyxl)=='
 	$(NEWEST)/bin/python -m pytest -q -n 2 --dist loadfile tests/test_process_contract.py tests/test_process_signals.py tests/test_contract.py tests/test_stdin.py
 
 lock: $(NEWEST)/.installed  ## move constraints.txt to the newest releases, once the whole suite (slow checks too) passes on them
-	$(NEWEST)/bin/pip install --quiet --upgrade -e '.[test]'
+	$(NEWEST)/bin/pip install --quiet --upgrade --upgrade-strategy eager -e '.[test]'
 	$(NEWEST)/bin/python -m pytest -q -n 2 --dist loadfile -m 'slow or not slow'
 	{ sed -n '1,2p' $(CONSTRAINTS); $(NEWEST)/bin/pip freeze --exclude-editable | grep -v -E '^(-e|#)'; } > $(CONSTRAINTS).new
 	mv $(CONSTRAINTS).new $(CONSTRAINTS)

@@ -1,7 +1,8 @@
 """The ``tradeoff`` command: parse, call one library function, format, exit code.
 
 Exit codes: 0 a plan (optimal, or the best found before a time limit); 1 the scenario has
-no feasible plan (or no bounded one); 2 bad input or usage; 3 solver failure; 130 interrupted.
+no feasible plan (or no bounded one); 2 bad input or usage; 3 solver failure (or an output the file
+system refused); 130 interrupted; 141 the reader of stdout closed it before the document was whole.
 Tracebacks only with ``--debug``.
 """
 
@@ -19,15 +20,16 @@ from typing import Any
 import click
 
 import optimizer
-from optimizer.cli_streams import stdout_for_documents_only
 from optimizer.cli_support import (
     EXIT_INFEASIBLE,
     EXIT_INPUT,
     EXIT_INTERRUPTED,
     EXIT_OK,
+    EXIT_READER_GONE,
     EXIT_SOLVER,
     FORMATS,
     OutputFile,
+    ReaderGone,
     debug_option,
     emit,
     load,
@@ -78,6 +80,14 @@ class LazyGroup(click.Group):
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted({*super().list_commands(ctx), *self.lazy})
+
+    def invoke(self, ctx: click.Context) -> Any:
+        """Run the command; a reader of stdout that went away (``| head``) is told from a failure, which
+        click would report as exit 1, the code for "no plan"."""
+        try:
+            return super().invoke(ctx)
+        except BrokenPipeError:
+            raise ReaderGone from None
 
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
         if name in self.lazy and name not in self.commands:
@@ -247,15 +257,12 @@ def kpis(fmt: str | None, output: Path | None) -> int:
 
 
 def main(argv: Sequence[str] | None = None, started: Callable[[], None] | None = None) -> None:
-    """Run the command on ``argv`` (the process's arguments by default) and exit with its code. stdout
-    carries only the document asked for (what a solver prints on its own goes to stderr). ``started`` is
-    called once the command's own handling of errors and Ctrl-C is in place (``optimizer.entry`` hands
-    Ctrl-C over to it)."""
+    """Run the command on ``argv`` (the process's arguments by default) and exit with its code. ``started``
+    is called once the command's own handling of errors and Ctrl-C is in place (``optimizer.entry``, the
+    console script, hands Ctrl-C over to it, and keeps stdout for the document)."""
     args = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in args or debug_from_environment(os.environ.get("TRADEOFF_DEBUG"))
-    with stdout_for_documents_only():
-        code = run(args, debug, started)
-    sys.exit(code)
+    sys.exit(run(args, debug, started))
 
 
 def debug_from_environment(value: str | None) -> bool:
@@ -270,6 +277,8 @@ def run(args: list[str], debug: bool = False, started: Callable[[], None] | None
         if started is not None:
             started()
         result: Any = cli.main(args=args, prog_name="tradeoff", standalone_mode=False)
+    except ReaderGone:
+        return EXIT_READER_GONE
     except click.exceptions.Abort:
         click.echo("Interrupted.", err=True)
         return EXIT_INTERRUPTED
@@ -288,7 +297,7 @@ def run(args: list[str], debug: bool = False, started: Callable[[], None] | None
         return EXIT_SOLVER
     except OutputError as error:
         _traceback(debug)
-        click.echo(f"error: {error} (the file that was there is unchanged)", err=True)
+        click.echo(f"error: {error} (a file already there is left as it was)", err=True)
         return EXIT_SOLVER
     except KeyboardInterrupt:
         click.echo("Interrupted.", err=True)

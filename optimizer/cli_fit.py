@@ -28,6 +28,7 @@ from optimizer.fit.families import CurveFit
 from optimizer.fit.report import CampaignFit, FitReport, RateFit, TableFit, fit_curves
 from optimizer.fit.simulator import read_simulator, with_simulator
 from optimizer.formatting import money
+from optimizer.scenario.reads import note_read
 
 
 @click.command("fit")
@@ -65,6 +66,8 @@ def fit_command(history: str, simulator: str | None, output: Path | None, maps: 
     with inputs_noted():
         read = read_history(history, _mapping(maps))
         points = read_simulator(simulator) if simulator is not None else None
+        if scenario is not None:
+            note_read(scenario)  # read after the CSV is written: it must not be the CSV's name
     spare_inputs(("-o", output))
     report = fit_curves(read.frame)
     if points is not None:

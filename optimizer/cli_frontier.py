@@ -20,6 +20,7 @@ from optimizer.cli_support import (
     OutputFolder,
     debug_option,
     emit,
+    inputs_noted,
     load,
     options_for,
     output_options,
@@ -105,7 +106,8 @@ def frontier_command(file: str, variant: str | None, sets: tuple[str, ...], camp
     if output is not None and code == EXIT_INFEASIBLE:
         for traced in results:
             if traced.status in (Status.INFEASIBLE, Status.UNBOUNDED):
-                say_why_no_result(_at_budget(traced.message, traced.budget, len(results)), traced.explanation)
+                say_why_no_result(_at_budget(traced.message, traced.budget, len(results)), traced.explanation,
+                                  budgets_option=bool(levels))
     return code
 
 
@@ -246,7 +248,9 @@ def chart_command(file: Path, kind: str, output: Path | None, charts: Path | Non
       tradeoff chart frontier.json --kind costs -o costs.svg
       tradeoff chart frontier.json --charts charts/
     """
-    results = read_frontiers(file)
+    with inputs_noted():
+        results = read_frontiers(file)
+    spare_inputs(("-o", output))
     if charts is not None:
         _write_charts(results, None, charts)
     if output is not None or charts is None:

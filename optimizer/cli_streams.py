@@ -59,9 +59,11 @@ def _private_stdout(original: io.TextIOBase | None) -> io.TextIOWrapper | None:
         copy = os.dup(_STDOUT)
     except (OSError, ValueError):
         return None
-    stream = open(copy, "w", encoding=original.encoding, errors=original.errors,  # noqa: SIM115 - closed on exit
-                  newline=None, closefd=True)
-    stream.reconfigure(line_buffering=original.line_buffering, write_through=original.write_through)
+    # Buffered even under PYTHONUNBUFFERED (write_through passes each write on at once): a text stream over
+    # a raw file drops the rest of a write the pipe takes only part of, where a buffered one writes it all.
+    binary = open(copy, "wb")  # noqa: SIM115 - closed on exit
+    stream = io.TextIOWrapper(binary, encoding=original.encoding, errors=original.errors,
+                              line_buffering=original.line_buffering, write_through=original.write_through)
     os.dup2(_STDERR, _STDOUT)
     return stream
 

@@ -26,6 +26,14 @@ from optimizer.scenario.schema import SolverSpec
 from optimizer.solver import SolveOptions
 
 EXIT_OK, EXIT_INFEASIBLE, EXIT_INPUT, EXIT_SOLVER, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+EXIT_READER_GONE = 141
+"""The reader of stdout closed it before the document was written whole (``| head``): 128 + SIGPIPE, as a
+shell reports a program ended by that signal."""
+
+
+class ReaderGone(Exception):
+    """stdout's reader went away while the command wrote to it."""
+
 FORMATS = ("table", "json", "csv", "xlsx")
 TEXT_FORMATS = ("table", "json", "csv")
 """What every command that prints results writes; ``xlsx`` (a binary workbook, to a file only) only some."""
@@ -133,14 +141,17 @@ def emit(text: str, output: Path | None) -> None:
             click.echo(f"wrote {output}", err=True)
 
 
-def say_why_no_result(reason: str, explanation: Explanation | None) -> None:
+def say_why_no_result(reason: str, explanation: Explanation | None, budgets_option: bool = False) -> None:
     """On stderr, why there is no result and each change that alone makes one possible, as a ``--set``: for
-    a result written to a file, so that the person who ran the command reads the reason where they look."""
+    a result written to a file, so that the person who ran the command reads the reason where they look.
+    ``budgets_option``: the budget comes from ``--budgets``, so a budget change is said as one there."""
     click.echo(reason, err=True)
     for relaxation in explanation.relaxations if explanation is not None else ():
-        if relaxation.key is not None:
-            setting = shlex.quote(f"{relaxation.key}={_setting_value(relaxation.value)}")
-            click.echo(f"  to {relaxation.sentence}: --set {setting}", err=True)
+        value = _setting_value(relaxation.value)
+        if budgets_option and relaxation.key == "budget.total":
+            click.echo(f"  to {relaxation.sentence}: give {value} in --budgets", err=True)
+        elif relaxation.key is not None:
+            click.echo(f"  to {relaxation.sentence}: --set {shlex.quote(f'{relaxation.key}={value}')}", err=True)
 
 
 def _setting_value(value: float) -> str:

@@ -2,8 +2,9 @@
 
 The command's modules (click, numpy, pandas, the solver) take most of a second to import. A Ctrl-C
 in that time ends the command as one during a solve does: "Interrupted." on stderr, exit 130, no
-traceback. Until the command's own handling takes over (``take_over_interrupts``), SIGINT ends the
-process at once: nothing has been written yet, so nothing can be left half done. This module
+traceback. From the first line of ``main`` until the command's own handling takes over
+(``take_over_interrupts``), SIGINT ends the process at once: nothing has been written yet, so
+nothing can be left half done. Importing this module changes nothing. This module
 imports only the standard library's ``os``, ``signal`` and ``sys``, so that its handler is in place
 a few instructions after Python's own.
 """
@@ -46,5 +47,3 @@ def main() -> None:
 
         command(sys.argv[1:], started=take_over_interrupts)
 
-
-_handle_interrupts_while_starting()  # at import: the console script imports this module before calling main

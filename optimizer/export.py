@@ -77,20 +77,24 @@ def _workbook_bytes(workbook: Workbook, target: Path) -> bytes:
     temporary file first). A failure of the file system there is an ``OutputError`` for ``target``, and the
     half-written parts openpyxl leaves are freed quietly (each would print a traceback as it is collected)."""
     document, failure = io.BytesIO(), None
-    hook = sys.unraisablehook
     try:
-        sys.unraisablehook = lambda _unraisable: None
-        try:
-            workbook.save(document)
-        except OSError as error:
-            failure = error.strerror or str(error)
-        if failure is not None:
-            gc.collect()  # once the error's frames are gone, so that the parts are freed while the hook is quiet
-    finally:
-        sys.unraisablehook = hook
-    if failure is not None:
+        workbook.save(document)
+    except OSError as error:
+        failure = error.strerror or str(error)
+    if failure is not None:  # outside the handler, once the error's frames (which hold the parts) are gone
+        _collect_quietly()
         raise OutputError(target, failure)
     return document.getvalue()
+
+
+def _collect_quietly() -> None:
+    """Free what a failed save left, with the tracebacks its parts raise as they are freed kept quiet."""
+    hook = sys.unraisablehook
+    sys.unraisablehook = lambda _unraisable: None
+    try:
+        gc.collect()
+    finally:
+        sys.unraisablehook = hook
 
 
 def _as_sequence(frontier: Frontier | Sequence[Frontier] | None) -> tuple[Frontier, ...]:

@@ -11,8 +11,10 @@ from __future__ import annotations
 import contextlib
 import functools
 import os
+import re
 import stat
 import tempfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -83,23 +85,27 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
         raise
 
 
+ABANDONED_AFTER = 60.0
+"""Seconds a temporary file must have gone unchanged before it counts as abandoned: a writer fills its
+file right after creating it, and a writer on another machine sharing the folder has a process id
+this machine cannot check."""
+
+
 def remove_abandoned_partials(target: Path) -> None:
-    """Remove the temporary files a writer of ``target`` left when it was killed (its process is gone)."""
+    """Remove the temporary files a writer of ``target`` left when it was killed: named for ``target``
+    exactly, by a process that is gone, and untouched for ``ABANDONED_AFTER`` seconds."""
     folder = target.parent if str(target.parent) else Path(".")
-    prefix = f".{target.name}."
+    name = re.compile(rf"\.{re.escape(target.name)}\.(\d+)\.[A-Za-z0-9_]+{re.escape(_PARTIAL)}")
     with contextlib.suppress(OSError):
         for entry in os.scandir(folder):
-            if entry.name.startswith(prefix) and entry.name.endswith(_PARTIAL):
-                writer = _writer_of(entry.name[len(prefix):-len(_PARTIAL)])
-                if writer is not None and not _is_running(writer):
-                    with contextlib.suppress(OSError):
-                        os.unlink(entry.path)
+            found = name.fullmatch(entry.name)
+            if found and not _is_running(int(found[1])) and _unchanged_for(entry, ABANDONED_AFTER):
+                with contextlib.suppress(OSError):
+                    os.unlink(entry.path)
 
 
-def _writer_of(middle: str) -> int | None:
-    """The process id in a temporary file's name (``1234.k3j9``), or None for a name of another form."""
-    pid, _, _ = middle.partition(".")
-    return int(pid) if pid.isdigit() else None
+def _unchanged_for(entry: os.DirEntry, seconds: float) -> bool:
+    return time.time() - entry.stat(follow_symlinks=False).st_mtime >= seconds
 
 
 def _is_running(pid: int) -> bool:

@@ -6,6 +6,7 @@ import io
 import json
 import os
 import signal
+import stat
 import subprocess
 import sys
 import threading
@@ -18,7 +19,7 @@ import pytest
 from optimizer import GLOSSARY, Scenario, Status, load_scenario, save_figure, solve
 from optimizer.cli import EXIT_INPUT, EXIT_INTERRUPTED, EXIT_OK, run
 from optimizer.cli_support import emit
-from optimizer.output import write_text
+from optimizer.output import ABANDONED_AFTER, OutputError, output_target, write_text
 
 ROOT = Path(__file__).resolve().parents[1]
 LARGE = ROOT / "scenarios" / "large_portfolio.toml"
@@ -232,7 +233,18 @@ def test_the_report_refuses_to_write_over_its_campaigns(tmp_path, capsys):
     assert (tmp_path / "campaigns.html").read_bytes() == kept
 
 
-@pytest.mark.skipif(sys.platform == "win32", reason="FIFOs are POSIX's")
+def _device_node(folder: Path) -> Path:
+    """A character device of our own (a copy of /dev/null's kind, made with mknod), so that no test ever
+    aims a write at the machine's /dev/null; skipped where devices cannot be made (not root)."""
+    node = folder / "null.json"
+    try:
+        os.mknod(node, 0o666 | stat.S_IFCHR, os.makedev(1, 3))
+    except (PermissionError, AttributeError, OSError):
+        pytest.skip("making a device node needs root")
+    return node
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="FIFOs and device nodes are POSIX's")
 @pytest.mark.parametrize("kind", ["fifo", "folder", "device"])
 def test_o_refuses_anything_but_a_file(kind, tmp_path, capsys):
     if kind == "fifo":
@@ -242,11 +254,17 @@ def test_o_refuses_anything_but_a_file(kind, tmp_path, capsys):
         target = tmp_path / "plan.json"
         target.mkdir()
     else:
-        target = Path(os.devnull)
+        target = _device_node(tmp_path)
     code = run(["solve", str(ROOT / "scenarios" / "b2b_saas.toml"), "-o", str(target), "--format", "json"])
     err = capsys.readouterr().err
     assert code == EXIT_INPUT and ("not a file" in err or "is a directory" in err)
     assert target.exists() and not target.is_file()  # still what it was
+
+
+@pytest.mark.skipif(not stat.S_ISCHR(os.stat(os.devnull).st_mode), reason="this machine's null device is not one")
+def test_the_null_device_is_never_a_target():
+    with pytest.raises(OutputError, match="a device, not a file"):
+        output_target(Path(os.devnull))
 
 
 def test_o_through_a_symbolic_link_writes_the_file_it_leads_to(tmp_path):
@@ -265,7 +283,13 @@ def test_a_write_removes_what_a_killed_writer_left_but_not_a_live_writers_file(t
     abandoned = tmp_path / f".plan.json.{dead}.x1y2.partial"
     in_progress = tmp_path / f".plan.json.{os.getppid()}.z3w4.partial"  # pytest's parent: alive
     unrelated = tmp_path / f".other.json.{dead}.a5b6.partial"
-    for path in (abandoned, in_progress, unrelated):
+    longer_name = tmp_path / f".plan.json.{dead}.json.{dead}.c7d8.partial"  # a writer of "plan.json.{dead}.json"
+    just_left = tmp_path / f".plan.json.{dead}.e9f0.partial"  # perhaps a writer on another machine: wait
+    old = time.time() - 2 * ABANDONED_AFTER
+    for path in (abandoned, in_progress, unrelated, longer_name, just_left):
         path.write_text("half")
+        if path is not just_left:
+            os.utime(path, (old, old))
     write_text(target, "{}")
-    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([target.name, in_progress.name, unrelated.name])
+    kept = [target, in_progress, unrelated, longer_name, just_left]
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(p.name for p in kept)

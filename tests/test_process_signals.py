@@ -62,7 +62,7 @@ def interrupt_when(args: list[str | Path], stderr_says: bytes, env: dict[str, st
 
 
 STARTING = {  # each module's line appears once it is imported: the signal lands in the imports after it
-    "as our entry point starts": "optimizer.entry",
+    "as the command starts": "optimizer.cli_streams",  # the first module main() imports
     "while numpy loads": "numpy._core._multiarray_umath",
     "after numpy": "numpy",
     "after click": "click",

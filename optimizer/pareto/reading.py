@@ -24,6 +24,7 @@ from optimizer.documents import FrontierDocument, SweepDocument
 from optimizer.errors import Problem, ScenarioError
 from optimizer.glossary import VOLUMES
 from optimizer.pareto.result import Frontier, FrontierPoint
+from optimizer.scenario.reads import note_read
 
 REMEDY = "give the output of tradeoff frontier --format json"
 _DOCUMENT = TypeAdapter(Annotated[FrontierDocument | SweepDocument, Field(discriminator="kind")])
@@ -41,6 +42,7 @@ def read_frontier_file(path: Path) -> tuple[Frontier, ...]:
     ``tradeoff frontier --format json``. Raises ``ScenarioError`` listing every problem, each located."""
     try:
         content = path.read_bytes()
+        note_read(path)
     except FileNotFoundError:
         raise ScenarioError([Problem(str(path), "file not found", "check the path")]) from None
     except OSError as error:

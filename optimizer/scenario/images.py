@@ -5,6 +5,8 @@ from __future__ import annotations
 import struct
 from pathlib import Path
 
+from optimizer.scenario.reads import note_read
+
 MAX_LOGO_PIXELS = 25_000_000
 """The most pixels a logo may have (5,000 x 5,000): a report shows it a few centimetres wide, and a
 decoder needs several bytes a pixel (a 20,000 x 20,000 image would take over a gigabyte)."""
@@ -19,6 +21,7 @@ _JPEG_STANDALONE = {0x01, *range(0xD0, 0xD8)}
 def image_size(path: Path) -> tuple[int, int] | None:
     """The width and height of the PNG or JPEG image at ``path`` from its header, or None when the file
     is neither (or its header is cut short). Reads at most the header, never the pixels."""
+    note_read(path)
     with open(path, "rb") as stream:
         head = stream.read(len(_PNG_SIGNATURE))
         if head == _PNG_SIGNATURE:

@@ -17,7 +17,7 @@ import threading
 from collections.abc import Iterator
 
 _STDOUT = 1
-_redirecting = threading.Lock()
+_redirecting = threading.RLock()
 """One redirection at a time: two threads each saving and restoring descriptor 1 could leave it pointing
 at the null device."""
 
