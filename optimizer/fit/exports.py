@@ -24,7 +24,7 @@ from pathlib import Path
 import pandas as pd
 
 from optimizer.errors import Problem, ScenarioError
-from optimizer.scenario.limits import too_many_digits
+from optimizer.scenario.limits import MOST_DIGITS, too_many_digits
 from optimizer.scenario.sources import csv_records, read_text
 
 TEXT_COLUMNS = ("period", "campaign", "channel", "stage")
@@ -62,7 +62,6 @@ PLATFORM_CHANNELS = {"Google Ads": "search", "Meta Ads Manager": "social", "Link
 """The channel of an export's campaigns when it has no channel column of its own."""
 
 _HEADER_SEARCH = 30
-_MOST_DIGITS = 309  # a float holds up to about 1.8e308
 _CURRENCY_CODE = re.compile(r"\s*\(([A-Z]{3})\)\s*$")
 _MISSING = {"", "--", "-", "—", "n/a", "na", "null"}
 _SUMMARY = re.compile(r"totals?\s*(:|$)", re.IGNORECASE)
@@ -224,7 +223,7 @@ def _cell(column: str, cell: str, where: str) -> tuple[object, Problem | None]:
         value = parse_number(cell, share=column == "impression_share")
     except ValueError:
         digits = sum(character.isdigit() for character in cell)
-        if digits > _MOST_DIGITS:
+        if digits > MOST_DIGITS:
             error = too_many_digits(digits)
             return math.nan, Problem(where, str(error), error.fix)
         shown = cell.strip() if len(cell.strip()) <= 60 else cell.strip()[:57] + "..."

@@ -26,6 +26,10 @@ class InputTooLarge(ValueError):
         self.digits = digits
 
 
+MOST_DIGITS = 309
+"""The most digits a whole number the optimizer can compute with has (the largest float is about 1.8e308)."""
+
+
 def too_many_digits(digits: int) -> InputTooLarge:
     """The error for an integer of ``digits`` digits, beyond the largest float (about 1.8e308)."""
     return InputTooLarge(f"a number with {digits:,} digits, beyond the largest the optimizer can compute with "
@@ -77,8 +81,10 @@ def parse_limited_toml(text: str) -> Any:
     return document
 
 
-_NUMBER_OR_SKIPPED = re.compile(r'"(?:\\.|[^"\\\n])*"|\'[^\'\n]*\'|#[^\n]*'
-                                r"|0[xX][0-9a-fA-F_]+|0[oO][0-7_]+|0[bB][01_]+|[0-9][0-9_]*")
+_SKIPPED = r'"(?:\\.|[^"\\\n])*"|\'[^\'\n]*\'|#[^\n]*'
+"""Quoted text and comments, where digits and brackets are not the document's own."""
+_NUMBER_OR_SKIPPED = re.compile(_SKIPPED + r"|0[xX][0-9a-fA-F_]+|0[oO][0-7_]+|0[bB][01_]+|[0-9][0-9_]*")
+_BRACKET_OR_SKIPPED = re.compile(_SKIPPED + r"|[\[{]|[\]}]")
 _BASES = {"x": 16, "o": 8, "b": 2}
 
 
@@ -106,7 +112,7 @@ def _beyond_float(digits: str, base: int) -> bool:
 def too_deep_at(text: str) -> int:
     """The position of the first bracket nested deeper than ``MAX_DEPTH``, skipping quoted text."""
     depth = 0
-    for match in re.finditer(r'"(?:\\.|[^"\\\n])*"|\'[^\'\n]*\'|#[^\n]*|[\[{]|[\]}]', text):
+    for match in _BRACKET_OR_SKIPPED.finditer(text):
         token = match[0]
         if token in "[{":
             depth += 1
