@@ -114,7 +114,8 @@ class FrontierDocument(TypedDict):
     points: list[FrontierPoint]
     """From the primary KPI's maximum to the traded KPI's; written as records (see ``schemas``)."""
     knee: int | None
-    """The index of the knee point (where the price per point rises fastest)."""
+    """The index of the knee point: the point farthest above the chord between the ends, on axes scaled to
+    the frontier's ranges."""
     recommended: int | None
     """The index of the point at the scenario's own floor on the traded KPI, or the knee."""
     current: CurrentPosition | None

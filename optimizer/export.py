@@ -23,8 +23,8 @@ from optimizer.export_assumptions import assumptions_sheet
 from optimizer.export_sheet import Cell, Kind, Sheet, kpi_kind, kpi_label
 from optimizer.formatting import short_count, within
 from optimizer.output import OutputError, atomic_path
-from optimizer.pareto.text import current_sentence, price_sentence, step_text, traded_text
-from optimizer.plan_text import per_thousand
+from optimizer.pareto.text import current_sentence, price_sentence, today_apart, traded_step, traded_text
+from optimizer.plan_text import shown_price
 
 if TYPE_CHECKING:
     from optimizer.pareto.result import Frontier
@@ -205,8 +205,9 @@ def _prices_block(sheet: Sheet, plan: Plan) -> None:
     sheet.header(["Binding constraint", "Bound", "Value", "Relaxing it is worth", "Per"])
     for price in plan.shadow_prices:
         kind = "money" if price.kind == "campaign" else kpi_kind(price.kpi)
-        worth, unit = per_thousand(price.price, price.unit, plan.currency)
-        sheet.write([Cell(price.constraint), Cell(price.bound, kind), Cell(price.value, kind), Cell(worth, "decimal")])
+        worth, unit = shown_price(price, plan.currency)
+        shown: Kind = "decimal" if abs(worth) >= 0.01 else "number"  # General: a small price is not 0.00
+        sheet.write([Cell(price.constraint), Cell(price.bound, kind), Cell(price.value, kind), Cell(worth, shown)])
         sheet.put(5, Cell(unit), fit=False)
 
 
@@ -252,7 +253,8 @@ def frontier_sheet(sheet: Sheet, frontier: Frontier) -> None:
     columns = _frontier_columns(frontier, list(frame.columns))
     sheet.header([header for _, header, _ in columns] + ["Marks"])
     for index, record in enumerate(frame.to_dict("records")):
-        values = {**record, **_other_pools(frontier, record.get("kpis") or {}), **_band(frontier, index)}
+        values = {**record, **_per_shown_step(frontier, record), **_other_pools(frontier, record.get("kpis") or {}),
+                  **_band(frontier, index)}
         marks = [mark for mark, at in (("knee", frontier.knee), ("recommended", frontier.recommended)) if at == index]
         sheet.write([Cell(values.get(name), kind) for name, _, kind in columns] + [Cell(", ".join(marks) or None)],
                     highlight=bool(marks))
@@ -283,7 +285,7 @@ def _frontier_columns(frontier: Frontier, names: Sequence[str]) -> list[tuple[st
 
 
 def _frontier_headers(frontier: Frontier) -> dict[str, tuple[str, Kind]]:
-    label, primary, step = frontier.secondary_label, kpi_label(frontier.primary), step_text(frontier)
+    label, primary, step = frontier.secondary_label, kpi_label(frontier.primary), traded_step(frontier).words
     traded: Kind = "percent" if frontier.is_share else kpi_kind(frontier.secondary)
     lost: Kind = "price" if kpi_kind(frontier.primary) in ("money", "price") else "decimal"
     headers: dict[str, tuple[str, Kind]] = {
@@ -292,16 +294,26 @@ def _frontier_headers(frontier: Frontier) -> dict[str, tuple[str, Kind]]:
         "cpl": ("CPL", "price"), "cpc": ("CPC", "price"), "pool_cpc": ("Pool CPC", "price"),
         "pool_marginal_cpc": ("Pool marginal CPC", "price"),
         "primary_lost_per_point": (f"{primary} lost per {step}", lost),
-        "budget_per_point": (f"Budget per {step} at constant {frontier.primary}", "money"),
+        "budget_per_point": (f"Budget per {step} at constant {frontier.primary}", "price"),
         "extra_budget": ("Extra budget", "money"), "gap": ("Gap", "gap"),
         "lost_since_previous": (f"{primary} lost per {step} since previous point", lost),
-        "budget_since_previous": (f"Budget per {step} since previous point", "money"),
+        "budget_since_previous": (f"Budget per {step} since previous point", "price"),
         "cpl_change": ("CPL change", "change"), "cpc_change": ("CPC change", "change"),
         **{f"spend_{stage}": (f"Spend {stage}", "money") for stage in frontier.stages},
     }
     headers[frontier.primary] = (primary, kpi_kind(frontier.primary))
     headers[frontier.secondary] = (label, traded)
     return headers
+
+
+PER_STEP = ("primary_lost_per_point", "budget_per_point", "lost_since_previous", "budget_since_previous")
+"""The frontier's columns priced per step of the traded KPI (an SOV point, one unit of a volume)."""
+
+
+def _per_shown_step(frontier: Frontier, record: dict[str, Any]) -> dict[str, Any]:
+    """The per-step prices of a point per the step its header names (per 1,000 impressions, say)."""
+    per = traded_step(frontier).per
+    return {name: record[name] * per for name in PER_STEP if record.get(name) is not None}
 
 
 def _unknown(name: str) -> tuple[str, Kind]:
@@ -331,6 +343,8 @@ def _current_block(sheet: Sheet, frontier: Frontier) -> None:
     sheet.title("Today's split")
     sheet.header([label, primary, f"{primary} gained at the same {label}",
                   f"{label} gained at the same {frontier.primary}"])
+    apart = today_apart(frontier) is not None  # no gains are shown for a split the frontier cannot be compared with
     sheet.write([Cell(current.traded, traded), Cell(current.primary, kpi_kind(frontier.primary)),
-                 Cell(current.primary_gain, kpi_kind(frontier.primary)), Cell(current.traded_gain, gain)])
+                 Cell(None if apart else current.primary_gain, kpi_kind(frontier.primary)),
+                 Cell(None if apart else current.traded_gain, gain)])
     sheet.note(current_sentence(frontier))

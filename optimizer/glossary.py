@@ -36,7 +36,9 @@ class KPI:
     scale: float = 1.0
     offset: float = 0.0
     step: float = 1.0
-    """The unit a shadow price is quoted per: $1 of CPL, 1 point of CTR, 0.1x of ROAS."""
+    """The unit a shadow price is quoted per in the JSON (its ``unit``): $1 of CPL or of budget, one unit of a
+    volume, 1 point of CTR, 0.1x of ROAS. Words for people use ``formatting.PRICE_STEPS`` (per $1,000 of
+    budget, per 1,000 impressions)."""
 
     @property
     def direction(self) -> str:

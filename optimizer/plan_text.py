@@ -6,12 +6,16 @@ table renderer.
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
-from optimizer.formatting import count, kpi_value, money, percent, signed_percent
+from optimizer.formatting import count, counted, kpi_value, money, percent, price_figure, price_step, signed_percent
 
 if TYPE_CHECKING:
-    from optimizer.plan import Plan
+    from optimizer.plan import Plan, ShadowPrice
+
+_AMOUNT = re.compile(r" per (extra )?(.+?)( of |$)")
+"""The amount a price's JSON ``unit`` is per: ``$1`` in ``leads per extra $1 of budget``."""
 
 
 def plan_header(plan: Plan) -> str:
@@ -30,30 +34,27 @@ def plan_header(plan: Plan) -> str:
                       f"{signed_percent(plan.objective_value / current - 1)})")
         lines.append(f"{plan.objective_sense} {plan.objective_kpi}: {shown}{versus}")
     info = plan.info
-    milp = f"; {len(info.milp_campaigns)} campaign(s) solved exactly as a MILP" if info.milp_campaigns else ""
+    milp = f"; {counted(len(info.milp_campaigns), 'campaign')} solved exactly as a MILP" if info.milp_campaigns else ""
     if info.segments:
         lines.append(f"solver {info.solver}, {info.seconds:.2f} s, {info.segments:,} segments at "
                      f"{percent(info.tolerance, 2)} chord tolerance{milp}")
     return "\n".join(lines)
 
 
-def readable_price(price: float, unit: str, currency: str) -> str:
-    """Prices per dollar quoted per thousand: ``8.6 leads per extra $1,000 of budget``."""
-    price, unit = per_thousand(price, unit, currency)
-    return f"{price_figure(price)} {unit}"
+def readable_price(price: ShadowPrice, currency: str) -> str:
+    """``8.56 leads per extra $1,000 of budget``, ``75.7 leads per $1 of CPL``: see ``shown_price``."""
+    value, unit = shown_price(price, currency)
+    return f"{price_figure(value)} {unit}"
 
 
-def per_thousand(price: float, unit: str, currency: str) -> tuple[float, str]:
-    """A price per $1 as one per $1,000 (``8.56``, ``leads per extra $1,000 of budget``); others as they are."""
-    one = money(1, currency, 0)
-    if f"per {one} " in unit or f"per extra {one} " in unit:
-        return price * 1000, unit.replace(f" {one} ", f" {money(1000, currency)} ")
-    return price, unit
-
-
-def price_figure(value: float) -> str:
-    """A price to three figures, whole from 100 up: 862, 35.4, 1.75."""
-    return f"{value:,.0f}" if abs(value) >= 100 else f"{value:,.3g}"
+def shown_price(price: ShadowPrice, currency: str) -> tuple[float, str]:
+    """A shadow price per the step ``formatting.PRICE_STEPS`` shows its KPI in, and its unit in words:
+    ``(8.56, "leads per extra $1,000 of budget")`` from the JSON's ``leads per extra $1 of budget``."""
+    step = price_step(price.kpi, currency)
+    if step is None:
+        return price.price, price.unit
+    unit = _AMOUNT.sub(lambda found: f" per {found[1] or ''}{step.words}{found[3]}", price.unit, count=1)
+    return price.price * step.per, unit
 
 
 def plan_summary(plan: Plan) -> str:
@@ -66,5 +67,5 @@ def plan_summary(plan: Plan) -> str:
         lines.append(f"spend {money(k['spend'], c)}, leads {count(k['leads'])}, CPL {money(k['cpl'], c)}, "
                      f"CPC {money(k['cpc'], c)}" + (f", SOV {sov}" if sov else ""))
         for price in plan.shadow_prices[:5]:
-            lines.append(f"binding: {price.constraint}: {readable_price(price.price, price.unit, c)}")
+            lines.append(f"binding: {price.constraint}: {readable_price(price, c)}")
     return "\n".join(lines)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-from optimizer.formatting import count, kpi_value, money, percent, signed_percent
+from optimizer.formatting import count, counted, kpi_value, money, percent, signed_count, signed_percent
 from optimizer.glossary import GLOSSARY, KPI
 from optimizer.plan import Plan, Uncertainty
 from optimizer.plan_text import plan_header, readable_price
@@ -65,7 +65,7 @@ def kpi_table(plan: Plan) -> str:
         rows.append([GLOSSARY[name].label, kpi_value(name, now, c), kpi_value(name, new, c), change])
     for pool, share in plan.sov.items():
         now = plan.current_sov.get(pool, math.nan)
-        rows.append([f"SOV {pool}", percent(now), percent(share), f"{(share - now) * 100:+.1f} pts"])
+        rows.append([f"SOV {pool}", percent(now), percent(share), f"{signed_count((share - now) * 100, 1)} pts"])
     return text_table(["KPI", "Current", "Plan", "Change"], rows)
 
 
@@ -74,9 +74,10 @@ def prices_table(plan: Plan, campaign_rows: int = _CAMPAIGN_PRICES) -> str:
     constraints = [p for p in plan.shadow_prices if p.kind != "campaign"]
     campaigns = sorted((p for p in plan.shadow_prices if p.kind == "campaign"), key=lambda p: -p.price)
     shown = constraints + campaigns[:campaign_rows]
-    rows = [[p.constraint, readable_price(p.price, p.unit, plan.currency)] for p in shown]
+    rows = [[p.constraint, readable_price(p, plan.currency)] for p in shown]
     if len(campaigns) > campaign_rows:
-        rows.append([f"... and {len(campaigns) - campaign_rows} more campaigns held at a bound", "(see --format json)"])
+        rows.append([f"... and {counted(len(campaigns) - campaign_rows, 'more campaign', 'more campaigns')} held at "
+                     "a bound", "(see --format json)"])
     return text_table(["Binding constraint", "Relaxing it is worth"], rows, left=2) if rows else ""
 
 

@@ -24,6 +24,7 @@ from optimizer import (
     save_figure,
     sweep_chart,
 )
+from optimizer.pareto.text import NOT_COMPARABLE
 
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIOS = sorted((ROOT / "scenarios").glob("*.toml"))
@@ -58,7 +59,8 @@ def test_frontier_chart_marks_today_the_recommendation_and_the_knee_in_words(tra
     if traced.knee != traced.recommended:
         assert any(label.startswith("Knee at") and "costs ~" in label for label in legend)
     caption = "\n".join(text.get_text() for text in figure.texts)
-    assert "costs about" in caption and "the frontier offers" in caption
+    assert "costs about" in caption
+    assert ("the frontier offers" in caption) != (NOT_COMPARABLE in caption.replace("\n", " "))
     assert traced.secondary_label in axes.get_xlabel() and axes.get_ylabel().lower().startswith(traced.primary)
     shown = axes.xaxis.get_major_formatter()(0.25, 0)
     assert shown.endswith("%") if traced.is_share else not shown.endswith("%")  # a share in percent, a volume not
@@ -82,9 +84,10 @@ def test_allocation_chart_stacks_spend_with_a_readable_legend(traced, by):
     axes = figure.axes[0]
     layers = [c for c in axes.collections if isinstance(c, PolyCollection)]
     entries = axes.get_legend().get_texts()
-    assert len(layers) == len(entries) <= 10
+    named = [t for t in entries if not t.get_text().startswith("Recommended:")]  # the recommended point's line
+    assert len(layers) == len(named) <= 10 and len(entries) - len(named) == (traced.recommended is not None)
     if by == "stage":
-        assert {t.get_text().lower() for t in entries} == set(traced.stages)
+        assert {t.get_text().lower() for t in named} == set(traced.stages)
     assert overlapping(entries, rendered(figure)) == []
 
 

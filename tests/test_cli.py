@@ -214,7 +214,7 @@ def test_frontier_table_shows_every_point_with_its_prices(capsys):
     code, out, _ = tradeoff(capsys, "frontier", B2B, "--points", "6")
     assert code == EXIT_OK
     header = next(line for line in out.splitlines() if line.startswith("Search SOV"))
-    for column in ("Leads", "CPL", "CPC", "Pool marg. CPC", "leads lost/point", "$/point"):
+    for column in ("Leads", "CPL", "CPC", "Pool marg. CPC", "leads lost/SOV point", "$/SOV point"):
         assert column in header
     rows = [line for line in out.splitlines() if line[:1].isdigit() and "%" in line.split()[0]]
     assert len(rows) == 6

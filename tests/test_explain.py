@@ -142,8 +142,11 @@ def test_an_sov_floor_against_a_cpl_cap_matches_an_exhaustive_grid():
     # The grid over-estimates the lowest CPL and under-estimates the highest SOV by its spacing.
     assert relaxation(explanation, "cpl").value == pytest.approx(lowest_cpl, rel=2e-4)
     assert relaxation(explanation, "sov.search").value == pytest.approx(highest_sov, rel=2e-4)
-    assert explanation.message.startswith("sov.search >= 50.0% and cpl <= $40.00 cannot both hold.")
-    assert "lower the sov.search floor to" in explanation.message
+    # Each relaxation names what holds it back: the other member, and the budget (more Meta spend lowers the CPL).
+    assert explanation.message.startswith("sov.search >= 50.0% and cpl <= $40.00 cannot both hold, and the "
+                                          "$250,000 budget binds against them too.")
+    assert "lower the sov.search floor to 47.61% (the most the CPL cap allows)" in explanation.message
+    assert "(the least the budget and the sov.search floor allow)" in explanation.message
 
 
 # --- every relaxation alone fixes the scenario, and 1% less of it does not --------------------------

@@ -203,12 +203,12 @@ def test_the_frontier_sheet_has_one_row_per_point(book, frontier):
     for row, point in zip(rows, frontier.points, strict=True):
         assert same(row[frontier.secondary_label], point.traded) and same(row["Leads"], point.primary)
         for header, name in (("Spend", "spend"), ("CPL", "cpl"), ("Pool marginal CPC", "pool_marginal_cpc"),
-                             ("Leads lost per point", "primary_lost_per_point")):
+                             ("Leads lost per SOV point", "primary_lost_per_point")):
             assert same(row[header], getattr(point, name)), header
         for stage, spend in point.spend_by_stage.items():
             assert same(row[f"Spend {stage}"], spend)
         assert same(row["SOV media"], point.kpis["sov.media"])
-    assert rows[0]["Leads lost per point since previous point"].value is None  # NaN: no previous point
+    assert rows[0]["Leads lost per SOV point since previous point"].value is None  # NaN: no previous point
     assert rows[0][frontier.secondary_label].number_format == "0.0%"
     assert rows[0]["Spend"].number_format.startswith("[$$]") and rows[0]["Clicks"].number_format == "#,##0"
     marks = {k: row["Marks"].value for k, row in enumerate(rows) if row["Marks"].value}

@@ -1,7 +1,8 @@
 """Charts for client meetings: functions that take a result and return a matplotlib Figure."""
 
+from optimizer.charts.allocation import allocation_chart
 from optimizer.charts.curves import response_curves_chart
-from optimizer.charts.frontier import allocation_chart, cost_chart, frontier_chart, sweep_chart
+from optimizer.charts.frontier import cost_chart, frontier_chart, sweep_chart
 from optimizer.charts.style import save_figure
 
 CHARTS = {

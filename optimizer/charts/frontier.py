@@ -11,10 +11,11 @@ from collections.abc import Sequence
 
 import numpy as np
 from matplotlib.axes import Axes
-from matplotlib.colors import to_hex, to_rgb
 from matplotlib.figure import Figure
-from matplotlib.text import Text
-from matplotlib.ticker import MaxNLocator
+from matplotlib.legend import Legend
+from matplotlib.legend_handler import HandlerBase
+from matplotlib.patches import FancyArrowPatch
+from matplotlib.text import Annotation, Text
 
 from optimizer.charts.style import (
     ACCENT,
@@ -22,35 +23,31 @@ from optimizer.charts.style import (
     INK,
     MUTED,
     chart_style,
-    clip_middle,
     count_axis,
     fit_text,
     legible,
     money_axis,
     new_figure,
     percent_axis,
+    round_ticks,
     short_money,
     stage_color,
     title,
 )
-from optimizer.formatting import kpi_value
+from optimizer.formatting import kpi_value, price_figure
 from optimizer.pareto.result import Frontier
-from optimizer.pareto.text import current_sentence, price_sentence, traded_text
+from optimizer.pareto.text import current_sentence, lost_per_step, price_sentence, step_text, today_apart, traded_text
 
-_TOP_CAMPAIGNS = 9
 _CAPTION_WIDTH = 125
 
 
-def _traded_axis(axes: Axes, frontier: Frontier) -> None:
+def traded_axis(axes: Axes, frontier: Frontier) -> None:
+    """The traded KPI on the x axis: a share in percent, a volume in counts, at round ticks."""
     if frontier.is_share:
-        percent_axis(axes.xaxis, 1 if _span(frontier) < 0.05 else 0)
+        percent_axis(axes.xaxis)
     else:
         count_axis(axes.xaxis)
     axes.set_xlabel(frontier.secondary_label + (" (share of voice)" if frontier.is_share else ""))
-
-
-def _span(frontier: Frontier) -> float:
-    return frontier.points[-1].traded - frontier.points[0].traded if frontier.points else 0.0
 
 
 def _primary_axis(axes: Axes, frontier: Frontier) -> None:
@@ -62,7 +59,8 @@ def _primary_axis(axes: Axes, frontier: Frontier) -> None:
     axes.set_ylabel(frontier.primary.capitalize() + per)
 
 
-def _subtitle(frontier: Frontier) -> str:
+def chart_subtitle(frontier: Frontier) -> str:
+    """``2027-Q1 · budget $250k · <scenario>``."""
     budget = f"budget {short_money(frontier.budget, frontier.currency)}" if frontier.budget else ""
     return " · ".join(part for part in (frontier.period or "", budget, frontier.scenario) if part)
 
@@ -86,33 +84,43 @@ def frontier_chart(frontier: Frontier) -> Figure:
 
 def draw_frontier(axes: Axes, frontier: Frontier, accent: str = ACCENT, legend_size: float | None = None,
                   subtitle: str | None = None) -> list[tuple[Text, str]]:
-    """The frontier on ``axes``: the curve, its band, today's split, the recommended point and the knee.
+    """The frontier on ``axes``: the curve, its band (with draws only), today's split with arrows to
+    the frontier points it is compared with, the recommended point and the knee.
 
-    Every label is in the legend, which has the top of the frame to itself, so none overlaps a mark.
+    Every mark is in the legend, which has the top of the frame to itself, so none overlaps a mark.
     ``subtitle`` replaces the default one (period, budget, scenario). Returns the titles' text
     artists with their full texts: call ``clear_legend`` with them once the axes have their final
     size (after a layout).
     """
     frontier = legible(frontier)
-    xs = np.array([p.traded for p in frontier.points])
-    ys = np.array([p.primary for p in frontier.points])
-    axes.fill_between(xs, ys, ys.min() - 0.02 * _height(frontier), color="#DDE8F3", alpha=0.6, linewidth=0)
+    xs, ys = frontier_line(frontier)
     axes.plot(xs, ys, color=INK, linewidth=2.4, marker="o", markersize=4, zorder=3,
               label="Best possible plan at each level")
     _band(axes, frontier)
     _mark_points(axes, frontier, accent)
     _frame(axes, frontier)
     titles = title(axes, f"What {frontier.secondary_label} costs in {frontier.primary}",
-                   _subtitle(frontier) if subtitle is None else subtitle)
+                   chart_subtitle(frontier) if subtitle is None else subtitle)
     full_titles = [text.get_text() for text in titles]
     for text in titles:  # no wider than the figure, or a layout cannot place the axes at all
         fit_text(text, axes.figure.bbox.width * 0.9)
-    _traded_axis(axes, frontier)
+    traded_axis(axes, frontier)
     _primary_axis(axes, frontier)
     # The lowest primary tick would sit on the traded axis's first label, in the frame's corner.
-    axes.yaxis.set_major_locator(MaxNLocator(nbins="auto", steps=[1, 2, 2.5, 5, 10], prune="lower"))
-    axes.legend(loc="upper left", fontsize=legend_size)
+    round_ticks(axes.yaxis, prune="lower")
+    frontier_legend(axes, legend_size)
     return [(text, full) for text, full in zip(titles, full_titles, strict=True)]
+
+
+def frontier_line(frontier: Frontier) -> tuple[list[float], list[float]]:
+    """The frontier's points, with the points today's split is compared with that fall between them
+    (each is a best plan too): an arrow from today ends on the line, not on a chord below it."""
+    points = {(p.traded, p.primary) for p in frontier.points}
+    if frontier.current is not None and frontier.points:
+        low, high = frontier.points[0].traded, frontier.points[-1].traded
+        points |= {end for end, _ in compared_points(frontier) if low < end[0] < high}
+    ordered = sorted(points)
+    return [x for x, _ in ordered], [y for _, y in ordered]
 
 
 def clear_legend(axes: Axes, frontier: Frontier, titles: Sequence[tuple[Text, str]] = ()) -> None:
@@ -133,7 +141,7 @@ def clear_legend(axes: Axes, frontier: Frontier, titles: Sequence[tuple[Text, st
     size = legend.get_texts()[0].get_fontsize() if legend.get_texts() else 10.0
     while legend.get_window_extent().width > frame.width * 0.98 and size > 6:
         size -= 0.5
-        legend = axes.legend(loc="upper left", fontsize=size)
+        legend = frontier_legend(axes, size)
     box = legend.get_window_extent().transformed(axes.transAxes.inverted())
     free = box.y0 - 0.04
     if free < 0.25:
@@ -162,13 +170,6 @@ def _band(axes: Axes, frontier: Frontier) -> None:
                       linewidth=0, zorder=2, label=f"P10-P90 over {draws} draws of the fitted curves")
 
 
-def _height(frontier: Frontier) -> float:
-    values = [p.primary for p in frontier.points]
-    if frontier.current is not None:
-        values.append(frontier.current.primary)
-    return max(values) - min(values) or max(abs(values[0]), 1.0)
-
-
 def _frame(axes: Axes, frontier: Frontier) -> None:
     """Room around the curve and today's split, with the top quarter left free for the legend."""
     xs = [p.traded for p in frontier.points]
@@ -192,37 +193,75 @@ def _mark_points(axes: Axes, frontier: Frontier, accent: str = ACCENT) -> None:
     if frontier.knee is not None and frontier.knee != frontier.recommended:
         point = frontier.points[frontier.knee]
         axes.scatter([point.traded], [point.primary], s=120, facecolor="white", edgecolor=INK, linewidth=2,
-                     zorder=5, label=f"Knee at {traded_text(frontier, point.traded)}: each extra {_step(frontier)} "
-                                     f"costs ~{point.primary_lost_per_point:,.0f} {frontier.primary}")
+                     zorder=5, label=f"Knee at {traded_text(frontier, point.traded)}: each extra {step_text(frontier)} "
+                                     f"costs ~{price_figure(lost_per_step(frontier, point))} {frontier.primary}")
     if frontier.current is not None:
         current = frontier.current
-        gains = _gains(axes, frontier)
         axes.scatter([current.traded], [current.primary], s=120, marker="D", color=CURRENT, zorder=5,
                      label=f"Today: {_short(frontier, current.primary)} {frontier.primary} at "
-                           f"{traded_text(frontier, current.traded)}" + (f"\n(arrows: {gains})" if gains else ""))
+                           f"{traded_text(frontier, current.traded)}")
+        _arrows_to_frontier(axes, frontier)
 
 
-def _gains(axes: Axes, frontier: Frontier) -> str:
-    """Dashed arrows from today's split to the frontier: straight up (same SOV), straight right (same leads).
+def compared_points(frontier: Frontier) -> list[tuple[tuple[float, float], str]]:
+    """The frontier points today's split is compared with, each with what moving there gains.
 
-    What each arrow gains is said in the legend: written beside arrows this short, the two labels
-    ran into each other and into today's mark.
+    More primary at today's traded level: the lead-max end when today's level is below it (that
+    plan already meets the level, with more to spare), else the frontier at today's level. More
+    traded at today's primary: the far end when it has more primary than today, else the frontier
+    at today's primary. None when today's split is no plan of this frontier (``today_apart``).
     """
     current = frontier.current
     assert current is not None
-    arrow = {"arrowstyle": "->", "color": MUTED, "lw": 1.4, "linestyle": "--"}
-    said = []
+    if not frontier.points or today_apart(frontier) is not None:  # over budget, or beyond the frontier
+        return []
+    first, last = frontier.points[0], frontier.points[-1]
+    compared = []
     if current.primary_gain is not None and current.primary_gain > 0:
-        top = (current.traded, current.primary + current.primary_gain)
-        axes.annotate("", top, (current.traded, current.primary), arrowprops=arrow)
-        said.append(f"+{current.primary_gain:,.0f} {frontier.primary} at the same {_level(frontier)}")
+        gain = f"+{current.primary_gain:,.0f} {frontier.primary}"
+        if current.traded <= first.traded:
+            compared.append(((first.traded, first.primary),
+                             f"{gain} at {traded_text(frontier, first.traded)} (the most {frontier.primary})"))
+        else:
+            compared.append(((current.traded, current.primary + current.primary_gain),
+                             f"{gain} at the same {_level(frontier)}"))
     if current.traded_gain is not None and current.traded_gain > 0:
-        right = (current.traded + current.traded_gain, current.primary)
-        axes.annotate("", right, (current.traded, current.primary), arrowprops=arrow)
         gain = (f"+{current.traded_gain * 100:.1f} pts" if frontier.is_share
                 else f"+{current.traded_gain:,.0f} {frontier.secondary}")
-        said.append(f"{gain} at the same {frontier.primary}")
-    return ", or ".join(said)
+        if current.primary <= last.primary:
+            compared.append(((last.traded, last.primary), f"{gain} at {_short(frontier, last.primary)} "
+                                                          f"{frontier.primary} (the most {_level(frontier)})"))
+        else:
+            compared.append(((current.traded + current.traded_gain, current.primary),
+                             f"{gain} at the same {frontier.primary}"))
+    return compared
+
+
+def _arrows_to_frontier(axes: Axes, frontier: Frontier) -> None:
+    """Dashed arrows from today's split to each frontier point it is compared with, tip on the point;
+    what each gains is its legend entry (written beside arrows this short, labels ran into each other)."""
+    current = frontier.current
+    assert current is not None
+    arrow = {"arrowstyle": "->", "color": MUTED, "lw": 1.4, "linestyle": "--", "shrinkA": 0, "shrinkB": 0}
+    for end, gain in compared_points(frontier):
+        drawn = axes.annotate("", end, (current.traded, current.primary), arrowprops=arrow, zorder=4)
+        drawn.set_label(gain)
+
+
+class _ArrowHandler(HandlerBase):
+    """A legend entry for an arrow drawn as an annotation: a short arrow in the annotation's style."""
+
+    def create_artists(self, legend, orig_handle, xdescent, ydescent, width, height, fontsize, trans):
+        patch = orig_handle.arrow_patch
+        y = height / 2 - ydescent
+        return [FancyArrowPatch((-xdescent, y), (width - xdescent, y), arrowstyle=patch.get_arrowstyle(),
+                                color=patch.get_edgecolor(), linestyle=patch.get_linestyle(),
+                                linewidth=patch.get_linewidth(), mutation_scale=fontsize, transform=trans)]
+
+
+def frontier_legend(axes: Axes, size: float | None = None) -> Legend:
+    """The frontier chart's legend, top left: every labelled mark, the arrows from today included."""
+    return axes.legend(loc="upper left", fontsize=size, handler_map={Annotation: _ArrowHandler()})
 
 
 def _level(frontier: Frontier) -> str:
@@ -231,10 +270,6 @@ def _level(frontier: Frontier) -> str:
 
 def _short(frontier: Frontier, value: float) -> str:
     return kpi_value(frontier.primary, value, frontier.currency)
-
-
-def _step(frontier: Frontier) -> str:
-    return "SOV point" if frontier.is_share else frontier.secondary.rstrip("s")
 
 
 def _caption(frontier: Frontier) -> str:
@@ -258,7 +293,8 @@ def cost_chart(frontier: Frontier) -> Figure:
         figure = new_figure()
         left, right = figure.subplots(1, 2, sharex=True)
         xs = [p.traded for p in frontier.points]
-        left.plot(xs, [p.cpl for p in frontier.points], color=ACCENT, linewidth=2.4, marker="o", markersize=4)
+        left.plot(xs, [p.cpl for p in frontier.points], color=ACCENT, linewidth=2.4, marker="o", markersize=4,
+                  label="Cost per lead")
         left.set_ylabel("Cost per lead")
         right.plot(xs, [p.cpc for p in frontier.points], color=INK, linewidth=2.2, label="Blended CPC")
         right.plot(xs, [p.pool_cpc for p in frontier.points], color=stage_color("conversion"), linewidth=2.2,
@@ -266,104 +302,61 @@ def cost_chart(frontier: Frontier) -> Figure:
         right.plot(xs, [p.pool_marginal_cpc for p in frontier.points], color=stage_color("consideration"),
                    linewidth=2.2, linestyle="--", label="Pool marginal CPC")
         right.set_ylabel("Cost per click")
-        right.legend(loc="upper left")
         for axes in (left, right):
             money_axis(axes.yaxis, frontier.currency)
-            _traded_axis(axes, frontier)
-            for index, style in ((frontier.knee, ":"), (frontier.recommended, "--")):
-                if index is not None:
-                    axes.axvline(frontier.points[index].traded, color=MUTED, linestyle=style, linewidth=1)
-        title(left, "Raising share of voice: what it does to CPL and CPC", _subtitle(frontier))
-        right.set_title("dotted: knee · dashed: recommended", loc="right", fontsize=10, color=MUTED)
+            traded_axis(axes, frontier)
+            _mark_levels(axes, frontier)
+        left.legend(loc="upper left")  # names the knee's and the recommended point's lines of both panels
+        right.legend(handles=right.get_lines()[:3], loc="upper left")
+        title(left, "Raising share of voice: what it does to CPL and CPC", chart_subtitle(frontier))
         return figure
 
 
-def allocation_chart(frontier: Frontier, by: str = "stage") -> Figure:
-    """Spend along the frontier, stacked by funnel stage or by campaign (the largest, then the rest)."""
-    frontier = legible(frontier)
-    with chart_style():
-        figure = new_figure()
-        axes = figure.add_subplot()
-        xs = [p.traded for p in frontier.points]
-        if by == "stage":
-            stages = list(frontier.stages) or sorted({s for p in frontier.points for s in p.spend_by_stage})
-            series = {stage: [p.spend_by_stage.get(stage, 0.0) for p in frontier.points] for stage in stages}
-            colors = [stage_color(stage) for stage in stages]
-            labels = [stage.capitalize() for stage in stages]
-        else:
-            series, colors = _by_campaign(frontier)
-            labels = list(series)
-        axes.stackplot(xs, *series.values(), labels=labels, colors=colors, alpha=0.9, linewidth=0.3,
-                       edgecolor="white")
-        money_axis(axes.yaxis, frontier.currency)
-        axes.set_ylabel("Spend")
-        _traded_axis(axes, frontier)
-        if frontier.recommended is not None:
-            axes.axvline(frontier.points[frontier.recommended].traded, color=ACCENT, linestyle="--", linewidth=1.5)
-        axes.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), fontsize=10, reverse=True)
-        title(axes, f"Where the budget goes as {frontier.secondary_label} rises (by {by})", _subtitle(frontier))
-        return figure
-
-
-def _by_campaign(frontier: Frontier) -> tuple[dict[str, list[float]], list[str]]:
-    """The campaigns whose spend moves most along the frontier (then the largest), the others together."""
-    names = list(frontier.points[0].allocation) if frontier.points else []
-    spend = {name: [p.allocation[name] for p in frontier.points] for name in names}
-    top = sorted(names, key=lambda name: (-(max(spend[name]) - min(spend[name])), -sum(spend[name])))
-    top = top[:_TOP_CAMPAIGNS]
-    stage_of = {c.name: c.stage for c in frontier.campaigns}
-    series = {_clip(name): [p.allocation[name] for p in frontier.points] for name in top}
-    colors = [stage_color(stage_of.get(name, ""), MUTED) for name in top]
-    rest = [n for n in names if n not in top]
-    if rest:
-        series[f"{len(rest)} other campaigns"] = [sum(p.allocation[n] for n in rest) for p in frontier.points]
-        colors.append("#D0D0D0")
-    shades = _shade(colors)
-    return series, shades
-
-
-def _shade(colors: list[str]) -> list[str]:
-    """Campaigns of one stage in lighter and darker shades of its colour, so neighbours differ."""
-    seen: dict[str, int] = {}
-    shaded = []
-    for color in colors:
-        k = seen.get(color, 0)
-        seen[color] = k + 1
-        rgb = np.array(to_rgb(color))
-        factor = [1.0, 0.75, 1.25, 0.6, 1.4][k % 5]
-        shaded.append(to_hex(np.clip(rgb * factor if factor < 1 else rgb + (1 - rgb) * (factor - 1), 0, 1)))
-    return shaded
-
-
-def _clip(name: str, width: int = 34) -> str:
-    return clip_middle(name, width)
+def _mark_levels(axes: Axes, frontier: Frontier) -> None:
+    """Thin vertical lines at the knee (dotted) and the recommended point (dashed), each named in the legend."""
+    for index, style, name in ((frontier.knee, ":", "Knee"), (frontier.recommended, "--", "Recommended")):
+        if index is not None:
+            level = frontier.points[index].traded
+            axes.axvline(level, color=MUTED, linestyle=style, linewidth=1.2,
+                         label=f"{name}: {traded_text(frontier, level)}")
 
 
 def sweep_chart(frontiers: Sequence[Frontier]) -> Figure:
-    """The frontier at each budget: what more budget buys in the traded KPI without losing the primary."""
+    """The frontier at each budget: what more budget buys in the traded KPI without losing the primary.
+
+    Each frontier is named at its end; the knees are one mark, in the legend."""
     frontiers = [legible(frontier) for frontier in frontiers]
     with chart_style():
         figure = new_figure()
         axes = figure.add_subplot()
         shades = np.linspace(0.35, 0.9, max(len(frontiers), 2))
+        knees: list[tuple[float, float, tuple[float, float, float]]] = []
         for frontier, shade in zip(frontiers, shades, strict=False):
             if not frontier.points:
                 continue
-            xs = [p.traded for p in frontier.points]
-            ys = [p.primary for p in frontier.points]
             color = (0.12, 0.32 * shade + 0.2, 0.55 * shade + 0.25)
-            label = f"Budget {short_money(frontier.budget, frontier.currency)}" if frontier.budget else "No budget"
-            axes.plot(xs, ys, color=color, linewidth=2.4, marker="o", markersize=3, label=label)
-            axes.annotate(label, (xs[-1], ys[-1]), xytext=(8, 0), textcoords="offset points", color=color,
-                          fontsize=11, va="center", fontweight="bold")
+            _budget_line(axes, frontier, color)
             if frontier.knee is not None:
                 knee = frontier.points[frontier.knee]
-                axes.scatter([knee.traded], [knee.primary], s=70, facecolor="white", edgecolor=color, zorder=4)
+                knees.append((knee.traded, knee.primary, color))
+        if knees:
+            drawn = axes.scatter([k[0] for k in knees], [k[1] for k in knees], s=70, facecolor="white",
+                                 edgecolors=[k[2] for k in knees], zorder=4, label="Knee of each budget's frontier")
+            axes.legend(handles=[drawn], loc="best")
         first = frontiers[0]
-        _traded_axis(axes, first)
+        traded_axis(axes, first)
         _primary_axis(axes, first)
         axes.margins(x=0.18)
         title(axes, f"What a bigger budget buys: {first.primary} against {first.secondary_label}",
-              " · ".join(p for p in (first.period or "", first.scenario, "open circles: knees") if p))
+              " · ".join(p for p in (first.period or "", first.scenario) if p))
         return figure
 
+
+def _budget_line(axes: Axes, frontier: Frontier, color: tuple[float, float, float]) -> None:
+    """One budget's frontier, named at its far end."""
+    xs = [p.traded for p in frontier.points]
+    ys = [p.primary for p in frontier.points]
+    label = f"Budget {short_money(frontier.budget, frontier.currency)}" if frontier.budget else "No budget"
+    axes.plot(xs, ys, color=color, linewidth=2.4, marker="o", markersize=3, label=label)
+    axes.annotate(label, (xs[-1], ys[-1]), xytext=(8, 0), textcoords="offset points", color=color,
+                  fontsize=11, va="center", fontweight="bold")

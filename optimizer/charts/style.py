@@ -7,15 +7,17 @@ headless and leave no global state behind.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Iterator, Mapping
+import math
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 
 import matplotlib as mpl
 from matplotlib.axes import Axes
+from matplotlib.axis import Axis
 from matplotlib.figure import Figure
 from matplotlib.text import Text
-from matplotlib.ticker import FuncFormatter
+from matplotlib.ticker import Formatter, MaxNLocator
 
 from optimizer.formatting import currency_symbol, printable, short_count
 from optimizer.output import atomic_path
@@ -62,17 +64,79 @@ def new_figure(size: tuple[float, float] = SLIDE) -> Figure:
     return Figure(figsize=size, layout="constrained")
 
 
-def money_axis(axis, currency: str) -> None:
-    """Tick labels such as $250k or $1.2M."""
-    axis.set_major_formatter(FuncFormatter(lambda value, _: short_money(value, currency)))
+ROUND_STEPS = (1, 2, 2.5, 5, 10)
+"""Ticks are multiples of one of these times a power of ten: 0.5%, 25k, $200, never 600 or $15k."""
 
 
-def percent_axis(axis, decimals: int = 0) -> None:
-    axis.set_major_formatter(FuncFormatter(lambda value, _: f"{value * 100:.{decimals}f}%"))
+def round_ticks(axis: Axis, bins: int | str = "auto", prune: str | None = None) -> None:
+    """Major ticks at round values (``ROUND_STEPS``), at most ``bins`` intervals of them."""
+    axis.set_major_locator(MaxNLocator(nbins=bins, steps=list(ROUND_STEPS), prune=prune))
 
 
-def count_axis(axis) -> None:
-    axis.set_major_formatter(FuncFormatter(lambda value, _: short_count(value)))
+class StepFormatter(Formatter):
+    """Tick labels exact at the step between the ticks: ``label(value, step)``, the step ``None``
+    when the formatter is asked outside an axis's ticks."""
+
+    def __init__(self, label: Callable[[float, float | None], str]) -> None:
+        self.label = label
+        self.step: float | None = None
+
+    def set_locs(self, locs: Sequence[float]) -> None:
+        """Called with the axis's ticks before they are labelled: keep their step."""
+        super().set_locs(locs)
+        ordered = sorted(locs)
+        steps = [b - a for a, b in zip(ordered, ordered[1:], strict=False) if b > a]
+        self.step = min(steps) if steps else None
+
+    def __call__(self, value: float, pos: int | None = None) -> str:
+        return self.label(value, self.step)
+
+
+def step_decimals(step: float) -> int:
+    """The decimals that write every multiple of ``step``: 0 for 50, 1 for 2.5, 2 for 0.25."""
+    for decimals in range(7):
+        scaled = step * 10 ** decimals
+        if math.isclose(scaled, round(scaled), rel_tol=1e-6, abs_tol=1e-9):
+            return decimals
+    return 6
+
+
+def count_tick(value: float, step: float | None, symbol: str = "") -> str:
+    """``250k``, ``1.25M``, ``98.65k``, ``500``: in thousands or millions as ``short_count`` writes
+    them, with the decimals that keep each tick exact (no two ticks read alike)."""
+    if step is None or not math.isfinite(value):
+        return symbol + short_count(value, money=bool(symbol))
+    unit, suffix = next((u, s) for u, s in ((1e6, "M"), (1e3, "k"), (1.0, "")) if abs(value) >= u or u == 1.0)
+    shown = f"{value / unit:,.{step_decimals(step / unit)}f}"
+    if "." in shown:
+        shown = shown.rstrip("0").rstrip(".")
+    sign = "-" if shown.startswith("-") and shown.strip("-0.") else ""
+    return sign + symbol + shown.lstrip("-") + suffix
+
+
+def percent_tick(value: float, step: float | None) -> str:
+    """``24%``, ``24.5%``: a share in percent, with the decimals its step needs."""
+    decimals = 0 if step is None else step_decimals(step * 100)
+    return f"{value * 100:.{decimals}f}%".replace("-0%", "0%")
+
+
+def money_axis(axis: Axis, currency: str) -> None:
+    """Round ticks labelled such as $250k, $1.2M or $53.5."""
+    symbol = currency_symbol(currency)
+    axis.set_major_formatter(StepFormatter(lambda value, step: count_tick(value, step, symbol)))
+    round_ticks(axis)
+
+
+def percent_axis(axis: Axis) -> None:
+    """Round ticks of a share, labelled in percent with the decimals their step needs (24%, 24.5%)."""
+    axis.set_major_formatter(StepFormatter(percent_tick))
+    round_ticks(axis)
+
+
+def count_axis(axis: Axis) -> None:
+    """Round ticks labelled such as 250k, 1.5M or 98.65k."""
+    axis.set_major_formatter(StepFormatter(count_tick))
+    round_ticks(axis)
 
 
 def short_money(value: float, currency: str) -> str:

@@ -120,10 +120,15 @@ def recommend(scenario: Scenario, choice: str | float | None = None, against: st
 def _pick(traced: Frontier, choice: str | float | None, floor: float | None) -> tuple[int, str]:
     points = traced.points
     if choice is None and floor is not None and traced.recommended is not None:
+        at_floor = _index_at(points, floor)
+        if traced.recommended != at_floor:
+            return traced.recommended, _moved_off(traced, "the point at the scenario's floor", at_floor)
         return traced.recommended, _at_floor(traced, floor)
     if choice == KNEE or choice is None:
-        if traced.knee is None:
+        if traced.knee is None or traced.recommended is None:
             return 0, "at the lead-max end (the frontier has no knee)"
+        if traced.recommended != traced.knee:
+            return traced.recommended, _moved_off(traced, "the knee of the frontier", traced.knee)
         return traced.knee, "at the knee of the frontier"
     level = float(choice)
     if level > points[-1].traded + 1e-9:
@@ -136,6 +141,19 @@ def _pick(traced: Frontier, choice: str | float | None, floor: float | None) -> 
     if above[0] == 0 and level < points[0].traded - 1e-9:
         return 0, f"at the lead-max end, which already passes the level asked for ({traded_text(traced, level)})"
     return above[0], "at the level asked for"
+
+
+def _index_at(points, level: float) -> int:
+    """The first point at ``level`` of the traded KPI or past it (the far end when none is)."""
+    return next((i for i, p in enumerate(points) if p.traded >= level - 1e-9), len(points) - 1)
+
+
+def _moved_off(traced: Frontier, what: str, beaten: int) -> str:
+    """The basis of a recommendation moved off ``what`` because today's split beats it (``sweep._unbeaten``)."""
+    shown = traded_text(traced, traced.points[beaten].traded)
+    label = traced.secondary_label
+    return (f"at the nearest point today's split does not beat (today's split beats {what}, at {shown} {label}: "
+            f"at least its {traced.primary} and its {label}, at no more spend)")
 
 
 def _at_floor(traced: Frontier, floor: float) -> str:

@@ -1,4 +1,4 @@
-"""Trace the frontier: ends found exactly, points refined where the slope turns, the knee marked.
+"""Trace the frontier: ends found exactly, the knee solved (``knee.find_knee``), points refined where the slope turns.
 
 The sweep works in two builds. A first program on the scenario's breakpoints finds the two
 ends; the sweep program is then built once on breakpoints refined over the spend range the
@@ -24,6 +24,7 @@ from optimizer.model.formulation import Formulation
 from optimizer.model.observed import extrapolations, farthest, observed_anywhere
 from optimizer.model.refine import refine_span
 from optimizer.pareto.axis import Axis
+from optimizer.pareto.knee import Probe, Today, find_knee, nearest_unbeaten
 from optimizer.pareto.points import Pricing, make_point, sample_curves
 from optimizer.pareto.program import FrontierProgram, Solution, held, raised
 from optimizer.pareto.result import CurrentPosition, Frontier, FrontierPoint
@@ -52,6 +53,8 @@ class _Sweep:
     program: FrontierProgram
     pricing: Pricing
     solved: dict[float, tuple[Solution, FrontierPoint]]
+    knee: float | None = None
+    """The knee's key in ``solved`` (None: the frontier has no knee)."""
 
 
 def trace(form: Formulation, axis: Axis, options: SolveOptions, points: int = 21, period: str | None = None,
@@ -91,6 +94,8 @@ def trace(form: Formulation, axis: Axis, options: SolveOptions, points: int = 21
     for target in sorted(targets):
         _solve_at(sweep, target)
         _report(progress, len(sweep.solved), total)
+    sweep.knee = _solve_knee(sweep)
+    _report(progress, len(sweep.solved), total)
     while len(sweep.solved) < total and _refine_once(sweep):
         _report(progress, len(sweep.solved), total)
     return _logged(_frontier(sweep, scout_solves, period, started, recommend_at))
@@ -135,11 +140,47 @@ def _solve_at(sweep: _Sweep, target: float) -> None:
     _add(sweep, solution, "point", target)
 
 
-def _add(sweep: _Sweep, solution: Solution, kind: str, target: float | None = None) -> None:
+def _add(sweep: _Sweep, solution: Solution, kind: str, target: float | None = None) -> float:
+    """Price ``solution`` as a point of the frontier; its key in ``sweep.solved``."""
     value = sweep.axis.value(solution.traded)
     bounded = not sweep.program.is_mip
     point = make_point(sweep.pricing, solution, kind, value if target is None else target, bounded)
-    sweep.solved[round(point.traded, 12)] = (solution, point)
+    key = round(point.traded, 12)
+    sweep.solved[key] = (solution, point)
+    return key
+
+
+def _solve_knee(sweep: _Sweep) -> float | None:
+    """Find the frontier's knee from the points solved so far and add it as a point; its key (None: no knee).
+
+    The search's own solves are not points of the frontier: only the knee is kept, so ``--points``
+    still counts the points.
+    """
+    found: dict[Probe, Solution] = {_probe(sweep.axis, solution): solution for solution, _ in sweep.solved.values()}
+
+    def solve(volume: float) -> Probe | None:
+        solution = sweep.program.max_primary(volume)
+        if not solution.ok:
+            return None
+        probe = _probe(sweep.axis, solution)
+        found[probe] = solution
+        return probe
+
+    knee = find_knee(list(found), solve, sweep.axis.value)
+    if knee is None:
+        return None
+    solution = found[knee]
+    known = [key for key, (kept, _) in sweep.solved.items() if kept is solution]
+    if known:
+        kept, point = sweep.solved[known[0]]
+        sweep.solved[known[0]] = (kept, replace(point, kind="knee"))
+        return known[0]
+    return _add(sweep, solution, "knee")
+
+
+def _probe(axis: Axis, solution: Solution) -> Probe:
+    slope = solution.traded_dual if solution.traded_dual is not None else 0.0
+    return Probe(solution.traded, axis.value(solution.traded), solution.primary, slope)
 
 
 def _refine_once(sweep: _Sweep) -> bool:
@@ -180,8 +221,8 @@ def _frontier(sweep: _Sweep, scout_solves: int, period: str | None, started: flo
               recommend_at: float | None) -> Frontier:
     ordered = _with_steps(sorted(sweep.solved.values(), key=lambda item: item[1].traded), sweep.axis)
     points = tuple(point for _, point in ordered)
-    knee = knee_index(points, sweep.axis)
-    recommended = _recommended(points, knee, recommend_at)
+    knee = next((i for i, point in enumerate(points) if round(point.traded, 12) == sweep.knee), None)
+    recommended, beaten = _unbeaten(sweep, points, _recommended(points, knee, recommend_at), recommend_at)
     if sweep.program.is_mip:
         points = _certify(sweep, ordered, {0, len(points) - 1, knee, recommended})
     current = _current(sweep)
@@ -196,7 +237,7 @@ def _frontier(sweep: _Sweep, scout_solves: int, period: str | None, started: flo
         campaigns=sample_curves(form, points[recommended].allocation if recommended is not None else None),
         stages=tuple(dict.fromkeys(c.stage for c in form.campaigns)), dropped=sweep.program.dropped,
         solves=scout_solves + sweep.program.solves, seconds=time.perf_counter() - started,
-        warnings=_floor_out_of_reach(axis, points, recommend_at) + _extrapolated(form, axis, points),
+        warnings=_floor_out_of_reach(axis, points, recommend_at) + beaten + _extrapolated(form, axis, points),
     )
 
 
@@ -249,35 +290,40 @@ def _shown(axis: Axis, value: float) -> str:
     return f"{value:.1%}" if axis.is_share else f"{value:,.0f}"
 
 
-def knee_index(points: tuple[FrontierPoint, ...], axis: Axis) -> int | None:
-    """Where the price per step accelerates most relative to the frontier's own scale.
-
-    On axes normalised to the frontier's ranges, the knee is the interior point of largest
-    curvature, measured from the dual slopes at the points.
-    """
-    if len(points) < 3:
-        return None
-    traded = np.array([p.traded for p in points])
-    primary = np.array([p.primary for p in points])
-    steps = 100.0 if axis.is_share else 1.0
-    span_x, span_y = traded[-1] - traded[0], primary.max() - primary.min()
-    if span_x <= 0 or span_y <= 0:
-        return None
-    slopes = np.array([_slope(p) for p in points]) * steps * span_x / span_y
-    curvature = np.zeros(len(points))
-    for k in range(1, len(points) - 1):
-        run = (traded[k + 1] - traded[k - 1]) / span_x
-        if run > 0:
-            curvature[k] = abs(slopes[k + 1] - slopes[k - 1]) / run / (1 + slopes[k] ** 2) ** 1.5
-    return int(np.argmax(curvature)) if curvature.max() > 0 else None
-
-
 def _recommended(points: tuple[FrontierPoint, ...], knee: int | None, recommend_at: float | None) -> int | None:
     """The point at the scenario's own floor on the traded KPI, or the knee when it has none."""
     if recommend_at is None:
         return knee
     above = [i for i, p in enumerate(points) if p.traded >= recommend_at - 1e-9]
     return above[0] if above else len(points) - 1
+
+
+def _today(sweep: _Sweep) -> Today:
+    """Today's split: its primary KPI, its traded KPI as read and its spend."""
+    spend = np.array([c.current for c in sweep.form.campaigns])
+    today = evaluate(sweep.form, spend)
+    return Today(today.value(sweep.form.goal.expr), sweep.axis.value(today.value(sweep.axis.expr)), float(spend.sum()))
+
+
+def _unbeaten(sweep: _Sweep, points: tuple[FrontierPoint, ...], recommended: int | None,
+              recommend_at: float | None) -> tuple[int | None, tuple[str, ...]]:
+    """The recommended point, moved to the nearest one today's split does not beat when it beats it
+    (at least as much of both KPIs at no more spend: recommending it would be a step back), with a
+    warning that says so (no point moves below the scenario's floor on the traded KPI)."""
+    if recommended is None:
+        return None, ()
+    chosen, today = points[recommended], _today(sweep)
+    if not today.beats(chosen.primary, chosen.traded, chosen.spend):
+        return recommended, ()
+    kpi, axis = sweep.form.goal.kpi, sweep.axis
+    what = "knee" if recommend_at is None else "point at the scenario's floor"
+    beaten = (f"today's split beats the {what} ({_shown(axis, chosen.traded)} {axis.label}): at least its {kpi} "
+              f"and its {axis.label}, at no more spend")
+    moved = nearest_unbeaten(points, recommended, today, recommend_at)
+    if moved is None:
+        return recommended, (f"{beaten}; it beats every other point the frontier offers too",)
+    return moved, (f"{beaten}, so the recommended point is the nearest one today's split does not beat, at "
+                   f"{_shown(axis, points[moved].traded)} {axis.label}",)
 
 
 def _current(sweep: _Sweep) -> CurrentPosition | None:

@@ -5,39 +5,66 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
-from optimizer.formatting import count, kpi_value, money, percent
+from optimizer.formatting import (
+    PriceStep,
+    count,
+    currency_symbol,
+    kpi_value,
+    money,
+    money_price,
+    percent,
+    price_figure,
+    price_step,
+    signed_count,
+    signed_percent,
+    signed_points,
+)
 
 if TYPE_CHECKING:
     from optimizer.pareto.result import Frontier, FrontierPoint
 
+NOT_COMPARABLE = "it is not a plan this frontier can be compared with"
+
 
 def traded_text(frontier: Frontier, value: float) -> str:
+    """A level of the traded KPI: ``28.0%`` for a share, ``15,805,894`` for a volume."""
     return percent(value) if frontier.is_share else count(value)
 
 
+def traded_step(frontier: Frontier) -> PriceStep:
+    """The step of the traded KPI prices are shown per (``formatting.PRICE_STEPS``): an SOV point, 1,000
+    impressions, a click; ``per`` is how many of the frontier's own steps (a point, one unit) it holds."""
+    return price_step(frontier.secondary, frontier.currency) or PriceStep(frontier.secondary, 1.0)
+
+
 def step_text(frontier: Frontier) -> str:
-    return "point" if frontier.is_share else frontier.secondary.rstrip("s")
+    """One step of the traded KPI in a sentence: ``point of Search SOV``, ``1,000 impressions``, ``click``."""
+    return f"point of {frontier.secondary_label}" if frontier.is_share else traded_step(frontier).words
+
+
+def lost_per_step(frontier: Frontier, point: FrontierPoint) -> float:
+    """The primary KPI lost per shown step of the traded KPI, at a fixed budget."""
+    return point.primary_lost_per_point * traded_step(frontier).per
+
+
+def budget_per_step(frontier: Frontier, point: FrontierPoint) -> float:
+    """The extra budget per shown step of the traded KPI, at constant primary KPI."""
+    return point.budget_per_point * traded_step(frontier).per
 
 
 def price_sentence(frontier: Frontier, point: FrontierPoint) -> str:
-    """``each extra point of SOV Search costs about 38 leads, or $4,300 of budget at constant leads``."""
-    parts = [f"each extra {step_text(frontier)} of {frontier.secondary_label} costs about "
-             f"{_amount(point.primary_lost_per_point)} {frontier.primary}"]
-    if math.isfinite(point.budget_per_point):
-        dollars = money(point.budget_per_point, frontier.currency, 0 if point.budget_per_point >= 100 else None)
-        parts.append(f"or {dollars} of budget at constant {frontier.primary}")
+    """``each extra point of Search SOV costs about 38 leads, or $4,300 of budget at constant leads``."""
+    parts = [f"each extra {step_text(frontier)} costs about "
+             f"{price_figure(lost_per_step(frontier, point))} {frontier.primary}"]
+    budget = budget_per_step(frontier, point)
+    if math.isfinite(budget):
+        parts.append(f"or {money_price(budget, frontier.currency)} of budget at constant {frontier.primary}")
     return ", ".join(parts)
 
 
 def _with_change(text: str, change: float) -> str:
     """``$49.21 (+1.7%)`` against the lead-max end."""
-    return f"{text} ({change * 100:+.1f}%)" if math.isfinite(change) and abs(change) >= 5e-4 else text
-
-
-def _amount(value: float) -> str:
-    if not math.isfinite(value):
-        return "–"
-    return f"{value:,.0f}" if value >= 10 else f"{value:,.2g}"
+    return f"{text} ({signed_percent(change)})" if math.isfinite(change) and abs(change) >= 5e-4 else text
 
 
 def frontier_summary(frontier: Frontier) -> str:
@@ -61,19 +88,60 @@ def frontier_summary(frontier: Frontier) -> str:
 
 
 def current_sentence(frontier: Frontier) -> str:
-    """``today's split: 4,462 leads at 24.4%; the frontier offers +705 leads at the same SOV, or +4.1 points``."""
+    """``today's split: 4,462 leads at 24.4%; the frontier offers +705 leads at the same SOV, or +4.1 points``;
+    when today's split is no plan of this frontier, why (``today_apart``), and no gains."""
     current = frontier.current
     assert current is not None
     c = frontier.currency
+    gives = (f"{kpi_value(frontier.primary, current.primary, c)} {frontier.primary} at "
+             f"{traded_text(frontier, current.traded)}")
+    apart = today_apart(frontier)
+    if apart is not None:
+        return f"{apart} (it gives {gives})"
     offers = []
-    if current.primary_gain is not None:
-        offers.append(f"{current.primary_gain:+,.0f} {frontier.primary} at the same {frontier.secondary_label}")
+    if current.primary_gain is not None:  # a gain a hair below zero is the linearisation's error: none
+        offers.append(f"{signed_count(max(current.primary_gain, 0.0))} {frontier.primary} at the same "
+                      f"{frontier.secondary_label}")
     if current.traded_gain is not None:
-        gain = f"{current.traded_gain * 100:+.1f} points" if frontier.is_share else f"{current.traded_gain:+,.0f}"
-        offers.append(f"{gain} of {frontier.secondary_label} at the same {frontier.primary}")
-    offer = "; the frontier offers " + ", or ".join(offers) if offers else ""
-    return (f"today's split: {kpi_value(frontier.primary, current.primary, c)} {frontier.primary} at "
-            f"{traded_text(frontier, current.traded)}{offer}")
+        traded_gain = max(current.traded_gain, 0.0)
+        gain = f"{signed_points(traded_gain)} of" if frontier.is_share else signed_count(traded_gain)
+        offers.append(f"{gain} {frontier.secondary_label} at the same {frontier.primary}")
+    return f"today's split: {gives}" + ("; the frontier offers " + ", or ".join(offers) if offers else "")
+
+
+def today_spend(frontier: Frontier) -> float | None:
+    """What today's split spends (its campaigns' current spend), or None when the frontier has no campaigns."""
+    return sum(c.current_spend for c in frontier.campaigns) if frontier.campaigns else None
+
+
+def today_apart(frontier: Frontier) -> str | None:
+    """Why today's split is no plan this frontier can be compared with, in words; None when it is one.
+
+    It is none when it spends more than the budget, or when it lies beyond the frontier (more of the
+    primary KPI at its level than any plan there, or more of the traded KPI): only a split that breaks
+    one of the scenario's constraints can.
+    """
+    current = frontier.current
+    if current is None:
+        return None
+    c, spend = frontier.currency, today_spend(frontier)
+    if frontier.budget is not None and spend is not None and spend > frontier.budget + 0.5:
+        return (f"today's split spends {money(spend, c)}, over the {money(frontier.budget, c)} budget: "
+                f"{NOT_COMPARABLE}")
+    if _beyond(current.primary_gain, current.primary) or _beyond(current.traded_gain, current.traded):
+        return (f"today's split is beyond the frontier, so it breaks a constraint the frontier's plans meet: "
+                f"{NOT_COMPARABLE}")
+    return None
+
+
+BEYOND = 2e-3
+"""How far (relative) today's split must lie past the frontier to be beyond it: closer is the linearisation's
+error (a chord tolerance of 0.1% by default), and a split that meets every constraint cannot beat the optimum."""
+
+
+def _beyond(gain: float | None, level: float) -> bool:
+    """True when ``gain`` (to the frontier from today's ``level``) is negative by more than round-off."""
+    return gain is not None and gain < -BEYOND * max(abs(level), 1e-12)
 
 
 def frontier_table(frontier: Frontier) -> str:
@@ -83,10 +151,11 @@ def frontier_table(frontier: Frontier) -> str:
     c = frontier.currency
     label = frontier.secondary_label
     banded = frontier.banded
+    step = traded_step(frontier).words
     headers = [label, frontier.primary.capitalize(), *([f"P10-P90 {frontier.primary}"] if banded else []),
                f"Δ {frontier.primary}", "CPL", "CPC", "Pool CPC",
-               "Pool marg. CPC", f"{frontier.primary} lost/{step_text(frontier)}",
-               f"$/{step_text(frontier)} (same {frontier.primary})", "Gap", ""]
+               "Pool marg. CPC", f"{frontier.primary} lost/{step}",
+               f"{currency_symbol(c).strip()}/{step} (same {frontier.primary})", "Gap", ""]
     first = frontier.points[0].primary if frontier.points else 0.0
     rows = []
     for index, p in enumerate(frontier.points):
@@ -94,9 +163,9 @@ def frontier_table(frontier: Frontier) -> str:
         band = [_band_text(frontier, index)] if banded else []
         rows.append([
             traded_text(frontier, p.traded), kpi_value(frontier.primary, p.primary, c), *band,
-            f"{p.primary - first:+,.0f}", _with_change(money(p.cpl, c), p.cpl_change),
-            _with_change(money(p.cpc, c), p.cpc_change), money(p.pool_cpc, c),
-            money(p.pool_marginal_cpc, c), _amount(p.primary_lost_per_point), money(p.budget_per_point, c),
+            signed_count(p.primary - first), _with_change(money(p.cpl, c), p.cpl_change),
+            _with_change(money(p.cpc, c), p.cpc_change), money(p.pool_cpc, c), money(p.pool_marginal_cpc, c),
+            price_figure(lost_per_step(frontier, p)), money_price(budget_per_step(frontier, p), c),
             percent(p.gap, 3) if p.gap is not None else "–", ", ".join(marks),
         ])
     head = [f"{frontier.scenario}{' · ' + frontier.period if frontier.period else ''} · {c}",

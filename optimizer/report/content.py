@@ -12,18 +12,31 @@ import math
 import re
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from optimizer import __version__
 from optimizer.errors import Problem, ScenarioError
-from optimizer.formatting import count, kpi_value, money, percent, signed_percent, within
+from optimizer.formatting import (
+    ROUND_OFF,
+    count,
+    counted,
+    kpi_value,
+    money,
+    money_price,
+    percent,
+    price_figure,
+    signed_count,
+    signed_percent,
+    signed_points,
+    within,
+)
 from optimizer.glossary import GLOSSARY
 from optimizer.pareto.recommend import RECOMMENDED_LEVEL, Recommendation
 from optimizer.pareto.result import Frontier, FrontierPoint
-from optimizer.pareto.text import step_text, traded_text
+from optimizer.pareto.text import budget_per_step, lost_per_step, step_text, today_apart, traded_text
 from optimizer.plan import CampaignResult, Plan, ShadowPrice
-from optimizer.plan_text import price_figure, readable_price
+from optimizer.plan_text import readable_price
 from optimizer.scenario.images import MAX_LOGO_PIXELS, logo_size_problem
 from optimizer.scenario.schema import LOGO_SUFFIXES, Scenario
 
@@ -118,7 +131,7 @@ def report_content(recommendation: Recommendation, scenario: Scenario, brand: Br
         campaigns=campaign_table(plan, traced.primary),
         constraints=constraint_table(plan, traced, recommendation.point),
         notes=_notes(recommendation),
-        assumptions=(*_settings_line(settings), *assumptions(plan, scenario)),
+        assumptions=(*_settings_line(settings), *assumptions(plan, scenario), *_knee_line(traced)),
         footer=f"Prepared {date.isoformat()} with kpi-tradeoff {__version__}",
         frontier=traced,
         brand=brand,
@@ -175,27 +188,35 @@ def headline(plan: Plan, traced: Frontier) -> str:
     cost = unit_cost_kpi(primary)
     cost_text = f", {cost.upper()} {kpi_value(cost, plan.kpis.get(cost), c)}" if cost else ""
     now = plan.current_kpis.get(primary, math.nan)
-    today = (f"; the current split gives {quantity(primary, now, c)} at "
+    apart = today_apart(traced)
+    today = (f"; {apart}" if apart else f"; the current split gives {quantity(primary, now, c)} at "
              f"{traded_text(traced, traded_of(plan, traced.secondary, current=True))}")
     return f"Recommended: {quantity(primary, plan.kpis[primary], c)} at {level} {label}{cost_text}{today}."
 
 
 def _subhead(plan: Plan, traced: Frontier, basis: str) -> str:
+    certificate = f"The point sits {basis}; the plan is {within(plan.gap)}."
+    if today_apart(traced) is not None:
+        return certificate
+    return f"{_against_today(plan, traced)} {certificate}"
+
+
+def _against_today(plan: Plan, traced: Frontier) -> str:
+    """``+705 leads (+15.8%) and +3.6 points of Search SOV against today, for $25,000 more spend.``"""
     primary, c = traced.primary, plan.currency
     now, new = plan.current_kpis.get(primary, math.nan), plan.kpis[primary]
     spend_now, spend = plan.current_kpis.get("spend", math.nan), plan.kpis["spend"]
     gained = round(new) - round(now)  # the difference of the figures the headline shows
     amount = quantity(primary, abs(gained), c) if _is_money(primary) else f"{abs(gained):,} {primary}"
-    change = f"{'+' if gained >= 0 else '-'}{amount}"
+    change = f"{'-' if gained < 0 else '+' if gained > 0 else ''}{amount}"
     change += f" ({signed_percent(new / now - 1)})" if now > 0 else ""
     level = traded_of(plan, traced.secondary) - traded_of(plan, traced.secondary, current=True)
     label = traced.secondary_label
-    moved = (f"{round(level * 1000) / 10:+.1f} points of {label}" if traced.is_share
-             else f"{round(level):+,.0f} {label}")
+    moved = f"{signed_points(level)} of {label}" if traced.is_share else f"{signed_count(level)} {label}"
     budget = (f"for {money(spend - spend_now, c)} more spend" if spend > spend_now + 0.5
               else f"for {money(spend_now - spend, c)} less spend" if spend < spend_now - 0.5
               else "for the same spend")
-    return f"{change} and {moved} against today, {budget}. The point sits {basis}; the plan is {within(plan.gap)}."
+    return f"{change} and {moved} against today, {budget}."
 
 
 def price_sentences(traced: Frontier, point: FrontierPoint) -> tuple[str, ...]:
@@ -207,27 +228,19 @@ def price_sentences(traced: Frontier, point: FrontierPoint) -> tuple[str, ...]:
     return tuple(views)
 
 
-def _step(traced: Frontier, price: float) -> tuple[str, float]:
-    """One step of the traded KPI as the price reads best, and how many units it holds: an SOV
-    point; one unit of a volume, or a thousand when one is worth too little to read."""
-    if traced.is_share:
-        return f"point of {traced.secondary_label}", 1.0
-    if abs(price) >= 0.1:
-        return step_text(traced), 1.0
-    return f"1,000 {traced.secondary}", 1000.0
-
-
 def _fixed_budget(traced: Frontier, point: FrontierPoint) -> str:
     first, c, primary = traced.points[0], traced.currency, traced.primary
-    lost = max(point.primary_lost_per_point, 0.0)
-    step, per = _step(traced, lost)
+    lost, step = lost_per_step(traced, point), step_text(traced)
     at = traded_text(traced, point.traded)
     if point is traced.points[-1]:
         head = f"At a fixed budget: {at} is the most {traced.secondary_label} the budget can buy. "
-    elif math.isfinite(lost):
-        head = f"At a fixed budget: each extra {step} costs about {_priced(primary, lost * per, c)} here. "
-    else:
+    elif not math.isfinite(lost):
         head = ""
+    elif abs(lost) < ROUND_OFF:
+        head = f"At a fixed budget: each extra {step} costs nothing here. "
+    else:
+        verb = "costs" if lost > 0 else "gains"
+        head = f"At a fixed budget: each extra {step} {verb} about {_priced(primary, abs(lost), c)} here. "
     given_up = first.primary - point.primary
     if point is first:
         return head + f"The plan with the most {primary} already reaches {at}, so this level costs nothing."
@@ -259,12 +272,24 @@ def _constant_primary(traced: Frontier, point: FrontierPoint) -> str:
     kept, at = quantity(primary, first.primary, c), traded_text(traced, point.traded)
     if not (math.isfinite(point.extra_budget) and math.isfinite(point.budget_per_point)):
         return f"At constant {primary}: no budget within the campaigns' limits keeps {kept} at {at}."
-    step, per = _step(traced, point.budget_per_point)
-    each = max(point.budget_per_point, 0.0) * per
-    further = "" if point is traced.points[-1] else \
-        f", and each further {step} about {money(each, c, 0 if each >= 100 else None)}"
-    return f"At constant {primary}: keeping all {kept} at {at} takes {money(max(point.extra_budget, 0.0), c, 0)} " \
-           f"more budget{further}."
+    return f"At constant {primary}: keeping all {kept} at {at} {_extra_budget(point.extra_budget, c)}" \
+           f"{'' if point is traced.points[-1] else _further(traced, point)}."
+
+
+def _extra_budget(extra: float, currency: str) -> str:
+    """``takes $6,714 more budget``; ``takes no more budget`` when the budget already holds it."""
+    if round(extra) <= 0:
+        return "takes no more budget"
+    return f"takes {money(extra, currency, 0)} more budget"
+
+
+def _further(traced: Frontier, point: FrontierPoint) -> str:
+    """``, and each further point of Search SOV about $205`` (``saves`` for a price below zero)."""
+    each, step = budget_per_step(traced, point), step_text(traced)
+    if abs(each) < ROUND_OFF:
+        return f", and each further {step} costs no more"
+    verb = "about" if each > 0 else "saves about"
+    return f", and each further {step} {verb} {money_price(abs(each), traced.currency)}"
 
 
 def _inside_pool(traced: Frontier, point: FrontierPoint) -> str:
@@ -363,11 +388,12 @@ def constraint_table(plan: Plan, traced: Frontier, point: FrontierPoint, limit: 
     campaigns = sorted((p for p in plan.shadow_prices if p.kind == "campaign"), key=lambda p: -p.price)
     shown = (general + campaigns)[:limit]
     rows = [(p.constraint, kpi_value(p.kpi, p.bound, c) if p.kpi else count(p.bound),
-             readable_price(point.primary_lost_per_point if _is_level(p, traced) else p.price, p.unit, c))
+             readable_price(replace(p, price=point.primary_lost_per_point) if _is_level(p, traced) else p, c))
             for p in shown]
     hidden = len(general) + len(campaigns) - len(shown)
     if hidden:
-        rows.append((f"{hidden} more campaign{'s' if hidden > 1 else ''} held at a bound", "", "see tradeoff solve"))
+        rows.append((f"{counted(hidden, 'more campaign', 'more campaigns')} held at a bound", "",
+                     "see tradeoff solve"))
     return Table(("Binding constraint", "Limit", "Relaxing it is worth"), tuple(rows), "lrl")
 
 
@@ -381,6 +407,15 @@ def _settings_line(settings: Sequence[str], shown: int = 6) -> tuple[str, ...]:
         return ()
     more = f" and {len(settings) - shown} more settings" if len(settings) > shown else ""
     return (f"The scenario file as run with {', '.join(settings[:shown])}{more}.",)
+
+
+def _knee_line(frontier: Frontier) -> tuple[str, ...]:
+    """How the knee is defined, when the frontier has one."""
+    if frontier.knee is None:
+        return ()
+    return (f"The knee is the point of the frontier farthest above the straight line between its two ends, with "
+            f"both axes scaled to the frontier's ranges (where the scaled price of one more {step_text(frontier)} "
+            "passes 1); it is solved on the frontier itself, so it does not depend on how many points are traced.",)
 
 
 def assumptions(plan: Plan, scenario: Scenario) -> tuple[str, ...]:

@@ -23,18 +23,32 @@ from optimizer.formatting import kpi_value, money
 from optimizer.glossary import GLOSSARY
 from optimizer.model.campaigns import campaign_grids
 from optimizer.model.compile import compile_model
+from optimizer.model.evaluate import Evaluation, evaluate
 from optimizer.model.expressions import Expr
 from optimizer.model.formulation import Formulation, RowSpec
 from optimizer.model.refine import refine_grids
 from optimizer.plan import Explanation, Relaxation
 from optimizer.solver.options import SolveOptions
 from optimizer.solver.persistent import Program
+from optimizer.solver.relaxed import checking, has_plan, with_bound, without
 from optimizer.status import Status
 
+Grids = tuple[np.ndarray, ...]
 _DINKELBACH_STEPS = 40
 _REFINE_ROUNDS = 2
 _ROUNDING = 5e-3
+_PRECISION = 2e-3
+"""A suggested value is shown to a step of at most 0.2% of itself (2,834 leads, not 0 or 2,800)."""
+_NUDGES = (0.0, 2e-3, 4e-3)
+"""When a suggested value does not verify, it is moved this much further (a share of the change) and
+tried again: still short of the 1% more of the change than needed that the advice must stay within."""
+_ACTIVE = 10.0
+"""A row binds at a plan when its slack is within this many chord tolerances (relative)."""
+_LIMITING = 1e-3
+"""A row holds a relaxation back when, without it, the reach goes this share further (of the change, or of
+the reach when that is smaller)."""
 _MAX_CONFLICTS = 3
+_WITHIN_LIMITS = " within the campaigns' spend limits"
 
 
 def explain(form: Formulation, options: SolveOptions, keys: dict[int, str] | None = None) -> Explanation:
@@ -44,25 +58,31 @@ def explain(form: Formulation, options: SolveOptions, keys: dict[int, str] | Non
     clash) are each found and explained, up to a few; each one's relaxations are worked out
     with the other conflicts set aside, since no single change can fix them all.
     """
+    if checking():
+        return Explanation((), (), "", False)  # a relaxation being checked: only whether it has a plan counts
     grids = campaign_grids(form.campaigns, options.tolerance)
-    tests = _FeasibilityTests(form, options, grids)
+    conflicts = _conflicts(form, _FeasibilityTests(form, options, grids))
+    if not conflicts:
+        return Explanation((), (), _message(form, [], (), False), False)
+    offers, messages = [], []
+    for conflict, proven in conflicts:
+        aside = {i for other, _ in conflicts if other is not conflict for i in other}
+        found = tuple(o for o in (_relax(form, options, grids, index, keys or {}, aside) for index in conflict) if o)
+        offers += found
+        messages.append(_message(form, conflict, found, proven))
+    names = tuple(form.rows[index].name for conflict, _ in conflicts for index in conflict)
+    return Explanation(names, tuple(o.relaxation for o in offers), _joined(messages), all(p for _, p in conflicts))
+
+
+def _conflicts(form: Formulation, tests: _FeasibilityTests) -> list[tuple[list[int], bool]]:
+    """Up to a few separate conflicting sets, each with whether it is proven."""
     conflicts: list[tuple[list[int], bool]] = []
     while len(conflicts) < _MAX_CONFLICTS:
         conflict, proven = _conflict(form, tests, {i for found, _ in conflicts for i in found})
         if not conflict:
             break
         conflicts.append((conflict, proven))
-    if not conflicts:
-        return Explanation((), (), _message(form, [], (), False), False)
-    relaxations, messages = [], []
-    for conflict, proven in conflicts:
-        aside = {i for other, _ in conflicts if other is not conflict for i in other}
-        found = tuple(r for r in (_relax(form, options, grids, index, keys or {}, aside) for index in conflict) if r)
-        relaxations += found
-        messages.append(_message(form, conflict, found, proven))
-    names = tuple(form.rows[index].name for conflict, _ in conflicts for index in conflict)
-    proven = all(p for _, p in conflicts)
-    return Explanation(names, tuple(relaxations), _joined(messages), proven)
+    return conflicts
 
 
 def _joined(messages: list[str]) -> str:
@@ -122,60 +142,82 @@ def _feasible(program: Program) -> bool:
 # --- 2. the tightest bound for one row, the others kept ------------------------------------------
 
 
-def _relax(form: Formulation, options: SolveOptions, grids, index: int, keys: dict[int, str],
-           aside: set[int]) -> Relaxation | None:
+@dataclass(frozen=True)
+class _Reach:
+    """How far one row's own value can go with the other rows held: the value (in the row's units),
+    the plan that reaches it, the breakpoints it was found on and the direction it was pushed."""
+
+    value: float
+    x: np.ndarray
+    grids: Grids
+    sense: str
+
+
+@dataclass(frozen=True)
+class _Offer:
+    """A verified relaxation and the other rows that hold it where it is."""
+
+    relaxation: Relaxation
+    limiters: tuple[int, ...]
+
+
+def _relax(form: Formulation, options: SolveOptions, grids: Grids, index: int, keys: dict[int, str],
+           aside: set[int]) -> _Offer | None:
+    """The least change to row ``index`` that lets a plan exist (the rows ``aside`` left out), verified."""
     spec = form.rows[index]
-    others = tuple(row for k, row in enumerate(form.rows) if k != index and k not in aside)
-    if spec.family in ("ratio", "share"):
-        value = _extreme_ratio(form, options, grids, spec, others)
-    elif spec.sense == "==":
-        value = _nearest_total(form, options, grids, spec, others)
-    else:
-        value = _extreme(form, options, grids, spec.expr, others, "maximize" if spec.sense == ">=" else "minimize")
-        if value is not None and spec.family == "sov" and spec.pool is not None:
-            value = form.pools[spec.pool].share(value)
-    if value is None or not math.isfinite(value):
+    others = tuple(k for k in range(len(form.rows)) if k != index and k not in aside)
+    reach = _nearest_total(form, options, grids, spec, others) if spec.sense == "==" else \
+        _reach(form, options, grids, spec, others, "maximize" if spec.sense == ">=" else "minimize")
+    if reach is None or not math.isfinite(reach.value):
         return None
-    return relaxation_to(form, spec, value, keys)
+    limiters = _limiters(form, options, spec, reach, others)
+    return _verified(without(form, aside), options, index - sum(k < index for k in aside),
+                     _user_value(form, spec, reach.value), keys, tuple(k - sum(a < k for a in aside) for k in limiters))
 
 
-def relaxation_to(form: Formulation, spec: RowSpec, value: float, keys: dict[int, str]) -> Relaxation | None:
-    """Moving ``spec``'s bound to ``value`` (in the row's units, before any offset), rounded so the
-    bound stays achievable; None when that would tighten the bound."""
-    side = "total" if spec.family == "budget" else ("min" if spec.sense == ">=" else "max")
-    current, value = spec.bound - spec.offset, value - spec.offset
-    if (side == "min" and value >= current) or (side == "max" and value <= current):
-        return None  # at the edge of what is reachable the "least change" can point the wrong way: no advice
-    shown, step = _conservative(value, current, "min" if value < current else "max")
-    return Relaxation(spec.name, spec.kpi, side, current, shown, _key(spec, keys, side),
-                      _sentence(form, spec, current, shown, step))
-
-
-def _extreme(form: Formulation, options: SolveOptions, grids, expr: Expr, others: tuple[RowSpec, ...],
-             sense: str) -> float | None:
-    """The largest (or smallest) value of ``expr`` with the other rows held, refined around its optimum."""
-    value = None
-    for _ in range(_REFINE_ROUNDS):
-        study = _Study(form, options, grids, others, ((expr, "<=" if sense == "minimize" else ">="),))
-        found = study.optimise(study.rows[0].coefficients, study.rows[0].constant, sense)
-        if found is None:
-            return value
-        value, x = found
-        grids = refine_grids(grids, x[: form.size], keep_ends=False)
+def _user_value(form: Formulation, spec: RowSpec, value: float) -> float:
+    """A reach in the row's bound units (an SOV row reaches a pooled volume: its share)."""
+    if spec.family == "sov" and spec.pool is not None:
+        return form.pools[spec.pool].share(value)
     return value
 
 
-def _nearest_total(form, options, grids, spec: RowSpec, others) -> float | None:
+def _reach(form: Formulation, options: SolveOptions, grids: Grids, spec: RowSpec, others: tuple[int, ...],
+           sense: str) -> _Reach | None:
+    """The largest (or smallest) value of ``spec``'s own KPI with the ``others`` held, refined around its optimum."""
+    reach = None
+    for _ in range(_REFINE_ROUNDS):
+        found = _reach_once(form, options, grids, spec, others, sense)
+        if found is None:
+            return reach
+        reach = _Reach(found[0], found[1], grids, sense)
+        grids = refine_grids(grids, found[1][: form.size], keep_ends=False)
+    return reach
+
+
+def _reach_once(form: Formulation, options: SolveOptions, grids: Grids, spec: RowSpec, others: tuple[int, ...],
+                sense: str, start: float | None = None) -> tuple[float, np.ndarray] | None:
+    """One solve (Dinkelbach's sequence for a ratio, from ``start`` if known) of the reach on ``grids``."""
+    kept = tuple(form.rows[k] for k in others)
+    if spec.family in ("ratio", "share"):
+        return _ratio_once(form, options, grids, spec, kept, sense, start)
+    study = _Study(form, options, grids, kept, ((spec.expr, "<=" if sense == "minimize" else ">="),))
+    return study.optimise(study.rows[0].coefficients, study.rows[0].constant, sense)
+
+
+def _nearest_total(form: Formulation, options: SolveOptions, grids: Grids, spec: RowSpec,
+                   others: tuple[int, ...]) -> _Reach | None:
     """For a budget that must be spent exactly: the nearest total a plan can spend."""
-    low = _extreme(form, options, grids, spec.expr, others, "minimize")
-    high = _extreme(form, options, grids, spec.expr, others, "maximize")
+    low = _reach(form, options, grids, spec, others, "minimize")
+    high = _reach(form, options, grids, spec, others, "maximize")
     if low is None or high is None:
         return None
-    return low if spec.rhs < low else high
+    return low if spec.rhs < low.value else high
 
 
-def _extreme_ratio(form, options, grids, spec: RowSpec, others) -> float | None:
-    """The lowest (cap) or highest (floor) ratio reachable, by Dinkelbach's method.
+def _ratio_once(form: Formulation, options: SolveOptions, grids: Grids, spec: RowSpec,
+                kept: tuple[RowSpec, ...], sense: str, start: float | None = None) -> tuple[float, np.ndarray] | None:
+    """The lowest (cap) or highest (floor) ratio reachable on ``grids``, by Dinkelbach's method.
 
     A ratio row is ``numerator - (bound - offset) * denominator {<=, >=} 0``; the ratio is
     ``numerator / denominator + offset``.
@@ -183,16 +225,98 @@ def _extreme_ratio(form, options, grids, spec: RowSpec, others) -> float | None:
     offset = GLOSSARY[spec.kpi].offset if spec.family == "ratio" else 0.0
     assert spec.step_expr is not None
     numerator = spec.expr + spec.step_expr * (spec.bound - offset)
-    best = None
-    for _ in range(_REFINE_ROUNDS):
-        # Minimising the ratio wants a small numerator and a large denominator (maximising, the reverse).
-        study = _Study(form, options, grids, others, ((numerator, spec.sense), (spec.step_expr, _opposite(spec.sense))))
-        found = study.fractional(offset, "minimize" if spec.sense == "<=" else "maximize")
-        if found is None:
-            return best
-        best, x = found
-        grids = refine_grids(grids, x[: form.size], keep_ends=False)
-    return best
+    # Minimising the ratio wants a small numerator and a large denominator (maximising, the reverse).
+    pushed = "<=" if sense == "minimize" else ">="
+    study = _Study(form, options, grids, kept, ((numerator, pushed), (spec.step_expr, _opposite(pushed))))
+    return study.fractional(offset, sense, start)
+
+
+# --- which other rows hold a relaxation where it is ------------------------------------------------
+
+
+def _limiters(form: Formulation, options: SolveOptions, spec: RowSpec, reach: _Reach,
+              others: tuple[int, ...]) -> tuple[int, ...]:
+    """The other rows that bind against ``spec``: each active at its reach, and without it the reach
+    goes further (on the same breakpoints) by more than a thousandth of the change (or of the reach)."""
+    evaluation = evaluate(form, _spend(form, reach.x))
+    active = [k for k in others if _active(form.rows[k], evaluation, _ACTIVE * form.tolerance)]
+    current = spec.bound if spec.family in ("ratio", "share") else spec.rhs
+    needed = _LIMITING * max(min(abs(reach.value - current), abs(reach.value)), 1e-9 * abs(current))
+    limiters = []
+    for k in active:
+        without = tuple(o for o in others if o != k)
+        found = _reach_once(form, options, reach.grids, spec, without, reach.sense, reach.value)
+        further = found is not None and (found[0] - reach.value) * (1 if reach.sense == "maximize" else -1)
+        if further and further > needed:
+            limiters.append(k)
+    return tuple(limiters)
+
+
+def _spend(form: Formulation, x: np.ndarray) -> np.ndarray:
+    return np.clip(x[: form.size], [c.lo for c in form.campaigns], [c.hi for c in form.campaigns])
+
+
+def _active(row: RowSpec, evaluation: Evaluation, tolerance: float) -> bool:
+    """Whether ``row`` holds with (nearly) no slack at the evaluated plan."""
+    slack = tolerance * max(1.0, abs(row.rhs), evaluation.magnitude(row.expr))
+    return abs(evaluation.value(row.expr) - row.rhs) <= slack
+
+
+# --- verified against a solve of the scenario with the change made ----------------------------------
+
+
+def _verified(form: Formulation, options: SolveOptions, index: int, reach: float, keys: dict[int, str],
+              limiters: tuple[int, ...]) -> _Offer | None:
+    """The relaxation to ``reach`` (in the row's units), rounded away from the current bound and checked
+    by solving the scenario with that one change; nudged a little further when the solve disagrees,
+    dropped when it still does. None too when the reach would tighten the bound."""
+    spec = form.rows[index]
+    current, value = spec.bound - spec.offset, reach - spec.offset
+    if _tightens(spec, current, value):
+        return None
+    direction, change = ("min" if value < current else "max"), abs(value - current)
+    for nudge in _NUDGES:
+        further = value - nudge * change if direction == "min" else value + nudge * change
+        shown, step = _conservative(further, current, direction, change)
+        if has_plan(with_bound(form, index, shown), options):
+            offer = _relaxation(form, spec, current, shown, step, keys)
+            return _Offer(replace(offer, sentence=offer.sentence + _held_by(form, limiters, shown - current)), limiters)
+    return None
+
+
+def _held_by(form: Formulation, limiters: tuple[int, ...], change: float) -> str:
+    """`` (the most the CPL cap allows)``: what keeps the relaxation from going further."""
+    if not limiters:
+        return ""
+    labels = [_target(form.rows[k]) for k in limiters]
+    return f" (the {'most' if change < 0 else 'least'} {_listed(labels)} allow{'s' if len(labels) == 1 else ''})"
+
+
+def relaxation_to(form: Formulation, spec: RowSpec, value: float, keys: dict[int, str]) -> Relaxation | None:
+    """Moving ``spec``'s bound to ``value`` (in the row's units, before any offset), rounded so the
+    bound stays achievable; None when that would tighten the bound."""
+    current, value = spec.bound - spec.offset, value - spec.offset
+    if _tightens(spec, current, value):
+        return None
+    shown, step = _conservative(value, current, "min" if value < current else "max")
+    return _relaxation(form, spec, current, shown, step, keys)
+
+
+def _tightens(spec: RowSpec, current: float, value: float) -> bool:
+    """At the edge of what is reachable the "least change" can point the wrong way: no advice then."""
+    side = _side(spec)
+    return (side == "min" and value >= current) or (side == "max" and value <= current)
+
+
+def _side(spec: RowSpec) -> str:
+    return "total" if spec.family == "budget" else ("min" if spec.sense == ">=" else "max")
+
+
+def _relaxation(form: Formulation, spec: RowSpec, current: float, shown: float, step: float,
+                keys: dict[int, str]) -> Relaxation:
+    side = _side(spec)
+    return Relaxation(spec.name, spec.kpi, side, current, shown, _key(spec, keys, side),
+                      _sentence(form, spec, current, shown, step))
 
 
 @dataclass(frozen=True)
@@ -237,10 +361,11 @@ class _Study:
             return None
         return run.objective, run.x
 
-    def fractional(self, offset: float, sense: str) -> tuple[float, np.ndarray] | None:
-        """Optimise numerator / denominator + offset over the program (Dinkelbach)."""
+    def fractional(self, offset: float, sense: str, start: float | None = None) -> tuple[float, np.ndarray] | None:
+        """Optimise numerator / denominator + offset over the program (Dinkelbach), from the ratio
+        ``start`` of a plan known to be feasible (from 0 when none is known)."""
         numerator, denominator = self.rows
-        ratio, x = None, None
+        ratio, x = start, None
         for _ in range(_DINKELBACH_STEPS):
             level = 0.0 if ratio is None else ratio - offset
             cost = numerator.coefficients - level * denominator.coefficients
@@ -249,8 +374,8 @@ class _Study:
                 return None if ratio is None else (ratio, x)
             value, x = found
             bottom = denominator.coefficients @ x + denominator.constant
-            if bottom <= 0:
-                return None
+            if bottom <= 0:  # nothing spent: no ratio better than the plan already known
+                return (ratio, x) if start is not None else None
             new = (numerator.coefficients @ x + numerator.constant) / bottom + offset
             if ratio is not None and abs(new - ratio) <= 1e-10 * max(1.0, abs(ratio)):
                 return new, x
@@ -261,12 +386,15 @@ class _Study:
 # --- 3. words -------------------------------------------------------------------------------------
 
 
-def _conservative(value: float, current: float, direction: str) -> tuple[float, float]:
+def _conservative(value: float, current: float, direction: str, change: float | None = None) -> tuple[float, float]:
     """``value`` rounded away from ``current`` (so the rounded bound stays achievable), to a step of
-    at most half a percent of the change; and that step."""
-    change = abs(value - current)
-    step = 10.0 ** math.floor(math.log10(max(change * _ROUNDING, abs(value) * 1e-12, 1e-300)))
-    rounded = math.floor(value / step) * step if direction == "min" else math.ceil(value / step) * step
+    at most half a percent of the change (``change``, by default from ``value`` to ``current``) and
+    at most 0.2% of ``value`` itself (a reach of 2,834 leads is not shown as 0); and that step."""
+    change = abs(value - current) if change is None else change
+    finest = min(change * _ROUNDING, abs(value) * _PRECISION) if value else change * _ROUNDING
+    step = 10.0 ** math.floor(math.log10(max(finest, abs(value) * 1e-12, 1e-300)))
+    steps = round(value / step, 6)  # 0.1 / 1e-4 is 999.9999999: a thousand steps, not 999
+    rounded = math.floor(steps) * step if direction == "min" else math.ceil(steps) * step
     return float(f"{rounded:.12g}"), step
 
 
@@ -287,10 +415,14 @@ def _label(spec: RowSpec) -> str:
     return f"the {spec.kpi.upper() if spec.family == 'ratio' else spec.kpi} {kind}{where}"
 
 
+def _target(spec: RowSpec) -> str:
+    """``the budget``, ``the CPL cap``, ``the Search SOV floor``."""
+    return "the budget" if spec.family == "budget" else _label(spec)
+
+
 def _sentence(form: Formulation, spec: RowSpec, current: float, value: float, step: float) -> str:
     verb = "raise" if value > current else "lower"
-    target = "the budget" if spec.family == "budget" else _label(spec)
-    return f"{verb} {target} to {shown_bound(form, spec, value, step)}"
+    return f"{verb} {_target(spec)} to {shown_bound(form, spec, value, step)}"
 
 
 def shown_bound(form: Formulation, spec: RowSpec, value: float, step: float) -> str:
@@ -306,25 +438,42 @@ def shown_bound(form: Formulation, spec: RowSpec, value: float, step: float) -> 
     return f"{value:,.{digits}f}" if digits else kpi_value(spec.kpi, value, form.currency)
 
 
-def _message(form: Formulation, conflict: list[int], relaxations: tuple[Relaxation, ...], proven: bool) -> str:
+def _message(form: Formulation, conflict: list[int], offers: tuple[_Offer, ...], proven: bool) -> str:
     if not conflict:
         return ("No plan was found, but no conflict between the constraints could be pinned down: "
                 "a floor or cap sits at the very edge of what the campaigns can reach.")
+    head = _head(form, conflict)
+    others = [k for k in dict.fromkeys(k for offer in offers for k in offer.limiters) if k not in conflict]
+    if others:
+        verb = "binds" if len(others) == 1 else "bind"
+        head = head[:-1] + f", and {_listed([_limiter_name(form, k) for k in others])} {verb} against " \
+                           f"{'it' if len(conflict) == 1 else 'them'} too."
+    if not proven:
+        head = head[:-1] + " (at the edge of what is reachable)."
+    if not offers:
+        return head
+    options = [offer.relaxation.sentence for offer in offers]
+    tail = options[0] if len(options) == 1 else ", or ".join(options)
+    return f"{head} {'Either ' if len(options) > 1 else 'To fix it, '}{tail}."
+
+
+def _head(form: Formulation, conflict: list[int]) -> str:
+    """``Lead target and CPL cap cannot both hold.``: the conflict, the budget given as an amount."""
     budget = [i for i in conflict if form.rows[i].family == "budget"]
     named = [form.rows[i].name for i in conflict if i not in budget]
     with_budget = f" with {money(form.budget_total, form.currency)}" if budget else ""
     if not named:
-        head = f"The campaigns' limits cannot be met{with_budget}."
-    elif len(named) == 1:
-        within = with_budget or " within the campaigns' spend limits"
-        head = f"{named[0]} cannot hold{within}."
-    else:
-        head = f"{', '.join(named[:-1])} and {named[-1]} cannot all hold{with_budget}." if len(named) > 2 else \
-            f"{named[0]} and {named[1]} cannot both hold{with_budget}."
-    if not proven:
-        head = head[:-1] + " (at the edge of what is reachable)."
-    if not relaxations:
-        return head
-    options = [r.sentence for r in relaxations]
-    tail = options[0] if len(options) == 1 else ", or ".join(options)
-    return f"{head} {'Either ' if len(options) > 1 else 'To fix it, '}{tail}."
+        return f"The campaigns' limits cannot be met{with_budget}."
+    if len(named) == 1:
+        return f"{named[0]} cannot hold{with_budget or _WITHIN_LIMITS}."
+    return f"{_listed(named)} cannot {'both' if len(named) == 2 else 'all'} hold{with_budget}."
+
+
+def _limiter_name(form: Formulation, index: int) -> str:
+    """A row's own name (``CPL cap``), or ``the $250,000 budget``."""
+    row = form.rows[index]
+    return f"the {money(form.budget_total, form.currency)} budget" if row.family == "budget" else row.name
+
+
+def _listed(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from optimizer.formatting import kpi_value, percent, within
+from optimizer.formatting import counted, kpi_value, percent, within
 from optimizer.model.evaluate import Evaluation
 from optimizer.model.formulation import Formulation
 from optimizer.model.observed import extrapolations
@@ -52,8 +52,9 @@ def plan_notes(form: Formulation, current: Evaluation, plan: Evaluation, options
         if not check.ok
     ]
     if milp:
-        notes.append(f"{len(milp)} campaign(s) with S-shaped or non-concave curves were solved exactly as a MILP: "
-                     + ", ".join(milp[:5]) + ("..." if len(milp) > 5 else ""))
+        verb = "was" if len(milp) == 1 else "were"
+        notes.append(f"{counted(len(milp), 'campaign')} with S-shaped or non-concave curves {verb} solved exactly "
+                     "as a MILP: " + ", ".join(milp[:5]) + ("..." if len(milp) > 5 else ""))
     if form.goal.sense == "maximize" and plan.totals["spend"] <= 0:
         notes.append(_spends_nothing(form))
     notes += [found.message(form.currency) for found in extrapolations(form, plan.spend)]
