@@ -56,7 +56,6 @@ from optimizer.scenario.loading import in_variant
 from optimizer.scenario.overrides import Override
 from optimizer.solver import conflicts_before_solving
 from optimizer.status import Status
-from optimizer.uncertainty import check_drawable, plan_uncertainty
 
 
 def exit_code(plan: Plan) -> int:
@@ -155,6 +154,8 @@ def solve(file: str, variant: str | None, sets: tuple[str, ...], campaigns: str 
     scenario = load(file, variant, sets, campaigns, extra)
     spare_inputs(("-o", output), ("--write-lp", write_lp))
     if draws:
+        from optimizer.uncertainty import check_drawable, plan_uncertainty  # loaded only to draw
+
         check_drawable(scenario, draws)  # before the solve, not after it
     options = options_for(scenario, solver=solver, tolerance=tolerance, time_limit=time_limit, write_lp=write_lp)
     with problems_of(file), stage_line(f"Solving {len(scenario.campaigns):,} campaigns") as report:

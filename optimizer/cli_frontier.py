@@ -43,7 +43,6 @@ from optimizer.plan import SCHEMA_VERSION
 from optimizer.scenario.schema import Scenario
 from optimizer.solver.options import SolveOptions
 from optimizer.status import Status
-from optimizer.uncertainty import check_drawable, frontier_uncertainty
 
 CHART_KINDS = (*CHARTS, "allocation-campaigns", "sweep")
 CHART_SUFFIXES = (".png", ".svg", ".pdf")
@@ -83,6 +82,8 @@ def frontier_command(file: str, variant: str | None, sets: tuple[str, ...], camp
     scenario = load(file, variant, sets, campaigns)
     spare_inputs(("-o", output), ("--chart", chart))
     if draws:
+        from optimizer.uncertainty import check_drawable  # loaded only to draw
+
         check_drawable(scenario, draws)  # before the frontier is traced, not after
     options = options_for(scenario, solver=solver, tolerance=tolerance, time_limit=time_limit)
     levels = _budgets(budgets)
@@ -119,6 +120,8 @@ def _at_budget(message: str, budget: float | None, count: int) -> str:
 def _with_bands(scenario: Scenario, results: Sequence[Frontier], draws: int, seed: int, options: SolveOptions,
                 file: str) -> tuple[Frontier, ...]:
     """Each traced frontier with its band over ``draws`` curve draws (at its own budget)."""
+    from optimizer.uncertainty import frontier_uncertainty
+
     banded = []
     with problems_of(file), progress_bar(draws * len(results), "Tracing frontiers on curve draws") as report:
         for index, traced in enumerate(results):

@@ -25,7 +25,7 @@ from optimizer.solver.relaxed import has_plan
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "scenarios" / "b2b_saas.toml"
 SEED = 2027
-QUICK, MANY = range(6), range(6, 46)
+QUICK, MANY = range(3), range(3, 46)
 """The default suite explains 6 random scenarios (about 4 s); ``-m slow`` 40 more, at least 30 of them infeasible."""
 
 

@@ -55,6 +55,7 @@ def test_a_map_value_without_a_header_is_a_usage_error(capsys):
     assert code == EXIT_INPUT and "no column 'Costs'" in err
 
 
+@pytest.mark.slow  # 2 s: frontiers on draws
 def test_uncertainty_spreads_the_fitted_plan_and_bands_its_frontier(capsys, tmp_path):
     scenario = str(SCENARIOS / "history_example.toml")
     code, out, err = tradeoff(capsys, "solve", scenario, "--uncertainty", "4", "--format", "json",

@@ -224,6 +224,7 @@ def test_a_budget_sweep_buys_more_share_of_voice_without_losing_leads():
     assert large.points[-1].traded >= small.points[-1].traded - 1e-9
 
 
+@pytest.mark.slow  # 7 s
 def test_a_points_certificate_priced_by_its_own_duals_bounds_the_outer_program_without_solving_it():
     """On a large MILP plan, a point's duals price the outer program campaign by campaign: that bound
     is never below the outer program's own optimum (solved whole here), and when it is taken no

@@ -61,8 +61,9 @@ def headline_numbers(plan, kpi: str) -> list[str]:
     return [*leads, *levels, f"${plan.kpis['cpl']:,.2f}"]
 
 
-@pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.stem)
-def test_the_pdf_renders_for_every_example_and_holds_the_plans_headline(path, tmp_path):
+@pytest.mark.parametrize("path", [pytest.param(p, marks=() if p.stem == "b2b_saas" else pytest.mark.slow)
+                                  for p in EXAMPLES], ids=lambda p: p.stem)
+def test_the_pdf_renders_for_every_example_and_holds_the_plans_headline(path, tmp_path):  # b2b by default
     scenario, found = recommended(path)
     target = write_pdf(report_content(found, scenario), tmp_path / "plan.pdf")
     text = pdf_text(target)
@@ -353,6 +354,7 @@ def test_a_scenario_that_minimises_spend_has_no_frontier_to_report(tmp_path, cap
         recommend(minimising, "knee", points=5)
 
 
+@pytest.mark.slow  # 2 s: three reports
 def test_long_names_and_many_notes_fit_their_pages(tmp_path):
     """Every campaign extrapolated (a note each) under a long name: the notes give way to the assumptions,
     which are always shown, and nothing overlaps."""
@@ -377,6 +379,7 @@ def test_long_names_and_many_notes_fit_their_pages(tmp_path):
                 assert not first.overlaps(second.shrunk(0.98, 0.9)), (a, b)
 
 
+@pytest.mark.slow  # 2 s
 def test_a_wide_legend_shrinks_into_its_frame():
     """Revenue against impressions writes the legend's longest labels."""
     scenario = load_scenario(B2B, overrides=["objective.maximize=revenue"])

@@ -59,6 +59,7 @@ def test_the_same_seed_gives_the_same_draws_and_another_seed_others():
     assert [d.campaigns[0].leads.unit_cost for d in first] != [d.campaigns[0].leads.unit_cost for d in other]
 
 
+@pytest.mark.slow  # 2 s: a Monte Carlo of re-solves
 def test_a_plans_spread_matches_the_closed_form_and_its_best_plans_an_independent_monte_carlo():
     """Two linear campaigns, the budget binding: the plan puts it all on the cheaper one (A), so on
     each draw it buys budget / cost_A. Costs are drawn log-normal (log cost normal with sd sd/cost),
