@@ -413,9 +413,8 @@ def _knee_line(frontier: Frontier) -> tuple[str, ...]:
     """How the knee is defined, when the frontier has one."""
     if frontier.knee is None:
         return ()
-    return (f"The knee is the point of the frontier farthest above the straight line between its two ends, with "
-            f"both axes scaled to the frontier's ranges (where the scaled price of one more {step_text(frontier)} "
-            "passes 1); it is solved on the frontier itself, so it does not depend on how many points are traced.",)
+    return ("Knee: the point farthest above the line between the frontier's ends (axes scaled to their ranges), "
+            "solved on the frontier itself.",)
 
 
 def assumptions(plan: Plan, scenario: Scenario) -> tuple[str, ...]:
