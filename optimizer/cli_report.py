@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import click
@@ -13,6 +14,7 @@ from optimizer.cli_support import (
     EXIT_SOLVER,
     OutputFile,
     debug_option,
+    emit,
     load,
     options_for,
     problems_of,
@@ -32,7 +34,7 @@ from optimizer.pareto.recommend import (
     recommend,
     recommend_kpi,
 )
-from optimizer.report import Brand, report_content, write_html, write_pdf
+from optimizer.report import Brand, ReportContent, report_content, write_html, write_pdf
 from optimizer.report.content import DEFAULT_ACCENT, DEFAULT_PRIMARY, check_logo
 from optimizer.scenario.schema import Scenario
 from optimizer.status import Status
@@ -48,6 +50,8 @@ REPORT_SUFFIXES = (".pdf", ".html", ".htm")
 @click.option("--html", type=OutputFile((".html", ".htm")), help="Also write the report as one HTML file.")
 @click.option("--xlsx", type=OutputFile((".xlsx",)),
               help="Also write the plan, the frontier and the assumptions as an Excel workbook.")
+@click.option("--json", "json_file", type=OutputFile((".json",)),
+              help="Also write the report's content as JSON (`tradeoff schema report` describes it).")
 @click.option("--recommend", "choice", metavar="knee|sov=LEVEL",
               help=f"The point to recommend: {RECOMMEND_HELP}. Default: the scenario's floor on the traded KPI, "
                    "else the knee.")
@@ -56,7 +60,8 @@ REPORT_SUFFIXES = (".pdf", ".html", ".htm")
 @solver_options
 @debug_option
 def report_command(file: str, variant: str | None, sets: tuple[str, ...], campaigns: str | None,
-                   output: Path | None, html: Path | None, xlsx: Path | None, choice: str | None,
+                   output: Path | None, html: Path | None, xlsx: Path | None, json_file: Path | None,
+                   choice: str | None,
                    against: str | None, points: int, solver: str | None, tolerance: float | None,
                    time_limit: float | None) -> int:
     """Write the client-meeting report: the recommended plan against today's, the frontier chart,
@@ -67,14 +72,16 @@ def report_command(file: str, variant: str | None, sets: tuple[str, ...], campai
       tradeoff report scenarios/b2b_saas.toml -o plan.pdf
       tradeoff report scenarios/b2b_saas.toml -o plan.pdf --html plan.html --recommend knee
       tradeoff report scenarios/b2b_saas.toml -o plan.pdf --recommend sov=0.30 --xlsx plan.xlsx
+      tradeoff report scenarios/b2b_saas.toml --json report.json
     """
-    if output is None and html is None and xlsx is None:
-        raise click.UsageError("name the report: -o plan.pdf (or .html), --html plan.html or --xlsx plan.xlsx")
+    if output is None and html is None and xlsx is None and json_file is None:
+        raise click.UsageError("name the report: -o plan.pdf (or .html), --html plan.html, --xlsx plan.xlsx "
+                               "or --json report.json")
     with problems_of(file):
         level = parse_recommend(choice)
     against = _against(against, recommend_kpi(choice))
     scenario = load(file, variant, sets, campaigns)
-    spare_inputs(("-o", output), ("--html", html), ("--xlsx", xlsx))
+    spare_inputs(("-o", output), ("--html", html), ("--xlsx", xlsx), ("--json", json_file))
     with problems_of(file):
         check_recommend(choice, against or scenario.objective.secondary)
     brand = brand_of(scenario, file)
@@ -94,8 +101,17 @@ def report_command(file: str, variant: str | None, sets: tuple[str, ...], campai
         write_workbook(xlsx, plan=found.plan, frontier=found.frontier,
                        scenario=with_solver_settings(scenario, options))
         click.echo(f"wrote {xlsx}", err=True)
+    if json_file is not None:
+        emit(report_json(content, found), json_file)
     click.echo(content.headline)
     return EXIT_OK
+
+
+def report_json(content: ReportContent, found: Recommendation) -> str:
+    """The report as the JSON text ``--json`` writes (``optimizer.report.document``)."""
+    from optimizer.report.document import report_dict
+
+    return json.dumps(report_dict(content, found), indent=2, ensure_ascii=False) + "\n"
 
 
 def _settings(variant: str | None, sets: tuple[str, ...], campaigns: str | None) -> list[str]:

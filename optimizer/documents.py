@@ -16,6 +16,7 @@ from typing_extensions import TypedDict  # pydantic reads TypedDicts from typing
 from optimizer.glossary import GLOSSARY, RATIOS, VOLUMES
 from optimizer.pareto.result import BandPoint, CampaignCurve, CurrentPosition, FrontierPoint
 from optimizer.plan import CampaignResult, Check, Explanation, ShadowPrice, SolveInfo, Uncertainty
+from optimizer.report.document import BindingConstraint, CampaignRow, PriceView, RecommendedPoint, StageRow
 from optimizer.status import Status
 
 CONFIG = ConfigDict(extra="forbid", use_attribute_docstrings=True)
@@ -142,5 +143,40 @@ class SweepDocument(TypedDict):
     frontiers: list[FrontierDocument]
 
 
-__all__ = ["CurrentKPIs", "FrontierDocument", "Objective", "PlanDocument", "PlanKPIs", "ScenarioHeading",
-           "SweepDocument"]
+class ReportDocument(TypedDict):
+    """A client report: ``tradeoff report --json``, what its pages say with their figures unrounded."""
+
+    __pydantic_config__ = CONFIG  # type: ignore[misc]
+    schema_version: str
+    kind: Literal["report"]
+    scenario: ScenarioHeading
+    title: str
+    subtitle: str
+    headline: str
+    """The page's headline (also printed on the terminal)."""
+    subhead: str
+    """What the move buys against today, where the point sits and how close the plan is to the optimum."""
+    primary: str
+    """The KPI the plan maximises (``leads``): the unit of the primary figures below."""
+    secondary: str
+    """The KPI traded against it (``sov.search``)."""
+    secondary_label: str
+    is_share: bool
+    cost_kpi: str
+    """The cost per unit of the primary KPI the campaign rows give (``cpl``), or ``roas`` for revenue."""
+    recommended: RecommendedPoint
+    prices: list[PriceView]
+    """The price of the traded KPI at the recommended point: two views, three for a share of voice."""
+    binding_constraints: list[BindingConstraint]
+    """Every binding constraint of the plan (the page lists the first few), in the page's order and units."""
+    stages: list[StageRow]
+    campaigns: list[CampaignRow]
+    notes: list[str]
+    assumptions: list[str]
+    plan: PlanDocument
+    """The recommended plan, as ``tradeoff solve --format json`` writes a plan."""
+    footer: str
+
+
+__all__ = ["CurrentKPIs", "FrontierDocument", "Objective", "PlanDocument", "PlanKPIs", "ReportDocument",
+           "ScenarioHeading", "SweepDocument"]

@@ -4,7 +4,7 @@
 ``.toml`` one): the pydantic ``Scenario`` model, widened to what the loader accepts before
 validation (campaigns and tabular points as CSV file names, a selection's single value for a list)
 and narrowed by the model's own cross-field rules (one measure per pool, a bound per constraint).
-``plan`` and ``frontier`` describe the results (``optimizer.documents``). ``tradeoff schema KIND``
+``plan``, ``frontier`` and ``report`` describe the results (``optimizer.documents``). ``tradeoff schema KIND``
 prints them; the committed copies in ``docs/`` are checked against these in the tests.
 """
 
@@ -18,18 +18,19 @@ from pydantic import Field, TypeAdapter
 from pydantic.json_schema import GenerateJsonSchema, JsonSchemaValue
 from pydantic_core import core_schema
 
-from optimizer.documents import FrontierDocument, PlanDocument, SweepDocument
+from optimizer.documents import FrontierDocument, PlanDocument, ReportDocument, SweepDocument
 from optimizer.glossary import OUTCOMES, VOLUMES
 from optimizer.plan import SCHEMA_VERSION
 from optimizer.scenario.schema import MEASURES, Scenario
 
-KINDS = ("scenario", "plan", "frontier")
+KINDS = ("scenario", "plan", "frontier", "report")
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
 
 
 def json_schema(kind: str) -> dict[str, Any]:
-    """The JSON Schema of ``kind``: ``scenario``, ``plan`` or ``frontier`` (a frontier or a budget sweep)."""
-    builders = {"scenario": scenario_schema, "plan": plan_schema, "frontier": frontier_schema}
+    """The JSON Schema of ``kind``: ``scenario``, ``plan``, ``frontier`` (or a budget sweep) or ``report``."""
+    builders = {"scenario": scenario_schema, "plan": plan_schema, "frontier": frontier_schema,
+                "report": report_schema}
     if kind not in builders:
         raise ValueError(f'unknown schema "{kind}": use one of {", ".join(KINDS)}')
     return builders[kind]()
@@ -131,6 +132,11 @@ def frontier_schema() -> dict[str, Any]:
     description = (f"One of two documents, told apart by `kind`: {FrontierDocument.__doc__} "
                    f"Or {SweepDocument.__doc__[0].lower()}{SweepDocument.__doc__[1:]}")  # type: ignore[index]
     return _published("frontier", "kpi-tradeoff frontier", description, _result_schema(either))
+
+
+def report_schema() -> dict[str, Any]:
+    """The JSON Schema of a client report (``tradeoff report --json``)."""
+    return _published("report", "kpi-tradeoff report", ReportDocument.__doc__ or "", _result_schema(ReportDocument))
 
 
 # --- the scenario document -----------------------------------------------------------

@@ -68,7 +68,7 @@ def test_schemas_are_draft_2020_12_and_state_their_version(kind):
     assert schema["$id"] == f"urn:kpi-tradeoff:{kind}:{SCHEMA_VERSION}"
     documents = [schema, *schema["$defs"].values()]
     versions = [d["properties"]["schema_version"] for d in documents if "schema_version" in d.get("properties", {})]
-    assert len(versions) == {"scenario": 0, "plan": 1, "frontier": 2}[kind]  # frontier: one and a sweep
+    assert len(versions) == {"scenario": 0, "plan": 1, "frontier": 2, "report": 2}[kind]  # a sweep; a plan in a report
     assert all(v["const"] == SCHEMA_VERSION for v in versions)
 
 

@@ -41,7 +41,7 @@ def readme_commands() -> list[list[str]]:
     return [shlex.split(line)[1:] for line in lines if line.startswith("tradeoff ")]
 
 
-OUTPUT_FLAGS = ("-o", "--output", "--chart", "--charts", "--write-lp", "--html", "--xlsx")
+OUTPUT_FLAGS = ("-o", "--output", "--chart", "--charts", "--write-lp", "--html", "--xlsx", "--json")
 
 
 @pytest.mark.parametrize("args", readme_commands(), ids=" ".join)

@@ -21,6 +21,8 @@ from optimizer.solver.options import SolveOptions
 from optimizer.solver.run import solve
 
 KNEE = "knee"
+_REACH_TOLERANCE = 1e-9
+"""Relative: a level this close to what the scenario's own plan reaches is reached."""
 RECOMMENDED_LEVEL = " at the recommended level"
 """How the floor a recommendation adds is named (after the traded KPI's label)."""
 RECOMMEND_HELP = "knee, or the traded KPI's level: sov=0.22 (also 22%), sov.search=0.22, clicks=50000"
@@ -33,7 +35,9 @@ class Recommendation:
     ``basis`` says how the point was chosen, in words a report prints after "the point sits":
     ``at the knee of the frontier``, ``at the scenario's floor of 28.0%``, ``at the level asked
     for``. ``replaced_floor`` is the scenario's own floor on the traded KPI when the recommended
-    level stands in for it (a report says so).
+    level stands in for it (a report says so). ``pinned`` is False when the plan is the scenario's own
+    (the level is one its own plan reaches), solved as ``solve`` solves it, so that its binding
+    constraints and prices are ``solve``'s; True when a floor is pinned at a level above it.
     """
 
     frontier: Frontier
@@ -41,6 +45,7 @@ class Recommendation:
     """None when the frontier has no points (its status and message say why)."""
     basis: str
     replaced_floor: float | None = None
+    pinned: bool = False
 
     @property
     def success(self) -> bool:
@@ -112,9 +117,33 @@ def recommend(scenario: Scenario, choice: str | float | None = None, against: st
     index, basis = _pick(traced, choice, floor)
     traced = replace(traced, recommended=index)
     point = traced.points[index]
-    plan = solve(at_level(scenario, traced.secondary, point.traded, traced.secondary_label), options)
+    own = scenario if choice is None else without_floors(scenario, traced.secondary)
+    plan, pinned = plan_at(own, traced, point.traded, own_reach(traced, floor if choice is None else None), options)
     replaced = floor if choice is not None and floor is not None and abs(point.traded - floor) > 1e-9 else None
-    return Recommendation(traced, plan, basis, replaced)
+    return Recommendation(traced, plan, basis, replaced, pinned)
+
+
+def own_reach(traced: Frontier, floor: float | None) -> float:
+    """The level of the traded KPI the scenario's own plan reaches: the lead-max end's, or the scenario's
+    ``floor`` when that is higher (its plan then sits at its floor)."""
+    start = traced.points[0].traded
+    return start if floor is None else max(start, floor)
+
+
+def plan_at(own: Scenario, traced: Frontier, level: float, reach: float,
+            options: SolveOptions | None) -> tuple[Plan, bool]:
+    """The plan at ``level`` of the traded KPI, and whether a floor was pinned there to get it.
+
+    At a level ``own`` (the scenario as the frontier was traced) already reaches, the plan is its
+    own, solved as ``solve`` solves it: a floor pinned at the plan's own level would make a
+    degenerate vertex, whose duals are not the one-sided prices ``solve`` gives. Above it, the
+    floor binds and is pinned at the level.
+    """
+    if level <= reach + _REACH_TOLERANCE * max(1.0, abs(reach)):
+        plan = solve(own, options)
+        if plan.success:
+            return plan, False
+    return solve(at_level(own, traced.secondary, level, traced.secondary_label), options), True
 
 
 def _pick(traced: Frontier, choice: str | float | None, floor: float | None) -> tuple[int, str]:

@@ -306,15 +306,11 @@ def _inside_pool(traced: Frontier, point: FrontierPoint) -> str:
 def stage_table(plan: Plan, primary: str = "leads") -> Table:
     """Spend by funnel stage, today and recommended, with the primary KPI the plan buys there."""
     c = plan.currency
-    now, new, bought = defaultdict(float), defaultdict(float), defaultdict(float)
-    for row in plan.allocation:
-        now[row.stage] += row.current_spend
-        new[row.stage] += row.spend
-        bought[row.stage] += _outcome(row, primary)
+    now, new, bought = stage_sums(plan, primary)
     total_now, total = sum(now.values()), sum(new.values())
     rows = tuple((stage.capitalize(), _spend(now[stage], c), _spend(new[stage], c), _change(now[stage], new[stage]),
                   percent(new[stage] / total if total else math.nan, 0), kpi_value(primary, bought[stage], c))
-                 for stage in dict.fromkeys(row.stage for row in plan.allocation))
+                 for stage in new)
     totals = ("Total", _spend(total_now, c), _spend(total, c), _change(total_now, total), "100%",
               kpi_value(primary, sum(bought.values()), c))
     return Table(("Stage", "Today", "Plan", "Change", "Share", column_name(primary)), rows, "lrrrrr", totals)
@@ -325,7 +321,17 @@ def column_name(kpi: str) -> str:
     return {"mqls": "MQLs", "sqls": "SQLs"}.get(kpi, kpi.capitalize())
 
 
-def _outcome(row: CampaignResult, primary: str) -> float:
+def stage_sums(plan: Plan, primary: str) -> tuple[dict[str, float], dict[str, float], dict[str, float]]:
+    """Spend today, spend recommended and the primary KPI bought, by funnel stage (in the plan's order)."""
+    now, new, bought = defaultdict(float), defaultdict(float), defaultdict(float)
+    for row in plan.allocation:
+        now[row.stage] += row.current_spend
+        new[row.stage] += row.spend
+        bought[row.stage] += outcome(row, primary)
+    return dict(now), dict(new), dict(bought)
+
+
+def outcome(row: CampaignResult, primary: str) -> float:
     """A campaign's amount of the primary KPI (its leads, MQLs, ... or revenue)."""
     return float(getattr(row, primary, math.nan))
 
@@ -351,18 +357,16 @@ def campaign_table(plan: Plan, primary: str = "leads", limit: int = CAMPAIGN_ROW
     shown = sorted(shown, key=lambda r: (r.stage, -r.spend))
 
     def per_unit(spend: float, bought: float) -> str:
-        """Cost per unit of the primary KPI; for revenue, its return on spend."""
-        if cost is None:
-            return kpi_value("roas", bought / spend if spend else math.nan, c)
-        return money(GLOSSARY[cost].scale * spend / bought if bought else math.nan, c)  # CPM is per 1,000
+        figure = cost_per_unit(primary, spend, bought)
+        return kpi_value("roas", figure, c) if cost is None else money(figure, c)
 
     rows = [(r.campaign, r.stage, _spend(r.current_spend, c), _spend(r.spend, c), _change(r.current_spend, r.spend),
-             kpi_value(primary, _outcome(r, primary), c), per_unit(r.spend, _outcome(r, primary)),
+             kpi_value(primary, outcome(r, primary), c), per_unit(r.spend, outcome(r, primary)),
              HELD_BY.get(r.at_bound or "", r.at_bound or "")) for r in shown]
     rest = [r for r in ordered if r not in shown]
     if rest:
         now, new = sum(r.current_spend for r in rest), sum(r.spend for r in rest)
-        bought = sum(_outcome(r, primary) for r in rest)
+        bought = sum(outcome(r, primary) for r in rest)
         rows.append((f"{len(rest)} other campaigns", "", _spend(now, c), _spend(new, c),
                      _change(now, new), kpi_value(primary, bought, c), per_unit(new, bought), ""))
     k, q = plan.kpis, plan.current_kpis
@@ -373,28 +377,41 @@ def campaign_table(plan: Plan, primary: str = "leads", limit: int = CAMPAIGN_ROW
     return Table(headers, tuple(rows), "llrrrrrl", total)
 
 
+def cost_per_unit(primary: str, spend: float, bought: float) -> float:
+    """Cost per unit of the primary KPI (``unit_cost_kpi``: CPL for leads, CPM per 1,000 impressions); for a
+    primary KPI without one (revenue), its return on spend."""
+    cost = unit_cost_kpi(primary)
+    if cost is None:
+        return bought / spend if spend else math.nan
+    return GLOSSARY[cost].scale * spend / bought if bought else math.nan
+
+
 def _sentence(text: str) -> str:
     return text[:1].upper() + text[1:]
 
 
 def constraint_table(plan: Plan, traced: Frontier, point: FrontierPoint, limit: int = CONSTRAINT_ROWS) -> Table:
-    """The binding constraints and what relaxing each is worth.
-
-    The recommended level's own row is priced as the frontier prices it (on the frontier's finer
-    breakpoints), so that the page quotes one price for an SOV point, not two.
-    """
+    """The binding constraints and what relaxing each is worth (``report_constraints``)."""
     c = plan.currency
-    general = [p for p in plan.shadow_prices if p.kind != "campaign"]
-    campaigns = sorted((p for p in plan.shadow_prices if p.kind == "campaign"), key=lambda p: -p.price)
-    shown = (general + campaigns)[:limit]
-    rows = [(p.constraint, kpi_value(p.kpi, p.bound, c) if p.kpi else count(p.bound),
-             readable_price(replace(p, price=point.primary_lost_per_point) if _is_level(p, traced) else p, c))
+    binding = report_constraints(plan, traced, point)
+    shown = binding[:limit]
+    rows = [(p.constraint, kpi_value(p.kpi, p.bound, c) if p.kpi else count(p.bound), readable_price(p, c))
             for p in shown]
-    hidden = len(general) + len(campaigns) - len(shown)
+    hidden = len(binding) - len(shown)
     if hidden:
         rows.append((f"{counted(hidden, 'more campaign', 'more campaigns')} held at a bound", "",
                      "see tradeoff solve"))
     return Table(("Binding constraint", "Limit", "Relaxing it is worth"), tuple(rows), "lrl")
+
+
+def report_constraints(plan: Plan, traced: Frontier, point: FrontierPoint) -> list[ShadowPrice]:
+    """The plan's binding constraints in the order the report lists them (the scenario's constraints, then
+    the campaigns' bounds, most valuable first), the recommended level's own floor priced as the frontier
+    prices it (on the frontier's finer breakpoints), so that the page quotes one price for an SOV point."""
+    general = [p for p in plan.shadow_prices if p.kind != "campaign"]
+    campaigns = sorted((p for p in plan.shadow_prices if p.kind == "campaign"), key=lambda p: -p.price)
+    return [replace(p, price=point.primary_lost_per_point) if _is_level(p, traced) else p
+            for p in general + campaigns]
 
 
 def _is_level(price: ShadowPrice, traced: Frontier) -> bool:
