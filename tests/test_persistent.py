@@ -24,12 +24,12 @@ from optimizer.solver.persistent import Program
 from optimizer.solver.programs import solve_program
 from optimizer.solver.reduced import fold, lagrangian_bound
 
-PLANS = ((300, 404), (100, 606))
+PLANS = ((300, 404), pytest.param((100, 606), marks=pytest.mark.slow))
 """Sizes and seeds: a plan of the size ``solve`` takes over its segments in doubt, and a smaller
 one; in both some floors leave S-curve campaigns fractional in the relaxation."""
 
 
-@pytest.fixture(scope="module", params=PLANS, ids=lambda plan: f"{plan[0]}-campaigns")
+@pytest.fixture(scope="module", params=PLANS, ids=["300-campaigns", "100-campaigns"])
 def plan_and_sov_row(request):
     options = SolveOptions()
     size, seed = request.param
