@@ -80,10 +80,10 @@ def _workbook_bytes(workbook: Workbook, target: Path) -> bytes:
     try:
         workbook.save(document)
     except OSError as error:
-        failure = error.strerror or str(error)
-    if failure is not None:  # outside the handler, once the error's frames (which hold the parts) are gone
+        failure = OutputError(target, error)  # its reason only: the error's frames hold the parts
+    if failure is not None:  # outside the handler, once those frames are gone
         _collect_quietly()
-        raise OutputError(target, failure)
+        raise failure
     return document.getvalue()
 
 

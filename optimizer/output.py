@@ -25,7 +25,8 @@ class OutputError(OSError):
     """A result could not be written to ``path`` (a full disk, a file that is not a file, ...): ``reason``
     says why. The file that was there, if any, is left as it was."""
 
-    def __init__(self, path: str | Path, reason: str):
+    def __init__(self, path: str | Path, reason: str | OSError):
+        reason = (reason.strerror or str(reason)) if isinstance(reason, OSError) else reason
         super().__init__(f"could not write {path}: {reason}")
         self.path = Path(path)
         self.reason = reason
@@ -42,7 +43,7 @@ def output_target(path: str | Path) -> Path:
     except FileNotFoundError:
         return target
     except OSError as error:
-        raise OutputError(path, error.strerror or str(error)) from None
+        raise OutputError(path, error) from None
     if not stat.S_ISREG(mode):
         raise OutputError(path, f"it is {_kind_of(mode)}, not a file: name a file to write")
     return target
@@ -68,7 +69,7 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
     try:
         handle, name = tempfile.mkstemp(prefix=f".{target.name}.{os.getpid()}.", suffix=_PARTIAL, dir=folder)
     except OSError as error:
-        raise OutputError(path, error.strerror or str(error)) from None
+        raise OutputError(path, error) from None
     os.close(handle)
     temporary = Path(name)
     try:
@@ -79,7 +80,7 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
         temporary.unlink(missing_ok=True)
         if isinstance(error, OutputError):
             raise
-        raise OutputError(path, error.strerror or str(error)) from error
+        raise OutputError(path, error) from error
     except BaseException:
         temporary.unlink(missing_ok=True)
         raise

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-from optimizer.formatting import count, counted, kpi_value, money, percent, signed_count, signed_percent
+from optimizer.formatting import count, counted, kpi_value, money, percent, signed_percent, signed_points
 from optimizer.glossary import GLOSSARY, KPI
 from optimizer.plan import Plan, Uncertainty
 from optimizer.plan_text import plan_header, readable_price
@@ -65,7 +65,7 @@ def kpi_table(plan: Plan) -> str:
         rows.append([GLOSSARY[name].label, kpi_value(name, now, c), kpi_value(name, new, c), change])
     for pool, share in plan.sov.items():
         now = plan.current_sov.get(pool, math.nan)
-        rows.append([f"SOV {pool}", percent(now), percent(share), f"{signed_count((share - now) * 100, 1)} pts"])
+        rows.append([f"SOV {pool}", percent(now), percent(share), signed_points(share - now)])
     return text_table(["KPI", "Current", "Plan", "Change"], rows)
 
 

@@ -34,7 +34,7 @@ from optimizer.charts.style import (
     stage_color,
     title,
 )
-from optimizer.formatting import kpi_value, price_figure
+from optimizer.formatting import kpi_value, price_figure, signed_count, signed_points
 from optimizer.pareto.result import Frontier
 from optimizer.pareto.text import current_sentence, lost_per_step, price_sentence, step_text, today_apart, traded_text
 
@@ -218,7 +218,7 @@ def compared_points(frontier: Frontier) -> list[tuple[tuple[float, float], str]]
     first, last = frontier.points[0], frontier.points[-1]
     compared = []
     if current.primary_gain is not None and current.primary_gain > 0:
-        gain = f"+{current.primary_gain:,.0f} {frontier.primary}"
+        gain = f"{signed_count(current.primary_gain)} {frontier.primary}"
         if current.traded <= first.traded:
             compared.append(((first.traded, first.primary),
                              f"{gain} at {traded_text(frontier, first.traded)} (the most {frontier.primary})"))
@@ -226,8 +226,8 @@ def compared_points(frontier: Frontier) -> list[tuple[tuple[float, float], str]]
             compared.append(((current.traded, current.primary + current.primary_gain),
                              f"{gain} at the same {_level(frontier)}"))
     if current.traded_gain is not None and current.traded_gain > 0:
-        gain = (f"+{current.traded_gain * 100:.1f} pts" if frontier.is_share
-                else f"+{current.traded_gain:,.0f} {frontier.secondary}")
+        gain = (signed_points(current.traded_gain) if frontier.is_share
+                else f"{signed_count(current.traded_gain)} {frontier.secondary}")
         if current.primary <= last.primary:
             compared.append(((last.traded, last.primary), f"{gain} at {_short(frontier, last.primary)} "
                                                           f"{frontier.primary} (the most {_level(frontier)})"))

@@ -104,7 +104,7 @@ def long_number_at(text: str) -> tuple[int, int] | None:
 
 def _beyond_float(digits: str, base: int) -> bool:
     significant = digits.lstrip("0")
-    if base == 10 and len(significant) > 309:
+    if base == 10 and len(significant) > MOST_DIGITS:
         return True  # and int() would refuse more than 4,300 digits
     return bool(significant) and int(significant, base) > sys.float_info.max
 

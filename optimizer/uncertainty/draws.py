@@ -42,10 +42,13 @@ _LIMITS = _schema_limits()
 """Where each parameter may be drawn: the schema's own range, so no draw is a curve it refuses."""
 
 
+_RATE_FLOOR = _field_range(RateSpec, "rate")[0]
+
+
 def rate_limits(outcome: str, of: str) -> tuple[float, float]:
     """Where a rate giving ``outcome`` from ``of`` may be drawn: above the schema's floor for any rate,
     and at most its ceiling for that pair (1 for clicks of impressions, none for revenue per customer)."""
-    return _field_range(RateSpec, "rate")[0], rate_ceiling(outcome, of)
+    return _RATE_FLOOR, rate_ceiling(outcome, of)
 
 
 def drawn_campaigns(scenario: Scenario) -> tuple[str, ...]:
