@@ -172,6 +172,27 @@ def esov_rows(form: Formulation, constraint: ConstraintSpec, index: int, pool: P
         yield _pool_row(constraint, index, pool, side, sense, share, f"{excess * 100:+.1f} pts", pool.som or 0.0)
 
 
+def ratio_parts(spec: RowSpec) -> tuple[Expr, float]:
+    """A ratio or share row's numerator and offset: the row is ``numerator - (bound - offset) x step_expr``
+    (spend - CPL x leads; spend of a selection - share x spend of all)."""
+    assert spec.step_expr is not None
+    offset = GLOSSARY[spec.kpi].offset if spec.family == "ratio" else 0.0
+    return spec.expr + spec.step_expr * (spec.bound - offset), offset
+
+
+def with_user_bound(form: Formulation, spec: RowSpec, value: float) -> RowSpec:
+    """``spec`` with the user's bound at ``value`` (an ESOV bound without the share of market, a share as a
+    fraction), built as the builders above build it, as ``--set`` would set it."""
+    if spec.family in ("ratio", "share"):
+        numerator, offset = ratio_parts(spec)
+        return replace(spec, bound=value, expr=numerator - spec.step_expr * (value - offset))  # type: ignore[operator]
+    if spec.family == "sov":
+        assert spec.pool is not None
+        pool, share = form.pools[spec.pool], value + spec.offset
+        return replace(spec, bound=share, rhs=pool.volume_for(share), step=pool.volume_per_point(share))
+    return replace(spec, bound=value, rhs=value)
+
+
 def _pool_row(constraint: ConstraintSpec, index: int, pool: PoolModel, side: str, sense: str, share: float,
               shown: str, offset: float = 0.0) -> RowSpec:
     return RowSpec(offset=offset,

@@ -27,6 +27,7 @@ from optimizer.model.evaluate import Evaluation, evaluate
 from optimizer.model.expressions import Expr
 from optimizer.model.formulation import Formulation, RowSpec
 from optimizer.model.refine import refine_grids
+from optimizer.model.rows import ratio_parts
 from optimizer.plan import Explanation, Relaxation
 from optimizer.solver.options import SolveOptions
 from optimizer.solver.persistent import Program
@@ -222,9 +223,7 @@ def _ratio_once(form: Formulation, options: SolveOptions, grids: Grids, spec: Ro
     A ratio row is ``numerator - (bound - offset) * denominator {<=, >=} 0``; the ratio is
     ``numerator / denominator + offset``.
     """
-    offset = GLOSSARY[spec.kpi].offset if spec.family == "ratio" else 0.0
-    assert spec.step_expr is not None
-    numerator = spec.expr + spec.step_expr * (spec.bound - offset)
+    numerator, offset = ratio_parts(spec)
     # Minimising the ratio wants a small numerator and a large denominator (maximising, the reverse).
     pushed = "<=" if sense == "minimize" else ">="
     study = _Study(form, options, grids, kept, ((numerator, pushed), (spec.step_expr, _opposite(pushed))))

@@ -1,8 +1,8 @@
 """A scenario with one bound moved, and whether it then has a plan: how an explanation checks its advice.
 
-``with_bound`` rebuilds one constraint row as the scenario layer would with ``--set key=value``
-(a ratio cap multiplied out again, an SOV floor turned back into pooled volume, a budget that
-also widens the campaigns it caps); ``has_plan`` solves the result the way ``solve`` does, so
+``with_bound`` rebuilds one constraint row as ``--set key=value`` would (``model.rows.with_user_bound``:
+a ratio cap multiplied out again, an SOV floor turned back into pooled volume; a budget also widens
+the campaigns it caps); ``has_plan`` solves the result the way ``solve`` does, so
 a relaxation that passes here works when the user applies it as printed.
 """
 
@@ -13,8 +13,8 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import replace
 
-from optimizer.glossary import GLOSSARY
-from optimizer.model.formulation import Formulation, RowSpec
+from optimizer.model.formulation import Formulation
+from optimizer.model.rows import with_user_bound
 from optimizer.solver.options import SolveOptions
 from optimizer.status import Status
 
@@ -47,7 +47,7 @@ def with_bound(form: Formulation, index: int, value: float) -> Formulation:
     """``form`` with row ``index``'s bound set to ``value`` in the user's units (an ESOV bound
     without the share of market, a share as a fraction), as ``--set`` would set it."""
     spec = form.rows[index]
-    rows = form.rows[:index] + (_moved(form, spec, value),) + form.rows[index + 1:]
+    rows = form.rows[:index] + (with_user_bound(form, spec, value),) + form.rows[index + 1:]
     moved = replace(form, rows=rows)
     return _with_budget(moved, value) if spec.family == "budget" else moved
 
@@ -55,24 +55,6 @@ def with_bound(form: Formulation, index: int, value: float) -> Formulation:
 def without(form: Formulation, aside: set[int]) -> Formulation:
     """``form`` without the rows ``aside`` (other conflicts, each needing its own fix)."""
     return replace(form, rows=tuple(row for k, row in enumerate(form.rows) if k not in aside))
-
-
-def _moved(form: Formulation, spec: RowSpec, value: float) -> RowSpec:
-    """The row ``spec`` with the user's bound at ``value``."""
-    if spec.family == "ratio":
-        assert spec.step_expr is not None
-        offset = GLOSSARY[spec.kpi].offset
-        numerator = spec.expr + spec.step_expr * (spec.bound - offset)
-        return replace(spec, bound=value, expr=numerator - spec.step_expr * (value - offset))
-    if spec.family == "share":
-        assert spec.step_expr is not None
-        selection = spec.expr + spec.step_expr * spec.bound
-        return replace(spec, bound=value, expr=selection - spec.step_expr * value)
-    if spec.family == "sov":
-        assert spec.pool is not None
-        pool, share = form.pools[spec.pool], value + spec.offset
-        return replace(spec, bound=share, rhs=pool.volume_for(share), step=pool.volume_per_point(share))
-    return replace(spec, bound=value, rhs=value)
 
 
 def _with_budget(form: Formulation, total: float) -> Formulation:
