@@ -22,6 +22,12 @@ class Problem:
         return f"{text} (fix: {self.fix})" if self.fix else text
 
 
+def shortened(text: str, width: int = 60) -> str:
+    """``text`` cut to ``width`` characters for a message, ``...`` marking the cut (a cell or a value may be
+    megabytes long)."""
+    return text if len(text) <= width else text[: width - 3] + "..."
+
+
 class ScenarioError(ValueError):
     """A scenario (file, overrides or code-built object) is invalid.
 

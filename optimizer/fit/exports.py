@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from optimizer.errors import Problem, ScenarioError
+from optimizer.errors import Problem, ScenarioError, shortened
 from optimizer.scenario.limits import MOST_DIGITS, too_many_digits
 from optimizer.scenario.sources import csv_records, read_text
 
@@ -226,7 +226,7 @@ def _cell(column: str, cell: str, where: str) -> tuple[object, Problem | None]:
         if digits > MOST_DIGITS:
             error = too_many_digits(digits)
             return math.nan, Problem(where, str(error), error.fix)
-        shown = cell.strip() if len(cell.strip()) <= 60 else cell.strip()[:57] + "..."
+        shown = shortened(cell.strip())
         return math.nan, Problem(where, f"'{shown}' is not a number",
                                  "write a number such as 1234.56, $1,234.56 or 12.5%, or leave it empty")
     if value is not None and value < 0:

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from optimizer.errors import Problem, ScenarioError
+from optimizer.errors import Problem, ScenarioError, shortened
 from optimizer.glossary import OUTCOMES
 from optimizer.scenario.checks import suggest
 from optimizer.scenario.limits import (
@@ -224,7 +224,7 @@ def _refuse(error: InputTooLarge) -> None:
 def _quoted(cell: Any) -> str:
     """A cell's text in quotes for a message, cut short: a cell may hold a whole file's worth."""
     text = str(cell)
-    return f'"{text}"' if len(text) <= 60 else f'"{text[:57]}..." ({len(text):,} characters)'
+    return f'"{text}"' if len(text) <= 60 else f'"{shortened(text)}" ({len(text):,} characters)'
 
 
 

@@ -20,7 +20,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from optimizer.errors import Problem, ScenarioError
+from optimizer.errors import Problem, ScenarioError, shortened
 from optimizer.scenario.campaign_csv import OUTCOME_KEYS
 from optimizer.scenario.checks import suggest
 from optimizer.scenario.limits import InputTooLarge, parse_limited_toml
@@ -131,7 +131,7 @@ def parse_assignment(text: str) -> Override:
 
 def _clipped(text: str) -> str:
     """Command-line text for a message, cut short (a value may be megabytes long)."""
-    return text if len(text) <= 80 else text[:77] + "..."
+    return shortened(text, 80)
 
 
 def variant_overrides(variants: Mapping[str, Any], name: str) -> list[Override]:

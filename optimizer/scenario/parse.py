@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from optimizer.errors import Problem, ScenarioError
+from optimizer.errors import Problem, ScenarioError, shortened
 from optimizer.glossary import OUTCOMES
 from optimizer.scenario.checks import Locator, check_scenario, closest, suggest
 from optimizer.scenario.limits import digit_count, too_many_digits
@@ -473,4 +473,4 @@ def _show(value: Any) -> str:
 
 def _short(value: Any) -> str:
     text = json.dumps(value, default=repr) if isinstance(value, list | tuple | dict) else repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
+    return shortened(text)

@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from optimizer.errors import Problem, ScenarioError
+from optimizer.errors import Problem, ScenarioError, shortened
 from optimizer.scenario.checks import suggest
 from optimizer.scenario.limits import (
     TOO_DEEP,
@@ -348,12 +348,12 @@ def resolve_inside(folder: Path, relative: str, what: str) -> Path:
         raise ScenarioError([Problem(what, "the file name holds a NUL character", "write the file's name as text")])
     candidate = Path(relative)
     if leads_back(folder / candidate):
-        raise ScenarioError([Problem(what, f'"{_short_name(relative)}" {LINK_LOOP[0]}', LINK_LOOP[1])])
+        raise ScenarioError([Problem(what, f'"{shortened(relative)}" {LINK_LOOP[0]}', LINK_LOOP[1])])
     try:
         resolved = (folder / candidate).resolve()
         found = resolved.is_file()
     except (OSError, RuntimeError) as error:  # a name too long for the file system; Python 3.11's link loops
-        raise ScenarioError([Problem(what, f'cannot open "{_short_name(relative)}": {error.strerror or error}',
+        raise ScenarioError([Problem(what, f'cannot open "{shortened(relative)}": {error.strerror or error}',
                                      "give the name of a file beside the scenario")]) from None
     if candidate.is_absolute() or not resolved.is_relative_to(folder.resolve()):
         raise ScenarioError([
@@ -375,10 +375,6 @@ def resolve_inside(folder: Path, relative: str, what: str) -> Path:
             "check the name" + (f" (files there: {', '.join(sorted(near)[:8])})" if near else ""),
         )])
     return resolved
-
-
-def _short_name(name: str) -> str:
-    return name if len(name) <= 60 else name[:57] + "..."
 
 
 _FILE_NAME_CUTOFF = 0.85  # file names share suffixes (".points.csv"), so only near-identical names are suggested
@@ -445,7 +441,7 @@ def read_points_with_lines(path: Path, what: str) -> tuple[list[list[float]], li
             continue
         if len(cells) != 2 or any(n is None or not math.isfinite(n) for n in numbers):
             shown = ",".join(row)
-            shown = shown if len(shown) <= 60 else shown[:57] + "..."
+            shown = shortened(shown)
             problems.append(Problem(
                 f"{path.name} line {line}",
                 f'expected two finite numbers (spend, outcome), got "{shown}" (the points of {what})',
