@@ -341,8 +341,8 @@ def _current_block(sheet: Sheet, frontier: Frontier) -> None:
     traded: Kind = "percent" if frontier.is_share else kpi_kind(frontier.secondary)
     gain: Kind = "change" if frontier.is_share else traded
     sheet.title("Today's split")
-    sheet.header([label, primary, f"{primary} gained at the same {label}",
-                  f"{label} gained at the same {frontier.primary}"])
+    sheet.header([label, primary, f"{primary} gained at the same {label} or more",
+                  f"{label} gained at the same {frontier.primary} or more"])
     apart = today_apart(frontier) is not None  # no gains are shown for a split the frontier cannot be compared with
     sheet.write([Cell(current.traded, traded), Cell(current.primary, kpi_kind(frontier.primary)),
                  Cell(None if apart else current.primary_gain, kpi_kind(frontier.primary)),

@@ -220,7 +220,7 @@ def test_the_frontier_sheet_has_one_row_per_point(book, frontier):
     today = table(book["frontier"], frontier.secondary_label, nth=1)[0]  # the block under "Today's split"
     assert same(today[frontier.secondary_label], frontier.current.traded)
     assert same(today["Leads"], frontier.current.primary)
-    assert same(today["Leads gained at the same Search SOV"], frontier.current.primary_gain)
+    assert same(today["Leads gained at the same Search SOV or more"], frontier.current.primary_gain)
 
 
 def test_the_assumptions_sheet_holds_what_the_numbers_rest_on(book, scenario, plan):

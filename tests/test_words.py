@@ -227,3 +227,15 @@ def test_a_negative_gain_is_never_offered(over_budget):
     sentence = current_sentence(within_budget)
     assert "-253" not in sentence and "offers" not in sentence
     assert "not a plan this frontier can be compared with" in sentence
+
+
+def test_a_gain_over_today_is_said_where_the_frontier_gives_it(euros):
+    """Today's SOV (24.4%) is below the frontier's lead-max end (27.7%): the leads gained are had there, not at
+    today's SOV, and the words name that level, as the chart's arrow ends there."""
+    traced = euros[0].frontier
+    first, last, current = traced.points[0], traced.points[-1], traced.current
+    assert current.traded < first.traded and current.primary < last.primary
+    sentence = current_sentence(traced)
+    assert f"{first.primary - current.primary:+,.0f} leads at {percent(first.traded)} (the most leads)" in sentence
+    assert f"at {count(last.primary)} leads (the most" in sentence
+    assert "at the same" not in sentence

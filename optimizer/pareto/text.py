@@ -88,8 +88,9 @@ def frontier_summary(frontier: Frontier) -> str:
 
 
 def current_sentence(frontier: Frontier) -> str:
-    """``today's split: 4,462 leads at 24.4%; the frontier offers +705 leads at the same SOV, or +4.1 points``;
-    when today's split is no plan of this frontier, why (``today_apart``), and no gains."""
+    """``today's split: 4,462 leads at 24.4%; the frontier offers +705 leads at 27.7% (the most leads), or
+    +6.9 points of Search SOV at 4,707 leads (the most Search SOV)``: each gain where the frontier gives it
+    (the charts' arrows end there); when today's split is no plan of this frontier, why (``today_apart``)."""
     current = frontier.current
     assert current is not None
     c = frontier.currency
@@ -99,13 +100,18 @@ def current_sentence(frontier: Frontier) -> str:
     if apart is not None:
         return f"{apart} (it gives {gives})"
     offers = []
+    first, last = (frontier.points[0], frontier.points[-1]) if frontier.points else (None, None)
     if current.primary_gain is not None:  # a gain a hair below zero is the linearisation's error: none
-        offers.append(f"{signed_count(max(current.primary_gain, 0.0))} {frontier.primary} at the same "
-                      f"{frontier.secondary_label}")
+        where = (f"at {traded_text(frontier, first.traded)} (the most {frontier.primary})"
+                 if first is not None and current.traded <= first.traded else f"at the same {frontier.secondary_label}")
+        offers.append(f"{signed_count(max(current.primary_gain, 0.0))} {frontier.primary} {where}")
     if current.traded_gain is not None:
         traded_gain = max(current.traded_gain, 0.0)
         gain = f"{signed_points(traded_gain)} of" if frontier.is_share else signed_count(traded_gain)
-        offers.append(f"{gain} {frontier.secondary_label} at the same {frontier.primary}")
+        where = (f"at {kpi_value(frontier.primary, last.primary, c)} {frontier.primary} (the most "
+                 f"{frontier.secondary_label})" if last is not None and current.primary <= last.primary
+                 else f"at the same {frontier.primary}")
+        offers.append(f"{gain} {frontier.secondary_label} {where}")
     return f"today's split: {gives}" + ("; the frontier offers " + ", or ".join(offers) if offers else "")
 
 
