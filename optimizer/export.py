@@ -24,7 +24,7 @@ from optimizer.export_sheet import Cell, Kind, Sheet, kpi_kind, kpi_label
 from optimizer.formatting import short_count, within
 from optimizer.output import OutputError, atomic_path
 from optimizer.pareto.text import current_sentence, price_sentence, today_apart, traded_step, traded_text
-from optimizer.plan_text import shown_price
+from optimizer.plan_text import shown_price, steep_price
 
 if TYPE_CHECKING:
     from optimizer.pareto.result import Frontier
@@ -206,6 +206,10 @@ def _prices_block(sheet: Sheet, plan: Plan) -> None:
     for price in plan.shadow_prices:
         kind = "money" if price.kind == "campaign" else kpi_kind(price.kpi)
         worth, unit = shown_price(price, plan.currency)
+        if worth is None:  # too steep for a rate: its finite step, in words
+            sheet.write([Cell(price.constraint), Cell(price.bound, kind), Cell(price.value, kind),
+                         Cell(steep_price(price, plan.currency))])
+            continue
         shown: Kind = "decimal" if abs(worth) >= 0.01 else "number"  # General: a small price is not 0.00
         sheet.write([Cell(price.constraint), Cell(price.bound, kind), Cell(price.value, kind), Cell(worth, shown)])
         sheet.put(5, Cell(unit), fit=False)

@@ -56,8 +56,29 @@ class CampaignResult:
 
 
 @dataclass(frozen=True)
+class FiniteStep:
+    """A finite move of a bound and what it changes: the true figure where a rate is steep or undefined.
+
+    ``size`` counts the price's own steps (SOV points, dollars of budget); ``change`` is the
+    objective gained by relaxing a constraint that far (a frontier's primary KPI lost, for its
+    steps). ``direction`` is ``next`` (from this point on) or ``last`` (the step that ends here,
+    at an end no plan goes past).
+    """
+
+    size: float
+    change: float
+    direction: str = "next"
+
+
+@dataclass(frozen=True)
 class ShadowPrice:
-    """What relaxing one binding constraint is worth, in business units."""
+    """What relaxing one binding constraint is worth, in business units.
+
+    ``price`` is the one-sided rate of the optimum as the bound is relaxed, per quoted step
+    (``unit``), measured by re-solving where the dual alone could mislead (``solver.prices``).
+    Where that rate is too steep to be a rate, ``price`` is None and ``steep`` gives a finite step
+    and what it gains.
+    """
 
     constraint: str
     kind: str
@@ -65,9 +86,15 @@ class ShadowPrice:
     where: str
     bound: float
     value: float
-    price: float
+    price: float | None
     unit: str
     """e.g. ``leads per extra $1 of budget``, ``leads per SOV point``."""
+    steep: FiniteStep | None = None
+
+    @property
+    def worth(self) -> float:
+        """The price to order prices by, dearest first: a steep one counts as the dearest."""
+        return self.price if self.price is not None else math.inf
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,18 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from optimizer.formatting import count, counted, kpi_value, money, percent, price_figure, price_step, signed_percent
+from optimizer.formatting import (
+    count,
+    counted,
+    kpi_value,
+    money,
+    percent,
+    plural,
+    price_figure,
+    price_step,
+    signed_percent,
+)
+from optimizer.glossary import GLOSSARY
 
 if TYPE_CHECKING:
     from optimizer.plan import Plan, ShadowPrice
@@ -42,19 +53,43 @@ def plan_header(plan: Plan) -> str:
 
 
 def readable_price(price: ShadowPrice, currency: str) -> str:
-    """``8.56 leads per extra $1,000 of budget``, ``75.7 leads per $1 of CPL``: see ``shown_price``."""
+    """``8.56 leads per extra $1,000 of budget``, ``75.7 leads per $1 of CPL``: see ``shown_price``; a price
+    too steep to be a rate as its finite step (``steep_price``)."""
+    if price.price is None:
+        return steep_price(price, currency)
     value, unit = shown_price(price, currency)
     return f"{price_figure(value)} {unit}"
 
 
-def shown_price(price: ShadowPrice, currency: str) -> tuple[float, str]:
+def steep_price(price: ShadowPrice, currency: str) -> str:
+    """``too steep for a rate: relaxing it by 0.4 points gains 310 leads``."""
+    step = price.steep
+    if step is None:
+        return "–"
+    goal = price.unit.partition(" per ")[0]
+    return f"too steep for a rate: relaxing it by {_relaxed_by(price, step.size, currency)} gains " \
+           f"{price_figure(step.change)} {goal}"
+
+
+def _relaxed_by(price: ShadowPrice, size: float, currency: str) -> str:
+    """How far a steep price's finite step relaxes its bound, in the bound's own units (``size`` counts the
+    steps the JSON's ``unit`` is per: $1, an SOV or share point, one unit of a volume)."""
+    if price.kind == "campaign" or GLOSSARY.get(price.kpi) is not None and GLOSSARY[price.kpi].unit == "currency":
+        return money(size, currency)
+    if price.kind in ("sov", "share") or GLOSSARY.get(price.kpi) is not None and GLOSSARY[price.kpi].unit == "percent":
+        return f"{price_figure(size)} {plural(size, 'point')}"
+    return f"{price_figure(size)} {price.kpi}"
+
+
+def shown_price(price: ShadowPrice, currency: str) -> tuple[float | None, str]:
     """A shadow price per the step ``formatting.PRICE_STEPS`` shows its KPI in, and its unit in words:
-    ``(8.56, "leads per extra $1,000 of budget")`` from the JSON's ``leads per extra $1 of budget``."""
+    ``(8.56, "leads per extra $1,000 of budget")`` from the JSON's ``leads per extra $1 of budget``
+    (None for a price too steep to be a rate: see ``steep_price``)."""
     step = price_step(price.kpi, currency)
     if step is None:
         return price.price, price.unit
     unit = _AMOUNT.sub(lambda found: f" per {found[1] or ''}{step.words}{found[3]}", price.unit, count=1)
-    return price.price * step.per, unit
+    return (price.price * step.per if price.price is not None else None), unit
 
 
 def plan_summary(plan: Plan) -> str:

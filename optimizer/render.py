@@ -72,7 +72,7 @@ def kpi_table(plan: Plan) -> str:
 def prices_table(plan: Plan, campaign_rows: int = _CAMPAIGN_PRICES) -> str:
     """Binding constraints and what relaxing each is worth (the largest campaign bounds only)."""
     constraints = [p for p in plan.shadow_prices if p.kind != "campaign"]
-    campaigns = sorted((p for p in plan.shadow_prices if p.kind == "campaign"), key=lambda p: -p.price)
+    campaigns = sorted((p for p in plan.shadow_prices if p.kind == "campaign"), key=lambda p: -p.worth)
     shown = constraints + campaigns[:campaign_rows]
     rows = [[p.constraint, readable_price(p, plan.currency)] for p in shown]
     if len(campaigns) > campaign_rows:

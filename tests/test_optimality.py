@@ -288,7 +288,9 @@ def test_highs_and_cbc_agree_on_the_same_program(case, cbc):
     assert coin_prices.keys() == highs_prices.keys()
     for name, price in highs_prices.items():
         assert price > 0
-        assert coin_prices[name] == pytest.approx(price, rel=1e-6), name
+        # A price is measured by re-solving a step (a thousandth of the bound) ahead: each solver's optimum
+        # carries its round-off (about 1e-8 of the objective), which that step turns into about 1e-5 of the rate.
+        assert coin_prices[name] == pytest.approx(price, rel=1e-4), name
 
 
 @pytest.mark.parametrize("case", AGREEMENT_CASES)

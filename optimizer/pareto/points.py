@@ -20,10 +20,14 @@ from optimizer.model.formulation import Formulation
 from optimizer.pareto.axis import Axis
 from optimizer.pareto.program import FrontierProgram, Solution, held, raised
 from optimizer.pareto.result import CampaignCurve, FrontierPoint
+from optimizer.plan import FiniteStep
 from optimizer.scenario.schema import STAGES
 from optimizer.solver.certificate import relative_gap
+from optimizer.solver.sensitivity import ValueAt, one_sided
 
 _CURVE_SAMPLES = 48
+_FIRST_STEP = 1e-3
+"""A price's first re-solve moves the traded floor by this share of a step (an SOV point)."""
 
 
 @dataclass(frozen=True)
@@ -62,7 +66,16 @@ def make_point(pricing: Pricing, solution: Solution, kind: str, target: float, b
     floor = held(solution.traded)
     # The lead-max end's dollar price, like its price in the primary KPI, is that of the first step past it.
     spend_floor = raised(solution.traded) if solution is pricing.lead_max else floor
-    fixed = program.min_spend(held(pricing.lead_max.primary), spend_floor, solution)
+    kept_primary = held(pricing.lead_max.primary)
+    fixed = program.min_spend(kept_primary, spend_floor, solution)
+    lost_from = solution.floor if solution.on_floor else solution.traded
+    lost_base = -solution.primary if solution.on_floor else None
+    lost = _measured(lambda step: _minus(program.primary_at(lost_from + step, solution)), lost_base,
+                     solution.traded_dual, per_step, pricing.reach, -1.0)
+    extra_from = fixed.floor if fixed.on_floor else solution.traded
+    extra = (_measured(lambda step: program.spend_at(kept_primary, extra_from + step, solution),
+                       float(fixed.spend.sum()) if fixed.on_floor else None, fixed.traded_dual, per_step, pricing.reach,
+                       1.0) if fixed.ok else _Price(float("nan")))
     bound = program.outer_bound(floor) if bounded else None
     totals = evaluation.totals
     pool_cpc, pool_marginal = pool_costs(evaluation, pricing.contributors)
@@ -79,8 +92,10 @@ def make_point(pricing: Pricing, solution: Solution, kind: str, target: float, b
         cpc=GLOSSARY["cpc"].ratio(totals["spend"], totals["clicks"]),
         pool_cpc=pool_cpc,
         pool_marginal_cpc=pool_marginal,
-        primary_lost_per_point=_lost(solution.traded_dual, per_step),
-        budget_per_point=_extra(fixed, per_step),
+        primary_lost_per_point=lost.per_step,
+        budget_per_point=extra.per_step,
+        lost_step=lost.step,
+        budget_step=extra.step,
         extra_budget=float(fixed.spend.sum()) - (form.budget_total or totals["spend"]) if fixed.ok else float("nan"),
         gap=relative_gap(primary, bound, "maximize", pricing.reach),
         spend_by_stage=_by_stage(form, evaluation),
@@ -89,18 +104,34 @@ def make_point(pricing: Pricing, solution: Solution, kind: str, target: float, b
     )
 
 
-def _lost(dual: float | None, per_step: float) -> float:
-    """Primary lost per step: the traded floor's dual (d primary / d volume <= 0) times volume per step."""
-    if dual is None:
-        return float("nan")
-    return max(-dual, 0.0) * per_step
+@dataclass(frozen=True)
+class _Price:
+    """A point's price per step of the traded KPI (NaN: none to quote), or the finite step that stands for it."""
+
+    per_step: float
+    step: FiniteStep | None = None
 
 
-def _extra(fixed: Solution, per_step: float) -> float:
-    """Extra spend per step at constant primary: the dual of the traded floor when spend is minimised."""
-    if not fixed.ok or fixed.traded_dual is None:
-        return float("nan")
-    return max(fixed.traded_dual, 0.0) * per_step
+def _measured(value_at: ValueAt, base: float | None, dual: float | None, per_step: float, scale: float,
+              sign: float) -> _Price:
+    """The one-sided rate of ``value_at`` (a cost: primary lost, spend added) as the traded floor rises
+    from the point, per step of the traded KPI; ``sign`` turns the dual (d objective / d floor, in
+    its program's sense) into that cost's rate. ``base`` is the cost at the point as solved (None:
+    the point was solved at a floor below its level, or not solved at all; it is solved at its level first)."""
+    base = value_at(0.0) if base is None else base
+    if base is None:
+        return _Price(float("nan"))
+    first = _FIRST_STEP * per_step
+    rate = one_sided(value_at, base, first, per_step, sign * dual if dual is not None else None, scale)
+    if rate.rate is not None:
+        return _Price(max(rate.rate, 0.0) * per_step)
+    if rate.step is None or rate.change is None:
+        return _Price(float("nan"))  # no plan one step further: the frontier's end
+    return _Price(float("nan"), FiniteStep(rate.step / per_step, max(rate.change, 0.0)))
+
+
+def _minus(value: float | None) -> float | None:
+    return -value if value is not None else None
 
 
 def pool_costs(evaluation: Evaluation, members: np.ndarray) -> tuple[float, float]:

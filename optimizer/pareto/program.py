@@ -63,10 +63,17 @@ class Solution:
     """d(objective)/d(traded floor), in the objective's own sense (None without a dual)."""
     duals: np.ndarray | None = None
     """Every row's dual (a MILP's: of its LP with the binaries fixed at this solution)."""
+    floor: float | None = None
+    """The traded floor it was solved at (None: none, or not solved at all)."""
 
     @property
     def ok(self) -> bool:
         return self.spend is not None and self.run.status is Status.OPTIMAL
+
+    @property
+    def on_floor(self) -> bool:
+        """Whether its traded KPI sits on the floor it was solved at (to within the hair a floor is held by)."""
+        return self.floor is not None and self.traded <= raised(self.floor)
 
 
 @dataclass(frozen=True)
@@ -175,10 +182,11 @@ class FrontierProgram:
         if basis is not None:
             self._bases.append((_floor_key(traded_floor), basis))
         if not self.is_mip or run.row_dual is not None:
-            return self._solution(run, run.row_dual, self._traded_weight)
+            return replace(self._solution(run, run.row_dual, self._traded_weight), floor=traded_floor)
         prices = self._prices_twin()
         _set_floor(prices, self._traded, traded_floor)
-        return self._solution(run, self._fixed(prices, run.x).row_dual, self._traded_weight)
+        solution = self._solution(run, self._fixed(prices, run.x).row_dual, self._traded_weight)
+        return replace(solution, floor=traded_floor)
 
     def max_traded(self, primary_floor: float | None, traded_floor: float | None = None,
                    hint: np.ndarray | None = None) -> Solution:
@@ -228,8 +236,10 @@ class FrontierProgram:
         solve: with a CPL cap that is most of a frontier, and each such proof was a slow solve.
         """
         own = self._own_least_spend(primary_floor, traded_floor, pattern)
-        if own is not None:
-            return own
+        return own if own is not None else self._least_spend(primary_floor, traded_floor, pattern)
+
+    def _least_spend(self, primary_floor: float, traded_floor: float, pattern: Solution) -> Solution:
+        """``min_spend``, solved."""
         if traded_floor > _loosened(self._spend_reach(primary_floor, pattern)):
             return Solution(_OUT_OF_REACH, None, np.nan, np.nan, None)
         _set_floor(self.spend, self._primary, primary_floor)
@@ -243,7 +253,22 @@ class FrontierProgram:
         if run.x is None or run.status is not Status.OPTIMAL:
             return Solution(run, None, np.nan, np.nan, None)
         self._spend_duals = run.row_dual
-        return self._solution(run, run.row_dual)
+        return replace(self._solution(run, run.row_dual), floor=traded_floor)
+
+    def primary_at(self, traded_floor: float, pattern: Solution) -> float | None:
+        """The most primary KPI with the traded floor at ``traded_floor``, a MILP's S-curve campaigns on or off
+        as in ``pattern`` (None: no such plan): the frontier near ``pattern``, where its price is measured."""
+        program = self._prices_twin() if self.is_mip else self.plan
+        _set_floor(program, self._traded, traded_floor)
+        run = self._fixed(program, pattern.run.x) if self.is_mip else program.solve()
+        if run.x is None or run.status is not Status.OPTIMAL:
+            return None
+        return self._primary.value(run.x)
+
+    def spend_at(self, primary_floor: float, traded_floor: float, pattern: Solution) -> float | None:
+        """The least spend meeting both floors (``min_spend``, always solved), or None where no spend does."""
+        solution = self._least_spend(primary_floor, traded_floor, pattern)
+        return float(solution.spend.sum()) if solution.ok and solution.spend is not None else None
 
     def _own_least_spend(self, primary_floor: float, traded_floor: float, pattern: Solution) -> Solution | None:
         """``pattern`` itself, when both floors are at its own levels (to within the hair a floor is
@@ -261,7 +286,7 @@ class FrontierProgram:
         budget_price = float(pattern.duals[self._budget_row])
         if budget_price <= 0:
             return None
-        return replace(pattern, traded_dual=-pattern.traded_dual / budget_price, duals=None)
+        return replace(pattern, traded_dual=-pattern.traded_dual / budget_price, duals=None, floor=None)
 
     def outer_bound(self, traded_floor: float, near: Solution | None = None) -> float | None:
         """A proven upper bound on the primary KPI with the traded KPI at or above ``traded_floor``.

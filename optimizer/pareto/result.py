@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields, is_dataclass
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from optimizer.pareto.text import frontier_summary
-from optimizer.plan import SCHEMA_VERSION, Explanation, Relaxation, Spread, Uncertainty, json_safe
+from optimizer.plan import SCHEMA_VERSION, Explanation, FiniteStep, Relaxation, Spread, Uncertainty, json_safe
 from optimizer.status import Status
 
 if TYPE_CHECKING:
@@ -24,11 +24,14 @@ if TYPE_CHECKING:
 class FrontierPoint:
     """One point of the frontier: the best plan at one level of the traded KPI, and its prices.
 
-    ``primary_lost_per_point`` is the dual price at the point: primary KPI lost per extra step of
-    the traded KPI (an SOV point, or one unit of a volume) with the budget fixed.
-    ``budget_per_point`` is the extra spend per step with the primary KPI held at the lead-max
-    level; ``extra_budget`` is that plan's spend above the budget (NaN where no budget can hold
-    that level). The ``*_since_previous`` fields price the step from the previous point.
+    ``primary_lost_per_point`` is the price at the point: the primary KPI lost per extra step of the
+    traded KPI (an SOV point, or one unit of a volume) with the budget fixed, the one-sided rate
+    measured by re-solving a small step further (``solver.sensitivity``). ``budget_per_point`` is
+    the extra spend per step with the primary KPI held at the lead-max level; ``extra_budget`` is
+    that plan's spend above the budget (NaN where no budget can hold that level). Where a rate is
+    NaN (the far end: no plan a step further) or too steep to quote, ``lost_step`` and
+    ``budget_step`` give a finite step instead. The ``*_since_previous`` fields price the step
+    from the previous point.
     """
 
     traded: float
@@ -58,6 +61,11 @@ class FrontierPoint:
     """CPL relative to the lead-max end (0.05 = 5% dearer)."""
     cpc_change: float = float("nan")
     """Blended CPC relative to the lead-max end."""
+    lost_step: FiniteStep | None = None
+    """Where ``primary_lost_per_point`` is NaN: a finite step of the traded KPI and the primary it costs
+    (the last step into the far end, past which no plan goes; or the next, where the rate is too steep)."""
+    budget_step: FiniteStep | None = None
+    """The same for ``budget_per_point``."""
 
     def __post_init__(self) -> None:
         for name in ("spend_by_stage", "allocation", "kpis"):
@@ -265,18 +273,37 @@ def _point_record(frontier: Frontier, point: FrontierPoint) -> dict[str, Any]:
         if item.name in _RENAMED:
             continue
         value = getattr(point, item.name)
-        record[item.name] = dict(value) if isinstance(value, Mapping) else value
+        if isinstance(value, Mapping):
+            value = dict(value)
+        record[item.name] = asdict(value) if is_dataclass(value) and not isinstance(value, type) else value
     return record
 
 
 def _point_from_record(record: Mapping[str, Any], primary: str, secondary: str) -> FrontierPoint:
     known = {item.name: item.type for item in fields(FrontierPoint)}
     values = {k: v for k, v in record.items() if k in known and k not in _RENAMED}
-    values = {k: (float("nan") if v is None and k != "gap" else v) for k, v in values.items()}
+    values = {k: (float("nan") if v is None and k not in _NULLABLE else v) for k, v in values.items()}
     values |= {"traded": record[secondary], "primary": record[primary]}
+    for key in _STEPS:
+        values[key] = _step(key, values.get(key))
     for key, value in values.items():
-        _check_numbers(key, value, known[key])
+        if key not in _STEPS:
+            _check_numbers(key, value, known[key])
     return FrontierPoint(**values)
+
+
+_STEPS = ("lost_step", "budget_step")
+_NULLABLE = ("gap", *_STEPS)
+
+
+def _step(key: str, value: Any) -> FiniteStep | None:
+    """A saved finite step (null: none)."""
+    if value is None:
+        return None
+    if (not isinstance(value, Mapping) or not all(_is_number(value.get(k)) for k in ("size", "change"))
+            or value.get("direction", "next") not in ("next", "last")):
+        raise ValueError(f'{key} is not a step ({{"size": number, "change": number, "direction": "next" or "last"}})')
+    return FiniteStep(float(value["size"]), float(value["change"]), value.get("direction", "next"))
 
 
 def _check_numbers(key: str, value: Any, annotation: Any) -> None:

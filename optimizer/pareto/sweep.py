@@ -28,6 +28,7 @@ from optimizer.pareto.knee import Probe, Today, find_knee, nearest_unbeaten
 from optimizer.pareto.points import Pricing, make_point, sample_curves
 from optimizer.pareto.program import FrontierProgram, Solution, held, raised
 from optimizer.pareto.result import CurrentPosition, Frontier, FrontierPoint
+from optimizer.plan import FiniteStep
 from optimizer.solver.certificate import relative_gap
 from optimizer.solver.explain import explain
 from optimizer.solver.options import SolveOptions
@@ -185,11 +186,13 @@ def _probe(axis: Axis, solution: Solution) -> Probe:
 
 def _refine_once(sweep: _Sweep) -> bool:
     """Add a point in the interval where the frontier turns most (its chord strays furthest)."""
-    ordered = sorted(sweep.solved.values(), key=lambda item: item[1].traded)
+    ordered = [point for _, point in sorted(sweep.solved.values(), key=lambda item: item[1].traded)]
+    slopes = _slopes(ordered)
     best, where = 0.0, None
-    for (_, left), (_, right) in zip(ordered, ordered[1:], strict=False):
+    for k in range(len(ordered) - 1):
+        left, right = ordered[k], ordered[k + 1]
         width = right.traded - left.traded
-        turn = abs(_slope(right) - _slope(left))
+        turn = abs(slopes[k + 1] - slopes[k])
         if width > 1e-9 * max(1.0, abs(right.traded)) and turn * width > best:
             best, where = turn * width, (left.traded + right.traded) / 2
     if where is None:
@@ -212,9 +215,14 @@ def _convex_stretch_end(form: Formulation) -> np.ndarray:
     return ends
 
 
-def _slope(point: FrontierPoint) -> float:
-    """The frontier's slope at a point (primary per traded step), from its dual price."""
-    return -point.primary_lost_per_point if math.isfinite(point.primary_lost_per_point) else 0.0
+def _slopes(points: list[FrontierPoint]) -> list[float]:
+    """The frontier's slope at each point (primary per traded step), from its price; where a point has none
+    (the far end, past which no plan goes), the slope of the point before it."""
+    slopes: list[float] = []
+    for point in points:
+        price = point.primary_lost_per_point
+        slopes.append(-price if math.isfinite(price) else slopes[-1] if slopes else 0.0)
+    return slopes
 
 
 def _frontier(sweep: _Sweep, scout_solves: int, period: str | None, started: float,
@@ -264,15 +272,28 @@ def _with_steps(ordered: list[tuple[Solution, FrontierPoint]], axis: Axis) -> li
     steps = 100.0 if axis.is_share else 1.0
     out = []
     for index, (solution, point) in enumerate(ordered):
-        changes = {"cpl_change": point.cpl / first.cpl - 1, "cpc_change": point.cpc / first.cpc - 1}
+        changes: dict[str, object] = {"cpl_change": point.cpl / first.cpl - 1, "cpc_change": point.cpc / first.cpc - 1}
         if index:
             before = ordered[index - 1][1]
             width = (point.traded - before.traded) * steps
             if width > 0:
                 changes["lost_since_previous"] = (before.primary - point.primary) / width
                 changes["budget_since_previous"] = (point.extra_budget - before.extra_budget) / width
+            if math.isnan(point.primary_lost_per_point) and point.lost_step is None:
+                changes["lost_step"] = _last_step([p for _, p in ordered[:index]], point, axis, steps)
         out.append((solution, replace(point, **changes)))
     return out
+
+
+def _last_step(before: list[FrontierPoint], end: FrontierPoint, axis: Axis, steps: float) -> FiniteStep | None:
+    """Where no plan goes a step further, what the last stretch into this end cost: from the point farthest
+    back within one SOV point (a hundredth of the frontier's span for a volume), or else the one before."""
+    window = 1.0 if axis.is_share else 0.01 * (end.traded - before[0].traded) * steps if before else 0.0
+    near = [p for p in before if (end.traded - p.traded) * steps <= window and p.traded < end.traded]
+    start = near[0] if near else before[-1] if before else None
+    if start is None or start.traded >= end.traded:
+        return None
+    return FiniteStep((end.traded - start.traded) * steps, max(start.primary - end.primary, 0.0), "last")
 
 
 def _certify(sweep: _Sweep, ordered: list[tuple[Solution, FrontierPoint]], indices: set[int | None]) -> tuple:

@@ -13,6 +13,7 @@ from optimizer.formatting import (
     money,
     money_price,
     percent,
+    plural,
     price_figure,
     price_step,
     signed_count,
@@ -22,6 +23,7 @@ from optimizer.formatting import (
 
 if TYPE_CHECKING:
     from optimizer.pareto.result import Frontier, FrontierPoint
+    from optimizer.plan import FiniteStep
 
 NOT_COMPARABLE = "it is not a plan this frontier can be compared with"
 
@@ -53,13 +55,51 @@ def budget_per_step(frontier: Frontier, point: FrontierPoint) -> float:
 
 
 def price_sentence(frontier: Frontier, point: FrontierPoint) -> str:
-    """``each extra point of Search SOV costs about 38 leads, or $4,300 of budget at constant leads``."""
-    parts = [f"each extra {step_text(frontier)} costs about "
-             f"{price_figure(lost_per_step(frontier, point))} {frontier.primary}"]
+    """``each extra point of Search SOV costs about 38 leads, or $4,300 of budget at constant leads``; where a
+    rate is none to quote, its finite step (``the last 0.94 points of Search SOV cost 313 leads``)."""
+    lost = lost_per_step(frontier, point)
+    if math.isfinite(lost):
+        parts = [f"each extra {step_text(frontier)} costs about {price_figure(lost)} {frontier.primary}"]
+    elif point.lost_step is not None:
+        parts = [step_sentence(frontier, point.lost_step, f"{price_figure(point.lost_step.change)} {frontier.primary}")]
+    else:
+        parts = [f"no plan at this budget goes past {traded_text(frontier, point.traded)}"]
     budget = budget_per_step(frontier, point)
-    if math.isfinite(budget):
+    if math.isfinite(budget) and math.isfinite(lost):
         parts.append(f"or {money_price(budget, frontier.currency)} of budget at constant {frontier.primary}")
+    elif math.isfinite(budget):
+        parts.append(f"and at constant {frontier.primary} each further {step_text(frontier)} costs about "
+                     f"{money_price(budget, frontier.currency)} of budget")
+    elif point.budget_step is not None:
+        cost = f"{money_price(point.budget_step.change, frontier.currency)} of budget at constant {frontier.primary}"
+        parts.append(f"or {step_sentence(frontier, point.budget_step, cost)}")
     return ", ".join(parts)
+
+
+def step_sentence(frontier: Frontier, step: FiniteStep, cost: str) -> str:
+    """A finite step of the traded KPI and what it costs: ``the last 0.94 points of Search SOV cost 313
+    leads``, ``the next 1 point of Search SOV costs $823`` (where a rate would be steep or undefined)."""
+    if frontier.is_share:
+        amount = f"{price_figure(step.size)} {plural(step.size, 'point')} of {frontier.secondary_label}"
+    else:
+        amount = f"{count(step.size)} {frontier.secondary_label}"
+    verb = "costs" if step.size == 1 else "cost"
+    return f"the {step.direction} {amount} {verb} {cost}"
+
+
+def step_notes(frontier: Frontier) -> list[str]:
+    """One line per point whose price is a finite step rather than a rate, for under a table of points."""
+    notes = []
+    for point in frontier.points:
+        if math.isfinite(point.primary_lost_per_point) and math.isfinite(point.budget_per_point):
+            continue
+        if point is frontier.points[-1] and math.isnan(point.primary_lost_per_point):
+            head = (f"at {traded_text(frontier, point.traded)}, the most {frontier.secondary_label} this budget "
+                    "buys, there is no price per further step")
+        else:
+            head = f"at {traded_text(frontier, point.traded)} a price per step would mislead"
+        notes.append(f"{head}: {price_sentence(frontier, point)}")
+    return notes
 
 
 def _with_change(text: str, change: float) -> str:
@@ -185,6 +225,7 @@ def frontier_table(frontier: Frontier) -> str:
     if frontier.knee is not None:
         knee = frontier.points[frontier.knee]
         notes.append(f"knee at {traded_text(frontier, knee.traded)}: {price_sentence(frontier, knee)}")
+    notes.extend(step_notes(frontier))
     if frontier.current is not None:
         notes.append(current_sentence(frontier))
     if frontier.uncertainty is not None:

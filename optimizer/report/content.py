@@ -34,7 +34,7 @@ from optimizer.formatting import (
 from optimizer.glossary import GLOSSARY
 from optimizer.pareto.recommend import RECOMMENDED_LEVEL, Recommendation
 from optimizer.pareto.result import Frontier, FrontierPoint
-from optimizer.pareto.text import budget_per_step, lost_per_step, step_text, today_apart, traded_text
+from optimizer.pareto.text import budget_per_step, lost_per_step, step_sentence, step_text, today_apart, traded_text
 from optimizer.plan import CampaignResult, Plan, ShadowPrice
 from optimizer.plan_text import readable_price
 from optimizer.scenario.images import MAX_LOGO_PIXELS, logo_size_problem
@@ -233,7 +233,12 @@ def _fixed_budget(traced: Frontier, point: FrontierPoint) -> str:
     lost, step = lost_per_step(traced, point), step_text(traced)
     at = traded_text(traced, point.traded)
     if point is traced.points[-1]:
-        head = f"At a fixed budget: {at} is the most {traced.secondary_label} the budget can buy. "
+        last = f"; {step_sentence(traced, point.lost_step, _priced(primary, point.lost_step.change, c))}" \
+            if point.lost_step is not None and not math.isfinite(lost) else ""
+        head = f"At a fixed budget: {at} is the most {traced.secondary_label} the budget can buy{last}. "
+    elif point.lost_step is not None:
+        step_cost = step_sentence(traced, point.lost_step, _priced(primary, point.lost_step.change, c))
+        head = f"At a fixed budget: {_sentence(step_cost)}. "
     elif not math.isfinite(lost):
         head = ""
     elif abs(lost) < ROUND_OFF:
@@ -409,8 +414,10 @@ def report_constraints(plan: Plan, traced: Frontier, point: FrontierPoint) -> li
     the campaigns' bounds, most valuable first), the recommended level's own floor priced as the frontier
     prices it (on the frontier's finer breakpoints), so that the page quotes one price for an SOV point."""
     general = [p for p in plan.shadow_prices if p.kind != "campaign"]
-    campaigns = sorted((p for p in plan.shadow_prices if p.kind == "campaign"), key=lambda p: -p.price)
-    return [replace(p, price=point.primary_lost_per_point) if _is_level(p, traced) else p
+    campaigns = sorted((p for p in plan.shadow_prices if p.kind == "campaign"), key=lambda p: -p.worth)
+    # Where the point has no price a step further (the far end), the plan's own price (the floor relaxed) stands.
+    return [replace(p, price=point.primary_lost_per_point, steep=None)
+            if _is_level(p, traced) and math.isfinite(point.primary_lost_per_point) else p
             for p in general + campaigns]
 
 

@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 from optimizer.pareto.recommend import Recommendation
 from optimizer.pareto.text import budget_per_step, lost_per_step, step_text
-from optimizer.plan import SCHEMA_VERSION, Plan, json_safe
+from optimizer.plan import SCHEMA_VERSION, FiniteStep, Plan, json_safe
 from optimizer.plan_text import shown_price
 from optimizer.report.content import (
     ReportContent,
@@ -72,9 +72,12 @@ class BindingConstraint:
     limit: float | None
     """The constraint's bound (a fraction for a share)."""
     worth: float | None
-    """What relaxing it by the step ``unit`` names is worth (the figure the page shows, unrounded)."""
+    """What relaxing it by the step ``unit`` names is worth (the figure the page shows, unrounded); null
+    where that rate is too steep to quote (then ``steep``)."""
     unit: str
     """e.g. ``leads per extra $1,000 of budget``, ``leads per SOV point``."""
+    steep: FiniteStep | None = None
+    """Where ``worth`` is null: a finite relaxation (in the steps the plan's JSON ``unit`` is per) and what it gains."""
 
 
 @dataclass(frozen=True)
@@ -156,7 +159,7 @@ def binding_constraints(recommendation: Recommendation) -> list[BindingConstrain
     rows = []
     for price in report_constraints(plan, recommendation.frontier, recommendation.point):
         worth, unit = shown_price(price, c)
-        rows.append(BindingConstraint(price.constraint, price.kind, price.kpi, price.bound, worth, unit))
+        rows.append(BindingConstraint(price.constraint, price.kind, price.kpi, price.bound, worth, unit, price.steep))
     return rows
 
 

@@ -17,7 +17,7 @@ from optimizer.model.evaluate import Evaluation, evaluate, goal_reach
 from optimizer.model.formulation import ExtraRows, Formulation
 from optimizer.model.refine import refine_grids
 from optimizer.model.rows import formulate
-from optimizer.plan import Explanation, Plan, ShadowPrice, SolveInfo
+from optimizer.plan import Explanation, Plan, SolveInfo
 from optimizer.scenario.checks import check_scenario
 from optimizer.scenario.schema import Scenario
 from optimizer.solver.cbc import lp_names, write_lp
@@ -26,9 +26,9 @@ from optimizer.solver.explain import explain
 from optimizer.solver.messages import no_plan_message, plan_message, plan_notes
 from optimizer.solver.options import SolveOptions
 from optimizer.solver.precheck import hard_conflicts
+from optimizer.solver.prices import shadow_prices
 from optimizer.solver.programs import Attempt, OuterBound, attempt, outer_bound, polish, refine, rescue
 from optimizer.solver.results import allocation, excess_sov
-from optimizer.solver.shadow import campaign_prices, constraint_prices, spec_duals
 from optimizer.solver.verify import verify
 from optimizer.status import Status
 
@@ -184,7 +184,7 @@ def _certified_plan(context: _Context, plan: Attempt) -> Plan:
         allocation=allocation(form, evaluation, context.current, plan.model.milp),
         kpis=evaluation.kpis(), sov=evaluation.sov,
         current_kpis=context.current.kpis(), current_sov=context.current.sov,
-        shadow_prices=_prices(context, plan, evaluation, raw_value),
+        shadow_prices=shadow_prices(form, options, plan, evaluation, raw_value),
         checks=checks,
         info=_info(context, plan.seconds + outer.seconds, plan),
         warnings=plan_notes(form, context.current, evaluation, options, milp) + notes,
@@ -233,16 +233,6 @@ def _close_gap(context: _Context, plan: Attempt, bound: OuterBound) -> tuple[Att
 def _better(form: Formulation, candidate: Attempt, plan: Attempt) -> bool:
     new, old = (_evaluate(form, a).value(form.goal.expr) for a in (candidate, plan))
     return new > old if form.goal.sense == "maximize" else new < old
-
-
-def _prices(context: _Context, plan: Attempt, evaluation: Evaluation, value: float) -> tuple[ShadowPrice, ...]:
-    duals = plan.run.row_dual
-    if duals is None:
-        return ()
-    per_spec = spec_duals(plan.model, duals, len(context.form.rows))
-    prices = constraint_prices(context.form, per_spec, evaluation, value)
-    prices += campaign_prices(context.form, per_spec, evaluation, value)
-    return tuple(sorted(prices, key=lambda p: (p.kind == "campaign", -p.price)))
 
 
 _TRUSTED_SLIP = 1e-2

@@ -17,7 +17,7 @@ from optimizer.formatting import money
 from optimizer.model.compile import CompiledModel
 from optimizer.model.evaluate import Evaluation, constraint_value
 from optimizer.model.expressions import Expr
-from optimizer.model.formulation import Formulation
+from optimizer.model.formulation import Formulation, RowSpec
 from optimizer.plan import ShadowPrice
 
 _RELATIVE_FLOOR = 1e-9
@@ -40,6 +40,12 @@ def goal_units(form: Formulation, evaluation: Evaluation) -> GoalUnits:
     pool = form.pools[form.goal.pool]
     share = min(pool.share(evaluation.pooled[pool.name]), 0.999999)
     return GoalUnits(1.0 / pool.volume_per_point(share), f"SOV points of {pool.name}")
+
+
+def quoted_step(spec: RowSpec) -> float:
+    """The step a row's price is quoted per, in the user's units of its bound: an SOV or share point
+    (0.01 of the share), $1 of budget or of a CPL cap, one unit of a volume."""
+    return 0.01 if spec.family in ("sov", "share") else spec.step
 
 
 def spec_duals(model: CompiledModel, row_dual: np.ndarray, n_specs: int) -> np.ndarray:

@@ -1,0 +1,160 @@
+"""A solve's shadow prices: the one place they are computed.
+
+Each binding constraint's price starts from the plan's duals (``shadow``) and is then measured
+as the one-sided rate of the plan program's optimum as that one bound is relaxed
+(``sensitivity.one_sided``): the program on the plan's own breakpoints (a MILP's with its S-curve
+campaigns held on or off as they are), solved again with the row rebuilt at the relaxed bound, or
+a campaign's spend column and its end segment widened. So a dual the solver picked at a degenerate
+vertex never reaches the page, and a rate too steep to quote becomes a finite step.
+
+Campaign bounds keep the price the duals give (their marginal net of the rows' duals) where every
+row's dual proved to be its rate; where one did not, the vertex is degenerate and, below
+``REDUCED_FROM`` campaigns, each campaign bound is measured too (above it, measuring hundreds would
+cost a solve each).
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+
+from optimizer.model.compile import CompiledModel, compile_model
+from optimizer.model.evaluate import Evaluation
+from optimizer.model.formulation import Formulation
+from optimizer.model.rows import with_user_bound
+from optimizer.plan import FiniteStep, ShadowPrice
+from optimizer.solver.options import SolveOptions
+from optimizer.solver.programs import REDUCED_FROM, Attempt, solve_model, solve_program
+from optimizer.solver.sensitivity import Rate, ValueAt, one_sided
+from optimizer.solver.shadow import GoalUnits, campaign_prices, constraint_prices, goal_units, quoted_step, spec_duals
+from optimizer.status import Status
+
+_FIRST_STEP = 1e-3
+"""The first re-solve moves a bound by this much of its own size (or of its quoted step, if larger)."""
+
+
+def shadow_prices(form: Formulation, options: SolveOptions, plan: Attempt, evaluation: Evaluation,
+                  objective: float) -> tuple[ShadowPrice, ...]:
+    """Every binding constraint's price, measured; campaign bounds after the rows, dearest first."""
+    duals = plan.run.row_dual
+    if duals is None or plan.run.x is None or plan.run.objective is None:
+        return ()
+    per_spec = spec_duals(plan.model, duals, len(form.rows))
+    program = _PlanProgram(form, options, plan)
+    goal = goal_units(form, evaluation)
+    quoted = constraint_prices(form, per_spec, evaluation, objective)
+    rows = [program.row_price(price, goal) for price in quoted]
+    campaigns = campaign_prices(form, per_spec, evaluation, objective)
+    if rows != quoted and len(form.campaigns) < REDUCED_FROM:
+        # A row's dual was not its rate: the plan sits on a degenerate vertex, where the campaigns' prices
+        # (each its marginal net of the rows' duals) are as arbitrary as those duals.
+        campaigns = [program.campaign_price(price, goal) for price in campaigns]
+    kept = [price for price in rows + campaigns if price.steep is not None or (price.price or 0.0) > 0]
+    return tuple(sorted(kept, key=lambda p: (p.kind == "campaign", -p.worth)))
+
+
+class _PlanProgram:
+    """The plan's program, re-solved with one bound relaxed at a time."""
+
+    def __init__(self, form: Formulation, options: SolveOptions, plan: Attempt):
+        self.form, self.options, self.plan = form, replace(options, deadline=None), plan
+        self.model = plan.model.with_binaries_fixed(plan.run.x) if plan.model.is_mip else plan.model
+        self.base = float(plan.run.objective)
+        self.sense = 1.0 if form.goal.sense == "maximize" else -1.0
+
+    def row_price(self, price: ShadowPrice, goal: GoalUnits) -> ShadowPrice:
+        """``price`` (from a row's dual) as the rate a re-solve with that row relaxed measures."""
+        index = next(k for k, spec in enumerate(self.form.rows) if spec.name == price.constraint)
+        spec = self.form.rows[index]
+        user = spec.bound - spec.offset if spec.family == "sov" else spec.bound
+        ahead = -1.0 if spec.sense == ">=" else 1.0
+        quoted = quoted_step(spec)
+
+        def value_at(step: float) -> float | None:
+            moved = with_user_bound(self.form, spec, user + ahead * step)
+            form = replace(self.form, rows=self.form.rows[:index] + (moved,) + self.form.rows[index + 1:])
+            return self._solved(compile_model(form, "plan", self.plan.grids), form)
+
+        return self._measured(price, value_at, max(_FIRST_STEP * abs(user), _FIRST_STEP * quoted), quoted, goal)
+
+    def campaign_price(self, price: ShadowPrice, goal: GoalUnits) -> ShadowPrice:
+        """A campaign bound's price as the rate a re-solve with its spend range widened by a step measures.
+
+        The program is rebuilt with a breakpoint a first step inside the bound, so the end segment it
+        runs on past the bound has the slope of the curve there rather than of a longer chord.
+        """
+        i = next(k for k, c in enumerate(self.form.campaigns) if c.name == price.where)
+        campaign = self.form.campaigns[i]
+        raise_max = price.constraint == f"{campaign.name}: spend max ({campaign.hi_reason})"
+        first = _FIRST_STEP * max(abs(price.bound), 1.0)
+        model = self._with_breakpoint(i, price.bound - first if raise_max else price.bound + first)
+
+        def value_at(step: float) -> float | None:
+            return self._solved(_widened(model, i, step, raise_max), self.form)
+
+        base = value_at(0.0)
+        if base is None:
+            return price
+        return self._measured(price, value_at, first, 1.0, goal, base)
+
+    def _with_breakpoint(self, i: int, spend: float) -> CompiledModel:
+        """The plan's program with one more breakpoint on campaign ``i`` (its S-curve campaigns held as they are)."""
+        grid = self.plan.grids[i]
+        if not grid[0] < spend < grid[-1] or np.isclose(grid, spend).any() or i in self.plan.model.milp:
+            return self.model
+        grids = self.plan.grids[:i] + (np.sort(np.append(grid, spend)),) + self.plan.grids[i + 1:]
+        model = compile_model(self.form, "plan", grids)
+        if not model.is_mip:
+            return model
+        pattern = np.zeros(model.shape[1])
+        pattern[model.integer] = self.plan.run.x[self.plan.model.integer]
+        return model.with_binaries_fixed(pattern)
+
+    def _measured(self, price: ShadowPrice, value_at: ValueAt, first: float, quoted: float,
+                  goal: GoalUnits, base: float | None = None) -> ShadowPrice:
+        base = self.base if base is None else base
+        dual = price.price / quoted / goal.factor if price.price is not None else None
+        signed_dual = self.sense * dual if dual is not None else None
+        rate = one_sided(lambda step: _gain(value_at(step), self.sense), self.sense * base, first, quoted, signed_dual,
+                         abs(base))
+        return _priced(price, rate, quoted, goal, self.sense)
+
+    def _solved(self, model: CompiledModel, form: Formulation) -> float | None:
+        if model.n_campaigns < REDUCED_FROM:
+            run = solve_program(model, self.options, form)
+        else:  # over the segments in doubt, priced by the plan's duals (the rows are the plan's own)
+            duals = self.plan.run.row_dual
+            run = solve_model(model, self.options, form, duals if duals is not None and duals.size == model.shape[0]
+                              else None)
+        return run.objective if run.status is Status.OPTIMAL and run.objective is not None else None
+
+
+def _gain(value: float | None, sense: float) -> float | None:
+    return sense * value if value is not None else None
+
+
+def _priced(price: ShadowPrice, rate: Rate, quoted: float, goal: GoalUnits, sense: float) -> ShadowPrice:
+    """``price`` with the measured rate (per quoted step, in the goal's quoted units), or its finite step."""
+    if rate.confirmed:
+        return price
+    if rate.rate is not None:
+        return replace(price, price=max(rate.rate, 0.0) * quoted * goal.factor, steep=None)
+    if rate.step is None or rate.change is None:
+        return price  # no re-solve ahead had a plan (a relaxation keeps the plan itself): the solver failed
+    return replace(price, price=None, steep=FiniteStep(rate.step / quoted, max(rate.change, 0.0) * goal.factor))
+
+
+def _widened(model: CompiledModel, i: int, step: float, raise_max: bool) -> CompiledModel:
+    """``model`` with campaign ``i``'s spend range widened by ``step``: its max raised (its last
+    segment run on along its chord) or its min lowered (its first segment run back)."""
+    lower, upper = model.col_lower.copy(), model.col_upper.copy()
+    first, last = model.n_campaigns + model.segment_start[i], model.n_campaigns + model.segment_start[i + 1] - 1
+    if raise_max:
+        upper[i] += step
+        upper[last] += step
+    else:
+        lower[i] -= step
+        lower[first] -= step
+    return replace(model, col_lower=lower, col_upper=upper)
+
