@@ -132,6 +132,9 @@ class FrontierDocument(TypedDict):
     band: list[BandPoint]
     """With ``--uncertainty N``: the primary KPI's P10-P90 at each point's level; else empty."""
     uncertainty: Uncertainty | None
+    recommended_constraints: list[ShadowPrice]
+    """The binding constraints of the plan at the recommended point and what relaxing each is worth (the plan
+    ``tradeoff report`` presents there; ``solve``'s own when the scenario reaches that level by itself)."""
 
 
 class SweepDocument(TypedDict):

@@ -69,6 +69,33 @@ def test_the_report_shows_the_plan_solve_gives_with_its_constraints_and_prices(n
         assert shown[constraint][0] == pytest.approx(worth, rel=1e-6), constraint
 
 
+@functools.cache
+def frontier_document(args: tuple[str, ...], folder: Path) -> dict:
+    """``tradeoff frontier --format json`` of the scenario with ``args``."""
+    target = folder / f"frontier{len(list(folder.iterdir()))}.json"
+    assert run(["frontier", str(B2B), *args, "--points", "7", "--format", "json", "-o", str(target)]) == EXIT_OK
+    return json.loads(target.read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize("name", ["b2b", "b2b-stretch"])
+def test_the_frontier_gives_the_reports_point_with_its_constraints_and_prices(name, folder):
+    """The frontier's recommended point is the report's plan (to the frontier's own breakpoints), and its
+    binding constraints and their worth are the report's, in the plan document's units."""
+    report, traced = report_document(name, folder), frontier_document(RUNS[name], folder)
+    point = traced["points"][traced["recommended"]]
+    assert point[traced["primary"]] == pytest.approx(report["recommended"]["primary"], rel=1e-4)
+    assert point[traced["secondary"]] == pytest.approx(report["recommended"]["traded"], abs=1e-4)
+    budget = sum(point["allocation"].values())
+    planned = {r["campaign"]: r["spend"] for r in report["campaigns"]}
+    assert point["allocation"] == pytest.approx(planned, abs=5e-3 * budget)
+    currency = traced["scenario"]["currency"]
+    shown = {c["constraint"]: (c["worth"], c["unit"]) for c in report["binding_constraints"]}
+    frontier_worth = {p["constraint"]: page_worth(p, currency) for p in traced["recommended_constraints"]}
+    assert frontier_worth.keys() == shown.keys()
+    for constraint, (worth, unit) in frontier_worth.items():
+        assert shown[constraint] == (pytest.approx(worth, rel=1e-6), unit), constraint
+
+
 def budget_worth(report: dict) -> float:
     (row,) = [c for c in report["binding_constraints"] if c["kind"] == "budget"]
     assert row["unit"] == "leads per extra $1,000 of budget"

@@ -3,20 +3,22 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 from optimizer.errors import Problem, ScenarioError
 from optimizer.model.rows import formulate
 from optimizer.pareto.axis import axis_for
+from optimizer.pareto.level import own_floor, own_reach, plan_at
 from optimizer.pareto.result import Frontier
 from optimizer.pareto.sweep import Progress, trace
-from optimizer.scenario.schema import BudgetSpec, ConstraintSpec, Scenario
+from optimizer.scenario.schema import BudgetSpec, Scenario
 from optimizer.solver.options import SolveOptions
 from optimizer.solver.run import checked_options, constraint_keys
 
 
 def frontier(scenario: Scenario, against: str | None = None, points: int = 21, options: SolveOptions | None = None,
-             *, progress: Progress | None = None, recommend_at: float | None = None,
+             *, progress: Progress | None = None, recommend_at: float | None = None, with_plan: bool = True,
              **option_overrides: Any) -> Frontier:
     """The frontier of the scenario's primary KPI against ``against`` (default: ``objective.secondary``).
 
@@ -25,7 +27,8 @@ def frontier(scenario: Scenario, against: str | None = None, points: int = 21, o
     holds at every point. ``points`` counts the points, both ends included; ``progress(done,
     total)`` is called as points are solved. ``recommend_at`` is the traded level the
     recommended point sits at (a point is solved there); by default the scenario's own floor on
-    the traded KPI, or the knee when it has none.
+    the traded KPI, or the knee when it has none. ``with_plan``: solve the plan at the recommended
+    point too, for its binding constraints (``Frontier.recommended_constraints``).
     """
     options = checked_options(scenario, options, **option_overrides)
     if scenario.objective.sense != "maximize":
@@ -43,8 +46,13 @@ def frontier(scenario: Scenario, against: str | None = None, points: int = 21, o
         raise ScenarioError([Problem("--against", str(error), "")], scenario.name) from None
     if points < 2:
         raise ScenarioError([Problem("--points", f"a frontier needs at least 2 points (got {points})", "")])
-    at = recommend_at if recommend_at is not None else own_floor(scenario, against)
-    return trace(form, axis, options, points, scenario.period, progress, at, constraint_keys(scenario))
+    floor = own_floor(scenario, against)
+    at = recommend_at if recommend_at is not None else floor
+    traced = trace(form, axis, options, points, scenario.period, progress, at, constraint_keys(scenario))
+    if not with_plan or traced.recommended is None:
+        return traced
+    plan, _ = plan_at(scenario, traced, traced.points[traced.recommended].traded, own_reach(traced, floor), options)
+    return replace(traced, recommended_constraints=plan.shadow_prices if plan.success else ())
 
 
 def frontier_sweep(scenario: Scenario, budgets: Sequence[float], against: str | None = None, points: int = 21,
@@ -61,27 +69,3 @@ def with_budget(scenario: Scenario, total: float) -> Scenario:
     """The scenario with another budget total (other budget settings kept)."""
     budget = scenario.budget or BudgetSpec()
     return scenario.replace(budget=budget.model_copy(update={"total": float(total)}))
-
-
-def own_floor(scenario: Scenario, against: str) -> float | None:
-    """The scenario's own floor on the traded KPI, if any (the recommended point sits there; the highest
-    when there are several). An ESOV floor is a floor on SOV at the pool's share of market above it."""
-    floors = [_as_traded(scenario, c) for c in scenario.constraints if traded_floor(c, against)]
-    return max(floors) if floors else None
-
-
-def traded_floor(constraint: ConstraintSpec, against: str) -> bool:
-    """Whether ``constraint`` is a floor the frontier against ``against`` moves: one on the whole plan's
-    traded KPI (a pool's SOV or ESOV; a volume over all campaigns), not on a selection's."""
-    if constraint.min is None:
-        return False
-    if against.startswith("sov."):
-        return constraint.kpi in (against, "e" + against)
-    return constraint.kpi == against and constraint.where is None
-
-
-def _as_traded(scenario: Scenario, constraint: ConstraintSpec) -> float:
-    assert constraint.min is not None
-    if constraint.kpi.startswith("esov."):
-        return constraint.min + (scenario.pools[constraint.kpi.removeprefix("esov.")].som or 0.0)
-    return constraint.min

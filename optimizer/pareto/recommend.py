@@ -11,20 +11,16 @@ import math
 from dataclasses import dataclass, replace
 
 from optimizer.errors import Problem, ScenarioError
-from optimizer.pareto.api import frontier, own_floor, traded_floor
+from optimizer.pareto.api import frontier
+from optimizer.pareto.level import RECOMMENDED_LEVEL, at_level, own_floor, own_reach, plan_at, without_floors
 from optimizer.pareto.result import Frontier
 from optimizer.pareto.sweep import Progress
 from optimizer.pareto.text import traded_text
 from optimizer.plan import Plan
-from optimizer.scenario.schema import ConstraintSpec, Scenario
+from optimizer.scenario.schema import Scenario
 from optimizer.solver.options import SolveOptions
-from optimizer.solver.run import solve
 
 KNEE = "knee"
-_REACH_TOLERANCE = 1e-9
-"""Relative: a level this close to what the scenario's own plan reaches is reached."""
-RECOMMENDED_LEVEL = " at the recommended level"
-"""How the floor a recommendation adds is named (after the traded KPI's label)."""
 RECOMMEND_HELP = "knee, or the traded KPI's level: sov=0.22 (also 22%), sov.search=0.22, clicks=50000"
 
 
@@ -111,7 +107,7 @@ def recommend(scenario: Scenario, choice: str | float | None = None, against: st
     floor = own_floor(scenario, kpi) if kpi is not None else None
     level = float(choice) if isinstance(choice, float | int) else None
     traced = frontier(scenario if choice is None or kpi is None else without_floors(scenario, kpi), against, points,
-                      options, progress=progress, recommend_at=level)
+                      options, progress=progress, recommend_at=level, with_plan=False)
     if not traced.points:
         return Recommendation(traced, None, "")
     index, basis = _pick(traced, choice, floor)
@@ -119,31 +115,9 @@ def recommend(scenario: Scenario, choice: str | float | None = None, against: st
     point = traced.points[index]
     own = scenario if choice is None else without_floors(scenario, traced.secondary)
     plan, pinned = plan_at(own, traced, point.traded, own_reach(traced, floor if choice is None else None), options)
+    traced = replace(traced, recommended_constraints=plan.shadow_prices if plan.success else ())
     replaced = floor if choice is not None and floor is not None and abs(point.traded - floor) > 1e-9 else None
     return Recommendation(traced, plan, basis, replaced, pinned)
-
-
-def own_reach(traced: Frontier, floor: float | None) -> float:
-    """The level of the traded KPI the scenario's own plan reaches: the lead-max end's, or the scenario's
-    ``floor`` when that is higher (its plan then sits at its floor)."""
-    start = traced.points[0].traded
-    return start if floor is None else max(start, floor)
-
-
-def plan_at(own: Scenario, traced: Frontier, level: float, reach: float,
-            options: SolveOptions | None) -> tuple[Plan, bool]:
-    """The plan at ``level`` of the traded KPI, and whether a floor was pinned there to get it.
-
-    At a level ``own`` (the scenario as the frontier was traced) already reaches, the plan is its
-    own, solved as ``solve`` solves it: a floor pinned at the plan's own level would make a
-    degenerate vertex, whose duals are not the one-sided prices ``solve`` gives. Above it, the
-    floor binds and is pinned at the level.
-    """
-    if level <= reach + _REACH_TOLERANCE * max(1.0, abs(reach)):
-        plan = solve(own, options)
-        if plan.success:
-            return plan, False
-    return solve(at_level(own, traced.secondary, level, traced.secondary_label), options), True
 
 
 def _pick(traced: Frontier, choice: str | float | None, floor: float | None) -> tuple[int, str]:
@@ -194,21 +168,4 @@ def _at_floor(traced: Frontier, floor: float) -> str:
     return f"at the scenario's floor of {shown}"
 
 
-def without_floors(scenario: Scenario, kpi: str) -> Scenario:
-    """``scenario`` without its floors on ``kpi`` (its caps kept): the floors a frontier moves itself."""
-    kept = []
-    for constraint in scenario.constraints:
-        if traded_floor(constraint, kpi):
-            if constraint.max is None:
-                continue
-            constraint = constraint.model_copy(update={"min": None})
-        kept.append(constraint)
-    return scenario.replace(constraints=tuple(kept))
-
-
-def at_level(scenario: Scenario, kpi: str, level: float, label: str | None = None) -> Scenario:
-    """``scenario`` with its floors on ``kpi`` replaced by one at ``level`` (caps on ``kpi`` kept),
-    named after ``label`` (the frontier's name for the KPI, ``Search SOV``; default: ``kpi``)."""
-    floor = ConstraintSpec(kpi=kpi, min=level * (1 - 1e-9), name=f"{label or kpi}{RECOMMENDED_LEVEL}")
-    stripped = without_floors(scenario, kpi)
-    return stripped.replace(constraints=(*stripped.constraints, floor))
+__all__ = ["RECOMMENDED_LEVEL", "Recommendation", "at_level", "recommend", "without_floors"]

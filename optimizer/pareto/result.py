@@ -13,7 +13,16 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from optimizer.pareto.text import frontier_summary
-from optimizer.plan import SCHEMA_VERSION, Explanation, FiniteStep, Relaxation, Spread, Uncertainty, json_safe
+from optimizer.plan import (
+    SCHEMA_VERSION,
+    Explanation,
+    FiniteStep,
+    Relaxation,
+    ShadowPrice,
+    Spread,
+    Uncertainty,
+    json_safe,
+)
 from optimizer.status import Status
 
 if TYPE_CHECKING:
@@ -147,6 +156,10 @@ class Frontier:
     """Set by ``frontier_uncertainty``: the primary KPI's P10-P90 at each point's level over curve draws."""
     uncertainty: Uncertainty | None = None
     """Set by ``frontier_uncertainty``: the recommended point's figures over the same draws."""
+    recommended_constraints: tuple[ShadowPrice, ...] = ()
+    """The binding constraints of the plan at the recommended point and what relaxing each is worth: the
+    plan ``tradeoff report`` presents there (the scenario's own, as ``solve`` gives it, when it reaches
+    that level; else the scenario with its floor on the traded KPI at that level)."""
 
     def __repr__(self) -> str:
         return (f"Frontier(status={self.status.value}, {self.primary} vs {self.secondary}, "
@@ -202,6 +215,7 @@ class Frontier:
             "explanation": asdict(self.explanation) if self.explanation is not None else None,
             "band": [asdict(b) for b in self.band],
             "uncertainty": self.uncertainty.to_dict() if self.uncertainty is not None else None,
+            "recommended_constraints": [asdict(price) for price in self.recommended_constraints],
         }
         return json_safe(data)
 
@@ -231,6 +245,7 @@ class Frontier:
             band=tuple(BandPoint(**{k: int(v) if k == "reached" else _number(v) for k, v in b.items()})
                        for b in data.get("band") or ()),
             uncertainty=_uncertainty(data.get("uncertainty")),
+            recommended_constraints=tuple(_shadow_price(p) for p in data.get("recommended_constraints") or ()),
         )
 
     def summary(self) -> str:
@@ -243,6 +258,11 @@ def _explanation(record: Mapping[str, Any] | None) -> Explanation | None:
         return None
     relaxations = tuple(Relaxation(**r) for r in record["relaxations"])
     return Explanation(tuple(record["conflict"]), relaxations, record["message"], bool(record["proven"]))
+
+
+def _shadow_price(record: Mapping[str, Any]) -> ShadowPrice:
+    steep = record.get("steep")
+    return ShadowPrice(**{**record, "steep": FiniteStep(**steep) if steep is not None else None})
 
 
 def _number(value: Any) -> float:

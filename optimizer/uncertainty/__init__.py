@@ -78,7 +78,7 @@ def frontier_uncertainty(scenario: Scenario, traced: Frontier, draws: int, seed:
         form = formulate(each)
         as_planned = evaluate(form, _split(form, recommended.allocation))
         _record(planned, as_planned.kpis(), as_planned.sov)
-        own = frontier(each, traced.secondary, max(len(traced.points), 2), options)
+        own = frontier(each, traced.secondary, max(len(traced.points), 2), options, with_plan=False)
         if own.success and own.points:
             rows.append(_read_at(own, levels))
         else:  # no plan on this draw reaches any level: the worst outcome at every one
