@@ -151,3 +151,22 @@ def test_the_report_schema_refuses_a_broken_report(folder):
                    {k: v for k, v in report.items() if k != "binding_constraints"},
                    {**report, "binding_constraints": [{"constraint": "budget", "worth": "8.1"}]}):
         assert not schema.is_valid(broken)
+
+
+def test_a_floor_out_of_reach_is_the_first_note_and_no_price_outgrows_the_plan(tmp_path):
+    """With a CPL cap of $46 the scenario's 28% floor is out of reach: the report recommends the far end, says
+    so first, and quotes no rate there as a huge number (a one-step relaxation worth more than the whole plan)."""
+    target = tmp_path / "report.json"
+    cap = 'constraints."CPL cap".max=46'
+    assert run(["report", str(B2B), "--set", cap, "--points", "7", "--json", str(target)]) == EXIT_OK
+    report = json.loads(target.read_text(encoding="utf-8"))
+    assert "out of reach" in report["notes"][0]
+    leads = report["recommended"]["primary"]
+    for row in report["binding_constraints"]:
+        if row["worth"] is None:
+            assert row["steep"]["change"] <= leads, row
+        else:
+            assert row["worth"] < leads, row
+    fixed_budget = next(view for view in report["prices"] if view["view"] == "fixed_budget")
+    assert fixed_budget["price"] is None, "no plan goes a step past the far end: no rate to quote"
+    assert "the last" in fixed_budget["sentence"]

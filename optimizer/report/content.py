@@ -146,9 +146,12 @@ def _subtitle(plan: Plan, scenario: Scenario, brand: Brand, date: dt.date) -> st
 
 
 def _notes(recommendation: Recommendation) -> tuple[str, ...]:
+    """Page 2's notes, what changes the decision first: a replaced floor; then the frontier's own (a floor
+    out of reach, a point today's split beats, before the curves it stretches past their data); then the
+    plan's (the constraints today's split breaks first)."""
     plan, traced = recommendation.plan, recommendation.frontier
     assert plan is not None
-    notes = [*plan.warnings, *traced.warnings]
+    notes = [*traced.warnings, *plan.warnings]
     if recommendation.replaced_floor is not None:
         floor, level = (traded_text(traced, v) for v in (recommendation.replaced_floor, recommendation.point.traded))
         notes.insert(0, f"the scenario's own floor of {floor} {traced.secondary_label} is replaced here by the "
@@ -405,7 +408,7 @@ def constraint_table(plan: Plan, traced: Frontier, point: FrontierPoint, limit: 
     hidden = len(binding) - len(shown)
     if hidden:
         rows.append((f"{counted(hidden, 'more campaign', 'more campaigns')} held at a bound", "",
-                     "see tradeoff solve"))
+                     "see report --json"))
     return Table(("Binding constraint", "Limit", "Relaxing it is worth"), tuple(rows), "lrl")
 
 

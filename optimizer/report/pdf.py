@@ -249,7 +249,7 @@ def _bullets(column: _Column, items: Sequence[str], size: float) -> None:
     page = column.page
     for index, item in enumerate(items):
         left = len(items) - index
-        more = f"… and {left} more (the HTML report and tradeoff solve list them all)"
+        more = f"… and {left} more (the HTML report and report --json list them all)"
         last = left == 1
         reserve = 0.0 if last else len(page.wrap(more, column.width, size)) * page.line_height(size) + 0.1
         room = _Column(page, column.x, column.width, column.y, column.bottom - reserve)
