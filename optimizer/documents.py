@@ -82,6 +82,9 @@ class PlanDocument(TypedDict):
     """The proven bound on the objective."""
     kpis: PlanKPIs
     current: CurrentKPIs
+    current_breaks: list[str]
+    """The constraints today's split breaks (``budget <= $200,000`` when it overspends): where there are any,
+    today's figures are no plan the plan is compared with."""
     allocation: list[CampaignResult]
     """One record per campaign (empty when there is no plan)."""
     shadow_prices: list[ShadowPrice]

@@ -117,6 +117,13 @@ def counted(number: int, noun: str, nouns: str | None = None) -> str:
     return f"{number:,} {plural(number, noun, nouns)}"
 
 
+def listed(names: tuple[str, ...] | list[str], shown: int = 2) -> str:
+    """Names in a sentence: ``budget <= $200,000 and Search SOV floor``; ``A, B and 3 more``."""
+    if len(names) <= shown:
+        return " and ".join(names)
+    return f"{', '.join(names[:shown])} and {len(names) - shown} more"
+
+
 def kpi_value(kpi: str, value: float | None, currency: str = "USD") -> str:
     """A KPI's value in its glossary unit (``sov.search`` and ``esov.media`` as percentages)."""
     if split_pool_kpi(kpi) is not None:

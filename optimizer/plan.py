@@ -220,6 +220,9 @@ class Plan:
     """Set when no plan exists: why, and what would make one possible."""
     uncertainty: Uncertainty | None = None
     """Set by ``plan_uncertainty``: the plan's figures over draws of its fitted curves."""
+    current_breaks: tuple[str, ...] = ()
+    """The constraints today's split breaks (the budget it overspends, a floor it misses): where there are
+    any, today's figures are no plan this one is compared with."""
 
     def __post_init__(self) -> None:
         for name in ("kpis", "sov", "current_kpis", "current_sov", "esov"):
@@ -259,6 +262,7 @@ class Plan:
             "bound": self.bound,
             "kpis": self._kpi_record(),
             "current": {**self.current_kpis, "sov": dict(self.current_sov)},
+            "current_breaks": list(self.current_breaks),
             "allocation": [asdict(row) for row in self.allocation],
             "shadow_prices": [asdict(price) for price in self.shadow_prices],
             "checks": [asdict(check) for check in self.checks],

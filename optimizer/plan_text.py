@@ -13,6 +13,7 @@ from optimizer.formatting import (
     count,
     counted,
     kpi_value,
+    listed,
     money,
     percent,
     plural,
@@ -41,8 +42,7 @@ def plan_header(plan: Plan) -> str:
         shown = kpi_value(plan.objective_kpi, plan.objective_value, plan.currency)
         versus = ""
         if current is not None and current > 0:
-            versus = (f" (current split: {kpi_value(plan.objective_kpi, current, plan.currency)}, "
-                      f"{signed_percent(plan.objective_value / current - 1)})")
+            versus = f" ({_against_current(plan, current)})"
         lines.append(f"{plan.objective_sense} {plan.objective_kpi}: {shown}{versus}")
     info = plan.info
     milp = f"; {counted(len(info.milp_campaigns), 'campaign')} solved exactly as a MILP" if info.milp_campaigns else ""
@@ -50,6 +50,20 @@ def plan_header(plan: Plan) -> str:
         lines.append(f"solver {info.solver}, {info.seconds:.2f} s, {info.segments:,} segments at "
                      f"{percent(info.tolerance, 2)} chord tolerance{milp}")
     return "\n".join(lines)
+
+
+def _against_current(plan: Plan, current: float) -> str:
+    """``current split: 4,462, +15.8%``; where today's split breaks a constraint, that in words, and no loss
+    against it (a plan that keeps to a budget today overspends is not worse for giving less)."""
+    assert plan.objective_value is not None
+    shown = kpi_value(plan.objective_kpi, current, plan.currency)
+    change = plan.objective_value / current - 1
+    better = change >= 0 if plan.objective_sense == "maximize" else change <= 0
+    if not plan.current_breaks:
+        return f"current split: {shown}, {signed_percent(change)}"
+    breaks = f"it breaks {listed(plan.current_breaks)}"
+    return f"current split: {shown}, {signed_percent(change)}; {breaks}" if better else \
+        f"the current split gives {shown}, but {breaks}"
 
 
 def readable_price(price: ShadowPrice, currency: str) -> str:

@@ -221,6 +221,28 @@ def test_today_over_the_budget_is_said_in_words_not_compared(over_budget):
     assert not re.search(r"offers [-+]?-", table)
 
 
+def test_the_plan_over_todays_overspent_budget_names_what_today_breaks_and_claims_no_loss():
+    """Today's split spends $225,000 against a $200,000 budget and gives more leads than any plan within it:
+    the plan's header says what today breaks instead of a loss against it."""
+    plan = solve(scenario("budget.total=200000"))
+    today = sum(row.current_spend for row in plan.allocation)
+    assert today > 200_000
+    budget_row = next(check.constraint for check in plan.checks if check.constraint.startswith("budget"))
+    assert budget_row in plan.current_breaks
+    header = plan_header(plan).splitlines()[2]
+    assert plan.objective_value < plan.current_kpis["leads"]
+    assert "-" not in header.partition("(")[2].replace(budget_row, ""), header
+    assert f"but it breaks {budget_row}" in header
+    assert plan.to_dict()["current_breaks"] == list(plan.current_breaks)
+
+
+def test_a_plan_that_beats_today_keeps_its_gain_and_says_what_today_breaks():
+    plan = solve(scenario())
+    assert plan.current_breaks == ("Search SOV floor",), "today's 24.4% misses the 28% floor"
+    gain = plan.objective_value / plan.current_kpis["leads"] - 1
+    assert f"{signed_percent(gain)}; it breaks Search SOV floor" in plan_header(plan)
+
+
 def test_a_negative_gain_is_never_offered(over_budget):
     traced = over_budget[0].frontier
     within_budget = replace(traced, budget=None, current=replace(traced.current, primary_gain=-253.0))

@@ -91,6 +91,8 @@ class CurrentPosition:
     """Primary KPI gained by moving to the frontier at the same traded level."""
     traded_gain: float | None
     """Traded KPI gained (SOV as a share) by moving to the frontier at the same primary level."""
+    breaks: tuple[str, ...] = ()
+    """The constraints every frontier point meets that today's split breaks (by name)."""
 
 
 @dataclass(frozen=True)
@@ -236,7 +238,7 @@ class Frontier:
             secondary=secondary, secondary_label=data.get("secondary_label", secondary),
             is_share=bool(data.get("is_share", secondary.startswith("sov."))), budget=data.get("budget"),
             points=tuple(points), knee=data.get("knee"), recommended=data.get("recommended"),
-            current=CurrentPosition(**current) if current else None,
+            current=CurrentPosition(**{**current, "breaks": tuple(current.get("breaks", ()))}) if current else None,
             campaigns=tuple(CampaignCurve(**{**c, "spend": tuple(c["spend"]), "primary": tuple(c["primary"])})
                             for c in data.get("campaigns", [])),
             stages=tuple(data.get("stages", ())), dropped=tuple(data.get("dropped", ())),

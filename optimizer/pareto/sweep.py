@@ -33,6 +33,7 @@ from optimizer.solver.certificate import relative_gap
 from optimizer.solver.explain import explain
 from optimizer.solver.options import SolveOptions
 from optimizer.solver.programs import REDUCED_FROM
+from optimizer.solver.results import current_breaks
 from optimizer.status import Status
 
 _log = logging.getLogger(__name__)
@@ -364,7 +365,9 @@ def _current(sweep: _Sweep) -> CurrentPosition | None:
     gain = evaluate(form, same_traded.spend).value(form.goal.expr) - primary if same_traded.ok else None
     more = (axis.value(evaluate(form, same_primary.spend).value(axis.expr)) - axis.value(traded)
             if same_primary.ok else None)
-    return CurrentPosition(primary, axis.value(traded), gain, more)
+    kept = replace(form, rows=tuple(row for row in program.form.rows if row.family != "frontier"))
+    breaks = current_breaks(kept, today, program.plan.options.feasibility)
+    return CurrentPosition(primary, axis.value(traded), gain, more, breaks)
 
 
 def _traded_hint(sweep: _Sweep, primary: float) -> np.ndarray | None:

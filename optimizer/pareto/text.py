@@ -10,6 +10,7 @@ from optimizer.formatting import (
     count,
     currency_symbol,
     kpi_value,
+    listed,
     money,
     money_price,
     percent,
@@ -175,8 +176,8 @@ def today_apart(frontier: Frontier) -> str | None:
         return (f"today's split spends {money(spend, c)}, over the {money(frontier.budget, c)} budget: "
                 f"{NOT_COMPARABLE}")
     if _beyond(current.primary_gain, current.primary) or _beyond(current.traded_gain, current.traded):
-        return (f"today's split is beyond the frontier, so it breaks a constraint the frontier's plans meet: "
-                f"{NOT_COMPARABLE}")
+        which = f"it breaks {listed(current.breaks)}, which" if current.breaks else "it breaks a constraint"
+        return f"today's split is beyond the frontier: {which} the frontier's plans meet: {NOT_COMPARABLE}"
     return None
 
 

@@ -8,6 +8,7 @@ from optimizer.glossary import GLOSSARY
 from optimizer.model.evaluate import Evaluation
 from optimizer.model.formulation import Formulation
 from optimizer.plan import CampaignResult
+from optimizer.solver.verify import row_checks
 
 
 def allocation(form: Formulation, plan: Evaluation, current: Evaluation,
@@ -42,6 +43,11 @@ def _at_bound(campaign, spend: float) -> str | None:
     if campaign.at_bottom(spend):
         return campaign.lo_reason
     return None
+
+
+def current_breaks(form: Formulation, current: Evaluation, feasibility: float) -> tuple[str, ...]:
+    """The constraints today's split breaks, by name."""
+    return tuple(check.constraint for check in row_checks(form, current, feasibility) if not check.ok)
 
 
 def excess_sov(form: Formulation, evaluation: Evaluation) -> dict[str, float]:

@@ -28,7 +28,7 @@ from optimizer.solver.options import SolveOptions
 from optimizer.solver.precheck import hard_conflicts
 from optimizer.solver.prices import shadow_prices
 from optimizer.solver.programs import Attempt, OuterBound, attempt, outer_bound, polish, refine, rescue
-from optimizer.solver.results import allocation, excess_sov
+from optimizer.solver.results import allocation, current_breaks, excess_sov
 from optimizer.solver.verify import verify
 from optimizer.status import Status
 
@@ -188,7 +188,7 @@ def _certified_plan(context: _Context, plan: Attempt) -> Plan:
         checks=checks,
         info=_info(context, plan.seconds + outer.seconds, plan),
         warnings=plan_notes(form, context.current, evaluation, options, milp) + notes,
-        esov=excess_sov(form, evaluation),
+        esov=excess_sov(form, evaluation), current_breaks=current_breaks(form, context.current, options.feasibility),
     )
 
 
