@@ -52,11 +52,16 @@ class Pricing:
         return np.any([w != 0 for w in self.axis.expr.outcomes.values()], axis=0)
 
 
-def make_point(pricing: Pricing, solution: Solution, kind: str, target: float, bounded: bool = True) -> FrontierPoint:
+def make_point(pricing: Pricing, solution: Solution, kind: str, target: float, bounded: bool = True,
+               measured: bool = False) -> FrontierPoint:
     """The frontier point of ``solution``, evaluated on the exact curves and priced.
 
     For a MILP the constant-leads view keeps the point's S-curve campaigns on or off as they
     are, and ``bounded=False`` skips the point's certified bound (a MILP of its own).
+    ``measured``: the prices are measured by re-solving a step further (``sensitivity.one_sided``),
+    for the far end, whose floor sits at the most the program reaches, where any number past the
+    last step's rate is a dual. Elsewhere each floor binds at a level of its own, which lies on a
+    kink of the frontier (where the dual is not the rate) only by chance, and the dual is the rate.
     """
     form, axis, program = pricing.form, pricing.axis, pricing.program
     evaluation = evaluate(form, solution.spend)
@@ -68,14 +73,18 @@ def make_point(pricing: Pricing, solution: Solution, kind: str, target: float, b
     spend_floor = raised(solution.traded) if solution is pricing.lead_max else floor
     kept_primary = held(pricing.lead_max.primary)
     fixed = program.min_spend(kept_primary, spend_floor, solution)
-    lost_from = solution.floor if solution.on_floor else solution.traded
-    lost_base = -solution.primary if solution.on_floor else None
-    lost = _measured(lambda step: _minus(program.primary_at(lost_from + step, solution)), lost_base,
-                     solution.traded_dual, per_step, pricing.reach, -1.0)
-    extra_from = fixed.floor if fixed.on_floor else solution.traded
-    extra = (_measured(lambda step: program.spend_at(kept_primary, extra_from + step, solution),
-                       float(fixed.spend.sum()) if fixed.on_floor else None, fixed.traded_dual, per_step, pricing.reach,
-                       1.0) if fixed.ok else _Price(float("nan")))
+    if measured:
+        lost_from = solution.floor if solution.on_floor else solution.traded
+        lost_base = -solution.primary if solution.on_floor else None
+        lost = _measured(lambda step: _minus(program.primary_at(lost_from + step, solution)), lost_base,
+                         solution.traded_dual, per_step, pricing.reach, -1.0)
+        extra_from = fixed.floor if fixed.on_floor else solution.traded
+        extra = (_measured(lambda step: program.spend_at(kept_primary, extra_from + step, solution),
+                           float(fixed.spend.sum()) if fixed.on_floor else None, fixed.traded_dual, per_step,
+                           pricing.reach, 1.0) if fixed.ok else _Price(float("nan")))
+    else:
+        lost = _Price(_lost(solution.traded_dual, per_step))
+        extra = _Price(_extra(fixed, per_step))
     bound = program.outer_bound(floor) if bounded else None
     totals = evaluation.totals
     pool_cpc, pool_marginal = pool_costs(evaluation, pricing.contributors)
@@ -128,6 +137,20 @@ def _measured(value_at: ValueAt, base: float | None, dual: float | None, per_ste
     if rate.step is None or rate.change is None:
         return _Price(float("nan"))  # no plan one step further: the frontier's end
     return _Price(float("nan"), FiniteStep(rate.step / per_step, max(rate.change, 0.0)))
+
+
+def _lost(dual: float | None, per_step: float) -> float:
+    """Primary lost per step: the traded floor's dual (d primary / d volume <= 0) times volume per step."""
+    if dual is None:
+        return float("nan")
+    return max(-dual, 0.0) * per_step
+
+
+def _extra(fixed: Solution, per_step: float) -> float:
+    """Extra spend per step at constant primary: the dual of the traded floor when spend is minimised."""
+    if not fixed.ok or fixed.traded_dual is None:
+        return float("nan")
+    return max(fixed.traded_dual, 0.0) * per_step
 
 
 def _minus(value: float | None) -> float | None:

@@ -87,7 +87,7 @@ def trace(form: Formulation, axis: Axis, options: SolveOptions, points: int = 21
     sweep = _Sweep(form, axis, program, pricing, {})
     total = max(points, 2)
     _add(sweep, low, "lead-max end")
-    _add(sweep, high, f"{axis.kpi}-max end")
+    _add(sweep, high, f"{axis.kpi}-max end", far_end=True)
     targets = _uniform_targets(axis, low, high, max(3, math.ceil(total / 2)))
     if recommend_at is not None and axis.value(low.traded) < recommend_at < axis.value(high.traded):
         targets.append(recommend_at)
@@ -142,11 +142,11 @@ def _solve_at(sweep: _Sweep, target: float) -> None:
     _add(sweep, solution, "point", target)
 
 
-def _add(sweep: _Sweep, solution: Solution, kind: str, target: float | None = None) -> float:
+def _add(sweep: _Sweep, solution: Solution, kind: str, target: float | None = None, far_end: bool = False) -> float:
     """Price ``solution`` as a point of the frontier; its key in ``sweep.solved``."""
     value = sweep.axis.value(solution.traded)
     bounded = not sweep.program.is_mip
-    point = make_point(sweep.pricing, solution, kind, value if target is None else target, bounded)
+    point = make_point(sweep.pricing, solution, kind, value if target is None else target, bounded, measured=far_end)
     key = round(point.traded, 12)
     sweep.solved[key] = (solution, point)
     return key

@@ -23,7 +23,10 @@ ValueAt = Callable[[float], "float | None"]
 """The optimum with the bound moved by a step (in the stated direction); None when no plan exists there."""
 
 _AGREE = 1e-3
-"""Two rates this close (relative) are one: a dual and a secant, or two secants a shrink apart."""
+"""Two secants a shrink apart this close (relative) have settled on the rate."""
+_DUAL_AGREE = 1e-2
+"""A secant this close (relative) below a dual confirms it: an LP's optimum is concave in a bound it
+relaxes, so each secant ahead lies at or below the one-sided rate and the dual at or above it."""
 _SHRINK = 4.0
 _TRIES = 4
 _NOISE = 1e-7
@@ -69,9 +72,9 @@ def one_sided(value_at: ValueAt, base: float, first_step: float, quoted_step: fl
         value = value_at(step)
         if value is not None:
             secant = (value - base) / step
-            if dual is not None and _agree(secant, dual, noise / step):
+            if dual is not None and _agree(secant, dual, noise / step, _DUAL_AGREE):
                 return Rate(dual, confirmed=True)
-            if last is not None and _agree(secant, last, noise / step):
+            if last is not None and _agree(secant, last, noise / step, _AGREE):
                 return Rate(secant + (secant - last) / (_SHRINK - 1))  # the secants' trend, run on to a step of 0
             last = secant
             largest = largest or (step, value - base)
@@ -101,5 +104,5 @@ def _strictly_inside(value: np.ndarray, lower: np.ndarray, upper: np.ndarray) ->
     return int(np.count_nonzero((value > lower + slack) & (value < upper - slack)))
 
 
-def _agree(a: float, b: float, slack: float) -> bool:
-    return abs(a - b) <= _AGREE * max(abs(a), abs(b)) + 2 * slack
+def _agree(a: float, b: float, slack: float, within: float) -> bool:
+    return abs(a - b) <= within * max(abs(a), abs(b)) + 2 * slack
