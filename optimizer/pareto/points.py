@@ -58,10 +58,11 @@ def make_point(pricing: Pricing, solution: Solution, kind: str, target: float, b
 
     For a MILP the constant-leads view keeps the point's S-curve campaigns on or off as they
     are, and ``bounded=False`` skips the point's certified bound (a MILP of its own).
-    ``measured``: the prices are measured by re-solving a step further (``sensitivity.one_sided``),
-    for the far end, whose floor sits at the most the program reaches, where any number past the
-    last step's rate is a dual. Elsewhere each floor binds at a level of its own, which lies on a
-    kink of the frontier (where the dual is not the rate) only by chance, and the dual is the rate.
+    ``measured``: the prices are measured by re-solving a step further (``sensitivity.one_sided``):
+    where the point sits on a kink of the frontier (the far end, whose floor is at the most the
+    program reaches; a level where a tie or a bound starts to bind) any number between the rates
+    either side is a dual. Unmeasured (a large frontier's points short of its far end, each at a
+    level of its own, on a kink only by chance), the dual is the price.
     """
     form, axis, program = pricing.form, pricing.axis, pricing.program
     evaluation = evaluate(form, solution.spend)

@@ -57,6 +57,8 @@ class _Sweep:
     solved: dict[float, tuple[Solution, FrontierPoint]]
     knee: float | None = None
     """The knee's key in ``solved`` (None: the frontier has no knee)."""
+    far: float | None = None
+    """The far end's traded volume, once solved."""
 
 
 def trace(form: Formulation, axis: Axis, options: SolveOptions, points: int = 21, period: str | None = None,
@@ -87,7 +89,8 @@ def trace(form: Formulation, axis: Axis, options: SolveOptions, points: int = 21
     sweep = _Sweep(form, axis, program, pricing, {})
     total = max(points, 2)
     _add(sweep, low, "lead-max end")
-    _add(sweep, high, f"{axis.kpi}-max end", far_end=True)
+    sweep.far = high.traded
+    _add(sweep, high, f"{axis.kpi}-max end")
     targets = _uniform_targets(axis, low, high, max(3, math.ceil(total / 2)))
     if recommend_at is not None and axis.value(low.traded) < recommend_at < axis.value(high.traded):
         targets.append(recommend_at)
@@ -142,11 +145,17 @@ def _solve_at(sweep: _Sweep, target: float) -> None:
     _add(sweep, solution, "point", target)
 
 
-def _add(sweep: _Sweep, solution: Solution, kind: str, target: float | None = None, far_end: bool = False) -> float:
-    """Price ``solution`` as a point of the frontier; its key in ``sweep.solved``."""
+def _add(sweep: _Sweep, solution: Solution, kind: str, target: float | None = None) -> float:
+    """Price ``solution`` as a point of the frontier; its key in ``sweep.solved``.
+
+    Its prices are measured by re-solves (``make_point``) on a frontier of fewer than ``REDUCED_FROM``
+    campaigns, where each is a warm re-solve of a small program, and at the far end's level on any.
+    """
     value = sweep.axis.value(solution.traded)
     bounded = not sweep.program.is_mip
-    point = make_point(sweep.pricing, solution, kind, value if target is None else target, bounded, measured=far_end)
+    at_far_end = sweep.far is not None and solution.traded >= held(sweep.far)
+    measured = at_far_end or len(sweep.form.campaigns) < REDUCED_FROM
+    point = make_point(sweep.pricing, solution, kind, value if target is None else target, bounded, measured)
     key = round(point.traded, 12)
     sweep.solved[key] = (solution, point)
     return key

@@ -28,12 +28,16 @@ from optimizer.model.rows import with_user_bound
 from optimizer.plan import FiniteStep, ShadowPrice
 from optimizer.solver.options import SolveOptions
 from optimizer.solver.programs import REDUCED_FROM, Attempt, solve_model, solve_program
-from optimizer.solver.sensitivity import Rate, ValueAt, one_sided
+from optimizer.solver.sensitivity import NOISE, Rate, ValueAt, agree, one_sided
 from optimizer.solver.shadow import GoalUnits, campaign_prices, constraint_prices, goal_units, quoted_step, spec_duals
 from optimizer.status import Status
 
 _FIRST_STEP = 1e-3
 """The first re-solve moves a bound by this much of its own size (or of its quoted step, if larger)."""
+_TIGHT = 1e-7
+"""A row this close (relative) to its bound is met exactly."""
+_BOTH_WAYS = 2e-2
+"""A rate this close (relative) either side of a bound is one rate: a dual confirmed ahead may sit 1% above it."""
 
 
 def shadow_prices(form: Formulation, options: SolveOptions, plan: Attempt, evaluation: Evaluation,
@@ -47,15 +51,30 @@ def shadow_prices(form: Formulation, options: SolveOptions, plan: Attempt, evalu
     goal = goal_units(form, evaluation)
     quoted = constraint_prices(form, per_spec, evaluation, objective)
     large = len(form.campaigns) >= REDUCED_FROM
-    rows = [program.row_price(price, goal) if not large or _suspect(price, objective, goal) else price
-            for price in quoted]
+    measured = [program.row_price(price, goal) if not large or _suspect(price, objective, goal) else (price, True)
+                for price in quoted]
+    rows = [price for price, _ in measured]
     campaigns = campaign_prices(form, per_spec, evaluation, objective)
-    if rows != quoted and not large:
-        # A row's dual was not its rate: the plan sits on a degenerate vertex, where the campaigns' prices
-        # (each its marginal net of the rows' duals) are as arbitrary as those duals.
+    priced = {price.constraint for price in quoted}
+    if not large and (not all(both_ways for _, both_ways in measured)
+                      or any(program.costs_to_tighten(k) for k in _tight_rows(form, evaluation, priced))):
+        # A row's rate differs either side of its bound: the plan sits on a degenerate vertex, where the duals are
+        # one choice among many, and so are the campaigns' prices (each its marginal net of the rows' duals).
         campaigns = [program.campaign_price(price, goal) for price in campaigns]
     kept = [price for price in rows + campaigns if price.steep is not None or (price.price or 0.0) > 0]
     return tuple(sorted(kept, key=lambda p: (p.kind == "campaign", -p.worth)))
+
+
+def _tight_rows(form: Formulation, evaluation: Evaluation, priced: set[str]) -> list[int]:
+    """The rows the plan meets exactly that have no price (a zero dual), by index."""
+    tight = []
+    for k, spec in enumerate(form.rows):
+        if spec.name in priced or spec.sense == "==":
+            continue
+        slack = _TIGHT * max(1.0, abs(spec.rhs), evaluation.magnitude(spec.expr))
+        if abs(evaluation.value(spec.expr) - spec.rhs) <= slack:
+            tight.append(k)
+    return tight
 
 
 def _suspect(price: ShadowPrice, objective: float, goal: GoalUnits) -> bool:
@@ -73,9 +92,24 @@ class _PlanProgram:
         self.base = float(plan.run.objective)
         self.sense = 1.0 if form.goal.sense == "maximize" else -1.0
 
-    def row_price(self, price: ShadowPrice, goal: GoalUnits) -> ShadowPrice:
-        """``price`` (from a row's dual) as the rate a re-solve with that row relaxed measures."""
+    def row_price(self, price: ShadowPrice, goal: GoalUnits) -> tuple[ShadowPrice, bool]:
+        """``price`` (from a row's dual) as the rate a re-solve with that row relaxed measures, and whether the
+        rate is the same with the row tightened (where it is for every row, the duals are the only ones)."""
         index = next(k for k, spec in enumerate(self.form.rows) if spec.name == price.constraint)
+        value_at, first, quoted = self._row_moves(index)
+        measured = self._measured(price, value_at, first, quoted, goal)
+        return measured, self._same_behind(measured, value_at(-first), first, quoted, goal)
+
+    def costs_to_tighten(self, index: int) -> bool:
+        """Whether tightening row ``index`` (met exactly, with a zero dual) costs anything: its rate then differs
+        either side of its bound, a degenerate vertex."""
+        value_at, first, _ = self._row_moves(index)
+        behind = value_at(-first)
+        return behind is None or self.sense * (self.base - behind) > NOISE * max(abs(self.base), 1.0)
+
+    def _row_moves(self, index: int) -> tuple[ValueAt, float, float]:
+        """The optimum with row ``index``'s bound relaxed by a step (tightened, for a negative step), the first
+        step to measure it with, and the step its price is quoted per (both in the user's units)."""
         spec = self.form.rows[index]
         user = spec.bound - spec.offset if spec.family == "sov" else spec.bound
         ahead = -1.0 if spec.sense == ">=" else 1.0
@@ -86,7 +120,16 @@ class _PlanProgram:
             form = replace(self.form, rows=self.form.rows[:index] + (moved,) + self.form.rows[index + 1:])
             return self._solved(compile_model(form, "plan", self.plan.grids), form)
 
-        return self._measured(price, value_at, max(_FIRST_STEP * abs(user), _FIRST_STEP * quoted), quoted, goal)
+        return value_at, max(_FIRST_STEP * abs(user), _FIRST_STEP * quoted), quoted
+
+    def _same_behind(self, price: ShadowPrice, behind: float | None, step: float, quoted: float,
+                     goal: GoalUnits) -> bool:
+        """Whether tightening the bound by ``step`` (the optimum then ``behind``) costs the rate relaxing it gains."""
+        if price.price is None or behind is None:
+            return False
+        rate = price.price / quoted / goal.factor
+        cost = self.sense * (self.base - behind) / step
+        return agree(cost, rate, NOISE * max(abs(self.base), 1e-300) / step, _BOTH_WAYS)
 
     def campaign_price(self, price: ShadowPrice, goal: GoalUnits) -> ShadowPrice:
         """A campaign bound's price as the rate a re-solve with its spend range widened by a step measures.
@@ -98,15 +141,43 @@ class _PlanProgram:
         campaign = self.form.campaigns[i]
         raise_max = price.constraint == f"{campaign.name}: spend max ({campaign.hi_reason})"
         first = _FIRST_STEP * max(abs(price.bound), 1.0)
-        model = self._with_breakpoint(i, price.bound - first if raise_max else price.bound + first)
+        if self.model.segment_start[i] == self.model.segment_start[i + 1]:
+            value_at = self._opened(i, raise_max)
+        else:
+            model = self._with_breakpoint(i, price.bound - first if raise_max else price.bound + first)
 
-        def value_at(step: float) -> float | None:
-            return self._solved(_widened(model, i, step, raise_max), self.form)
+            def value_at(step: float) -> float | None:
+                return self._solved(_widened(model, i, step, raise_max), self.form)
 
         base = value_at(0.0)
         if base is None:
             return price
         return self._measured(price, value_at, first, 1.0, goal, base)
+
+    def _opened(self, i: int, raise_max: bool) -> ValueAt:
+        """The optimum with campaign ``i``, held at one spend (locked: no segments), free to move a step past it."""
+        campaign, grids = self.form.campaigns[i], self.plan.grids
+
+        def value_at(step: float) -> float | None:
+            if step == 0:
+                return self.base
+            lo, hi = (campaign.lo, campaign.hi + step) if raise_max else (campaign.lo - step, campaign.hi)
+            form = replace(self.form, campaigns=tuple(replace(c, lo=lo, hi=hi) if k == i else c
+                                                      for k, c in enumerate(self.form.campaigns)))
+            model = self._with_pattern(compile_model(form, "plan", grids[:i] + (np.array([lo, hi]),) + grids[i + 1:]))
+            return self._solved(model, form) if model is not None else None
+
+        return value_at
+
+    def _with_pattern(self, model: CompiledModel) -> CompiledModel | None:
+        """``model`` (the plan's, rebuilt) with its S-curve campaigns on or off as in the plan (None: they differ)."""
+        if not model.is_mip:
+            return model
+        if int(model.integer.sum()) != int(self.plan.model.integer.sum()):
+            return None
+        pattern = np.zeros(model.shape[1])
+        pattern[model.integer] = self.plan.run.x[self.plan.model.integer]
+        return model.with_binaries_fixed(pattern)
 
     def _with_breakpoint(self, i: int, spend: float) -> CompiledModel:
         """The plan's program with one more breakpoint on campaign ``i`` (its S-curve campaigns held as they are)."""
@@ -114,12 +185,8 @@ class _PlanProgram:
         if not grid[0] < spend < grid[-1] or np.isclose(grid, spend).any() or i in self.plan.model.milp:
             return self.model
         grids = self.plan.grids[:i] + (np.sort(np.append(grid, spend)),) + self.plan.grids[i + 1:]
-        model = compile_model(self.form, "plan", grids)
-        if not model.is_mip:
-            return model
-        pattern = np.zeros(model.shape[1])
-        pattern[model.integer] = self.plan.run.x[self.plan.model.integer]
-        return model.with_binaries_fixed(pattern)
+        model = self._with_pattern(compile_model(self.form, "plan", grids))
+        return model if model is not None else self.model
 
     def _measured(self, price: ShadowPrice, value_at: ValueAt, first: float, quoted: float,
                   goal: GoalUnits, base: float | None = None) -> ShadowPrice:

@@ -29,7 +29,7 @@ _DUAL_AGREE = 1e-2
 relaxes, so each secant ahead lies at or below the one-sided rate and the dual at or above it."""
 _SHRINK = 4.0
 _TRIES = 4
-_NOISE = 1e-7
+NOISE = 1e-7
 _INSIDE = 1e-9
 """A value this close (relative) to a bound is on it."""
 """A re-solved optimum's round-off, relative to the objective's size."""
@@ -65,16 +65,16 @@ def one_sided(value_at: ValueAt, base: float, first_step: float, quoted_step: fl
     the finite step given when the rate is steep. ``dual`` is the solver's rate, accepted when a
     re-solve agrees with it; ``scale`` is the objective's size (round-off below it is no difference).
     """
-    noise = _NOISE * max(abs(base), scale, 1e-300)
+    noise = NOISE * max(abs(base), scale, 1e-300)
     step, last = first_step, None
     largest: tuple[float, float] | None = None
     for _ in range(_TRIES):
         value = value_at(step)
         if value is not None:
             secant = (value - base) / step
-            if dual is not None and _agree(secant, dual, noise / step, _DUAL_AGREE):
+            if dual is not None and agree(secant, dual, noise / step, _DUAL_AGREE):
                 return Rate(dual, confirmed=True)
-            if last is not None and _agree(secant, last, noise / step, _AGREE):
+            if last is not None and agree(secant, last, noise / step, _AGREE):
                 return Rate(secant + (secant - last) / (_SHRINK - 1))  # the secants' trend, run on to a step of 0
             last = secant
             largest = largest or (step, value - base)
@@ -104,5 +104,6 @@ def _strictly_inside(value: np.ndarray, lower: np.ndarray, upper: np.ndarray) ->
     return int(np.count_nonzero((value > lower + slack) & (value < upper - slack)))
 
 
-def _agree(a: float, b: float, slack: float, within: float) -> bool:
+def agree(a: float, b: float, slack: float, within: float) -> bool:
+    """Whether two rates are one: ``within`` of each other (relative), or ``slack`` apart (round-off)."""
     return abs(a - b) <= within * max(abs(a), abs(b)) + 2 * slack
