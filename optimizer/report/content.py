@@ -255,19 +255,25 @@ def _fixed_budget(traced: Frontier, point: FrontierPoint) -> str:
     if given_up < 0.5:
         return head + (f"Reaching {at} costs almost nothing against the plan with the most {primary}, which "
                        f"reaches {traded_text(traced, first.traded)}.")
-    unit = _unit_cost_change(traced, first, point)
     most = quantity(primary, first.primary, c)
     return head + (f"Reaching {at} gives up {quantity(primary, given_up, c)} of the {most} the budget can buy, and "
-                   f"moves {unit}blended CPC from {money(first.cpc, c)} to {money(point.cpc, c)}.")
+                   f"{_cost_moves(traced, first, point)}.")
 
 
-def _unit_cost_change(traced: Frontier, first: FrontierPoint, point: FrontierPoint) -> str:
-    """``CPMQL from $120.40 to $131.20 and `` (nothing when the primary KPI has no cost per unit)."""
+def _cost_moves(traced: Frontier, first: FrontierPoint, point: FrontierPoint) -> str:
+    """``moves CPL from $42.73 to $47.29 and blended CPC from $2.17 to $2.39``; a cost that does not move
+    (a CPL held at its cap) is kept: ``keeps CPL at $46.00 and moves blended CPC from $2.30 to $2.34``."""
+    c, kept, moved = traced.currency, [], []
     cost = unit_cost_kpi(traced.primary)
-    if cost is None:
-        return ""
-    before, after = first.kpis.get(cost, math.nan), point.kpis.get(cost, math.nan)
-    return f"{cost.upper()} from {money(before, traced.currency)} to {money(after, traced.currency)} and "
+    shown = [(cost.upper(), *(money(p.kpis.get(cost, math.nan), c) for p in (first, point)))] if cost else []
+    for name, before, after in [*shown, ("blended CPC", money(first.cpc, c), money(point.cpc, c))]:
+        (kept if before == after else moved).append((name, before, after))
+    parts = []
+    if kept:
+        parts.append("keeps " + " and ".join(f"{name} at {after}" for name, _, after in kept))
+    if moved:
+        parts.append("moves " + " and ".join(f"{name} from {before} to {after}" for name, before, after in moved))
+    return " and ".join(parts)
 
 
 def _priced(kpi: str, value: float, currency: str) -> str:
