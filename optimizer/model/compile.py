@@ -81,6 +81,39 @@ class CompiledModel:
             integer=np.zeros_like(self.integer),
         )
 
+    def row_sizes(self) -> np.ndarray:
+        """Each row's size: the most its terms can add up to over the column bounds, plus its bound.
+
+        A row's value never strays further than its size from its bound, so a share of it is a
+        measure of slack that means the same for a budget, a leads floor or a CPL cap."""
+        reach = np.maximum(np.abs(np.where(np.isfinite(self.col_lower), self.col_lower, 0.0)),
+                           np.abs(np.where(np.isfinite(self.col_upper), self.col_upper, 0.0)))
+        bound = np.where(np.isfinite(self.row_lower), np.abs(self.row_lower), 0.0) + \
+            np.where(np.isfinite(self.row_upper), np.abs(self.row_upper), 0.0)
+        return abs(self.matrix) @ reach + bound + 1e-300
+
+    def with_depth(self) -> CompiledModel:
+        """The program of how deep inside its constraint rows a plan can sit.
+
+        One more column, the depth ``t`` in [-1, 1], is the only thing maximised; every one-sided
+        constraint row must hold with ``t`` times its size to spare (``a x - t size >= lower``,
+        ``a x + t size <= upper``); the structural rows and equalities hold as they are. A depth
+        of at least 0 is a plan of this program; below 0, the least share of its size by which
+        some row must give. Taken at -1, every row holds whatever the plan (``row_sizes``).
+        """
+        lower, upper = np.isfinite(self.row_lower), np.isfinite(self.row_upper)
+        soft = (self.row_spec >= 0) & (lower != upper)
+        size = self.row_sizes()
+        column = np.where(soft, np.where(lower, -size, size), 0.0)
+        rows = np.flatnonzero(column)
+        depth = sp.csc_array((column[rows], (rows, np.zeros(rows.size, dtype=np.int64))), shape=(self.shape[0], 1))
+        bounded = bool(np.all(np.isfinite(self.col_lower) & np.isfinite(self.col_upper)))
+        return replace(
+            self, sense="maximize", cost=np.r_[np.zeros(self.shape[1]), 1.0], offset=0.0,
+            col_lower=np.r_[self.col_lower, -1.0 if bounded else -np.inf], col_upper=np.r_[self.col_upper, 1.0],
+            integer=np.r_[self.integer, False], matrix=sp.csc_array(sp.hstack([self.matrix, depth])),
+        )
+
 
 @dataclass(frozen=True)
 class _Row:

@@ -17,8 +17,8 @@ def no_plan_message(status: Status, proven: bool, options: SolveOptions) -> str:
     if status is Status.INFEASIBLE and not proven:
         edge = percent(options.tolerance, 2)
         return ("No plan was found that meets every constraint on the exact curves, and none could be ruled out: "
-                f"a floor or cap sits at the very edge of what is reachable (within about {edge} of it). "
-                "Loosen it slightly, or lower --tolerance.")
+                f"a floor or cap sits at the very edge of what is reachable (within about {edge} of it), closer "
+                "than the solver could decide. Loosen it slightly, or lower --tolerance.")
     return {
         Status.INFEASIBLE: "No plan satisfies every constraint at once; relax a floor, a cap or the budget.",
         Status.UNBOUNDED: "The objective has no limit: give every campaign a spend max or set a budget total.",

@@ -9,13 +9,16 @@ from __future__ import annotations
 import math
 from typing import NamedTuple
 
+import highspy
 import numpy as np
+import scipy.sparse as sp
 
 from optimizer.formatting import money
 from optimizer.model.campaigns import CampaignModel
 from optimizer.model.formulation import Formulation, RowSpec
 from optimizer.plan import Explanation, Relaxation
 from optimizer.solver.explain import relaxation_to, shown_bound
+from optimizer.solver.highs import new_highs
 
 _SHOWN_CONTRIBUTORS = 4
 _REASONS = {"locked": "locked at today's spend", "min": "from spend.min", "max": "from spend.max"}
@@ -162,16 +165,35 @@ def _reachable_share(rows: list[RowSpec], mixes: np.ndarray, target: RowSpec | N
     """With one dollar spread over the campaign kinds (columns of ``mixes``) so that ``rows`` hold:
     the most (for a floor) or least (for a cap) share ``target`` can reach, 0 with no target, or
     None when no spread meets ``rows``."""
-    from scipy.optimize import linprog  # imported here: scipy.optimize adds a quarter second to every command's start
-
     sign = np.array([-1.0 if row.sense == ">=" else 1.0 for row in rows])
     kinds = mixes.shape[1]
     cost = np.zeros(kinds)
     if target is not None:
         selected = target_mix + target.bound  # a share row is spend(selection) - bound x spend(all)
         cost = -selected if target.sense == ">=" else selected
-    result = linprog(cost, A_ub=sign[:, None] * mixes if rows else None, b_ub=np.zeros(len(rows)) if rows else None,
-                     A_eq=np.ones((1, kinds)), b_eq=[1.0], bounds=(0, None), method="highs")
-    if result.status != 0:
+    found = _smallest(cost, np.vstack([sign[:, None] * mixes, np.ones((1, kinds))]) if rows else np.ones((1, kinds)),
+                      np.r_[np.full(len(rows), -np.inf), 1.0], np.r_[np.zeros(len(rows)), 1.0])
+    if found is None:
         return None
-    return float(abs(result.fun)) if target is not None else 0.0
+    return float(abs(found)) if target is not None else 0.0
+
+
+def _smallest(cost: np.ndarray, matrix: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> float | None:
+    """The least ``cost x`` over ``x >= 0`` with ``lower <= matrix x <= upper`` (None: no such x), by HiGHS
+    (already loaded: scipy's ``linprog`` would add a quarter second or more to the first solve of a process)."""
+    highs = new_highs()
+    lp = highspy.HighsLp()
+    lp.num_col_, lp.num_row_ = matrix.shape[1], matrix.shape[0]
+    lp.col_cost_, lp.col_lower_, lp.col_upper_ = cost, np.zeros(matrix.shape[1]), np.full(matrix.shape[1], np.inf)
+    lp.row_lower_, lp.row_upper_ = lower, upper
+    columns = sp.csc_array(matrix)
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.num_col_, lp.a_matrix_.num_row_ = matrix.shape[1], matrix.shape[0]
+    lp.a_matrix_.start_ = columns.indptr.astype(np.int32)
+    lp.a_matrix_.index_ = columns.indices.astype(np.int32)
+    lp.a_matrix_.value_ = columns.data
+    highs.passModel(lp)
+    highs.run()
+    if highs.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+        return None
+    return float(highs.getInfo().objective_function_value)

@@ -14,20 +14,30 @@ import numpy as np
 from optimizer.errors import ScenarioError
 from optimizer.model.campaigns import campaign_grids
 from optimizer.model.evaluate import Evaluation, evaluate, goal_reach
-from optimizer.model.formulation import ExtraRows, Formulation
+from optimizer.model.formulation import ExtraRows, Formulation, RowSpec
 from optimizer.model.refine import refine_grids
 from optimizer.model.rows import formulate
 from optimizer.plan import Explanation, Plan, SolveInfo
 from optimizer.scenario.checks import check_scenario
 from optimizer.scenario.schema import Scenario
 from optimizer.solver.cbc import lp_names, write_lp
-from optimizer.solver.certificate import relative_gap
+from optimizer.solver.certificate import NEGLIGIBLE, relative_gap
 from optimizer.solver.explain import explain
 from optimizer.solver.messages import no_plan_message, plan_message, plan_notes
 from optimizer.solver.options import SolveOptions
 from optimizer.solver.precheck import hard_conflicts
 from optimizer.solver.prices import shadow_prices
-from optimizer.solver.programs import Attempt, OuterBound, attempt, outer_bound, polish, refine, rescue
+from optimizer.solver.programs import (
+    Attempt,
+    OuterBound,
+    attempt,
+    outer_bound,
+    polish,
+    refine,
+    rescue,
+    strict,
+    time_for,
+)
 from optimizer.solver.results import allocation, current_breaks, excess_sov
 from optimizer.solver.verify import verify
 from optimizer.status import Status
@@ -97,7 +107,16 @@ def explain_infeasible(scenario: Scenario, options: SolveOptions | None = None, 
     options = checked_options(scenario, options, **option_overrides)
     form = formulate(scenario, options.tolerance)
     keys = constraint_keys(scenario)
-    return hard_conflicts(form, keys) or explain(form, options, keys)
+    return hard_conflicts(form, keys) or explain(form, options, keys, _deciding_grids(form, options))
+
+
+def _deciding_grids(form: Formulation, options: SolveOptions) -> tuple[np.ndarray, ...]:
+    """The breakpoints on which the plan program finds a plan or the outer program proves none exists
+    (``rescue``: refined where a floor or cap sits at the edge of what is reachable)."""
+    plan = attempt(form, options, "plan", campaign_grids(form.campaigns, options.tolerance))
+    if plan.run.status is Status.INFEASIBLE:
+        plan, _ = rescue(form, options, plan)
+    return plan.grids
 
 
 def conflicts_before_solving(scenario: Scenario) -> Explanation | None:
@@ -122,7 +141,9 @@ def solve_formulation(form: Formulation, options: SolveOptions, period: str | No
     if options.deadline is None:
         options = options.started()
     current_spend = np.array([c.current for c in form.campaigns])
-    context = _Context(form, options, period, time.perf_counter(), evaluate(form, current_spend), progress)
+    # With a time limit, the clock runs from where its deadline started (the formulation included).
+    started = options.deadline.started if options.deadline is not None else time.perf_counter()
+    context = _Context(form, options, period, started, evaluate(form, current_spend), progress)
     conflicts = hard_conflicts(form, keys)
     if conflicts is not None:
         return _no_plan(context, Status.INFEASIBLE, conflicts.message, None, conflicts)
@@ -133,12 +154,15 @@ def solve_formulation(form: Formulation, options: SolveOptions, period: str | No
     if plan.run.status is Status.INFEASIBLE:
         _report(progress, "checking reach")
         plan, proven = rescue(form, options, plan)
-    if plan.run.status is Status.INFEASIBLE and not proven and options.cut_short:
-        return _no_plan(context, Status.TIME_LIMIT, no_plan_message(Status.TIME_LIMIT, proven, options), plan)
+    if plan.run.status is Status.INFEASIBLE and not proven:
+        # Neither a plan nor a proof that none exists: a time limit, or the edge beyond the solver's precision.
+        status = Status.TIME_LIMIT if options.cut_short else Status.NUMERICAL
+        return _no_plan(context, status, no_plan_message(status if options.cut_short else Status.INFEASIBLE,
+                                                         proven, options), plan)
     if plan.run.status is Status.INFEASIBLE:
         _report(progress, "explaining")
         # The explanation's runs are many and small: each gets the time limit, not what is left of it.
-        explanation = explain(form, replace(options, deadline=None), keys)
+        explanation = explain(form, replace(options, deadline=None), keys, plan.grids)
         return _no_plan(context, Status.INFEASIBLE, explanation.message, plan, explanation)
     if not plan.run.has_solution:
         return _no_plan(context, plan.run.status, no_plan_message(plan.run.status, proven, options), plan)
@@ -155,6 +179,7 @@ def _certified_plan(context: _Context, plan: Attempt) -> Plan:
     _report(context.progress, "certifying")
     plan = polish(form, options, plan)
     plan, outer, raw_bound = _close_gap(context, plan, outer_bound(form, options, plan.grids, plan))
+    plan = _meeting_rows(context, plan)
     _report(context.progress, "checking")
     evaluation = _evaluate(form, plan)
     checks = verify(form, evaluation, options.feasibility)
@@ -198,6 +223,39 @@ def _evaluate(form: Formulation, plan: Attempt) -> Evaluation:
     return evaluate(form, np.clip(plan.run.x[: form.size], lo, hi))
 
 
+_REPAIRS = 2
+
+
+def _meeting_rows(context: _Context, plan: Attempt) -> Attempt:
+    """The plan, or when it breaks a row on the exact curves (a solver's tolerance let a MILP's segments
+    fill a hair out of order, say), the plan program re-solved with the rows it breaks tightened by twice
+    the breach: a plan's floors and caps hold on the exact curves, not only on its segments."""
+    form, options = context.form, context.options
+    for _ in range(_REPAIRS):
+        evaluation = _evaluate(form, plan)
+        breaches = {k: _breach(row, evaluation, options.feasibility) for k, row in enumerate(form.rows)}
+        breaches = {k: breach for k, breach in breaches.items() if breach > 0}
+        if not breaches:
+            break
+        rows = tuple(replace(row, rhs=row.rhs + 2 * breaches[k] * (1 if row.sense == ">=" else -1))
+                     if k in breaches and row.sense != "==" else row for k, row in enumerate(form.rows))
+        tightened = replace(form, rows=rows)
+        with strict(options):
+            candidate = polish(tightened, options, attempt(tightened, options, "plan", plan.grids, plan.seconds))
+        if not candidate.run.has_solution:
+            break
+        plan = candidate
+    return plan
+
+
+def _breach(row: RowSpec, evaluation: Evaluation, feasibility: float) -> float:
+    """How far past its bound ``row`` is at the evaluated plan (0 within the re-check's tolerance)."""
+    value = evaluation.value(row.expr)
+    slack = feasibility * max(1.0, abs(row.rhs), evaluation.magnitude(row.expr))
+    beyond = {">=": row.rhs - value, "<=": value - row.rhs, "==": abs(value - row.rhs)}[row.sense]
+    return beyond if beyond > slack else 0.0
+
+
 _GAP_TARGET = 1e-4
 _GAP_ROUNDS = 4
 
@@ -214,11 +272,13 @@ def _close_gap(context: _Context, plan: Attempt, bound: OuterBound) -> tuple[Att
     for _ in range(_GAP_ROUNDS):
         gap = _gap(form, _evaluate(form, plan).value(form.goal.expr), best)
         outer_x = bound.x
-        if best is None or gap is None or gap <= _GAP_TARGET or outer_x is None or not options.allows_more():
+        if best is None or gap is None or gap <= _GAP_TARGET or outer_x is None or not options.allows_more() \
+                or not time_for(options, 2 * plan.run.seconds):
             break
         grids = refine_grids(plan.grids, plan.run.x[: form.size], keep_ends=False)
         grids = refine_grids(grids, outer_x[: form.size], keep_ends=False)
-        candidate = polish(form, options, attempt(form, options, "plan", grids, plan.seconds, plan.run.row_dual))
+        with strict(options):
+            candidate = polish(form, options, attempt(form, options, "plan", grids, plan.seconds, plan.run.row_dual))
         if candidate.run.status is not Status.OPTIMAL:
             break
         bound = outer_bound(form, options, grids, candidate)
@@ -245,7 +305,9 @@ def _contradiction(form: Formulation, value: float, bound: float | None) -> floa
     if bound is None:
         return 0.0
     wrong = value - bound if form.goal.sense == "maximize" else bound - value
-    scale = max(1.0, abs(value)) if abs(value) >= 1 else max(abs(value), 1e-300)
+    # A plan worth next to nothing is measured against the goal's reach, as its gap is (``relative_gap``).
+    reach = goal_reach(form)
+    scale = abs(value) if abs(value) >= NEGLIGIBLE * reach else max(reach, 1e-300)
     return max(wrong - 1e-9 * scale, 0.0) / scale
 
 
