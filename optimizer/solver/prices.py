@@ -50,6 +50,8 @@ def shadow_prices(form: Formulation, options: SolveOptions, plan: Attempt, evalu
     program = _PlanProgram(form, options, plan)
     goal = goal_units(form, evaluation)
     quoted = constraint_prices(form, per_spec, evaluation, objective)
+    if not options.allows_more():  # the time limit is spent: the duals' prices, unmeasured (the plan says so)
+        return _ordered(quoted + campaign_prices(form, per_spec, evaluation, objective))
     large = len(form.campaigns) >= REDUCED_FROM
     measured = [program.row_price(price, goal) if not large or _suspect(price, objective, goal) else (price, True)
                 for price in quoted]
@@ -61,8 +63,12 @@ def shadow_prices(form: Formulation, options: SolveOptions, plan: Attempt, evalu
         # A row's rate differs either side of its bound: the plan sits on a degenerate vertex, where the duals are
         # one choice among many, and so are the campaigns' prices (each its marginal net of the rows' duals).
         campaigns = [program.campaign_price(price, goal) for price in campaigns]
-    kept = [price for price in rows + campaigns if price.steep is not None or (price.price or 0.0) > 0]
-    return tuple(sorted(kept, key=lambda p: (p.kind == "campaign", -p.worth)))
+    return _ordered([price for price in rows + campaigns if price.steep is not None or (price.price or 0.0) > 0])
+
+
+def _ordered(prices: list[ShadowPrice]) -> tuple[ShadowPrice, ...]:
+    """The rows' prices, then the campaigns' bounds, dearest first."""
+    return tuple(sorted(prices, key=lambda p: (p.kind == "campaign", -p.worth)))
 
 
 def _tight_rows(form: Formulation, evaluation: Evaluation, priced: set[str]) -> list[int]:
