@@ -29,11 +29,22 @@ from optimizer.plan import FiniteStep, ShadowPrice
 from optimizer.solver.options import SolveOptions
 from optimizer.solver.programs import REDUCED_FROM, Attempt, solve_model, solve_program
 from optimizer.solver.sensitivity import NOISE, Rate, ValueAt, agree, one_sided
-from optimizer.solver.shadow import GoalUnits, campaign_prices, constraint_prices, goal_units, quoted_step, spec_duals
+from optimizer.solver.shadow import (
+    GoalUnits,
+    campaign_prices,
+    constraint_prices,
+    goal_units,
+    quoted_step,
+    shown,
+    spec_duals,
+)
 from optimizer.status import Status
 
 _FIRST_STEP = 1e-3
 """The first re-solve moves a bound by this much of its own size (or of its quoted step, if larger)."""
+_EVERY_CAMPAIGN_FROM = 60
+"""Below this many campaigns, every campaign at a bound is measured: a vertex can be degenerate in ways the
+rows' rates either side do not show (a campaign's price zero by its duals and a cent a dollar by a re-solve)."""
 _TIGHT = 1e-7
 """A row this close (relative) to its bound is met exactly."""
 _BOTH_WAYS = 2e-2
@@ -56,14 +67,17 @@ def shadow_prices(form: Formulation, options: SolveOptions, plan: Attempt, evalu
     measured = [program.row_price(price, goal) if not large or _suspect(price, objective, goal) else (price, True)
                 for price in quoted]
     rows = [price for price, _ in measured]
-    campaigns = campaign_prices(form, per_spec, evaluation, objective)
     priced = {price.constraint for price in quoted}
-    if not large and (not all(both_ways for _, both_ways in measured)
-                      or any(program.costs_to_tighten(k) for k in _tight_rows(form, evaluation, priced))):
+    if len(form.campaigns) < _EVERY_CAMPAIGN_FROM or not large and (
+            not all(both_ways for _, both_ways in measured)
+            or any(program.costs_to_tighten(k) for k in _tight_rows(form, evaluation, priced))):
         # A row's rate differs either side of its bound: the plan sits on a degenerate vertex, where the duals are
         # one choice among many, and so are the campaigns' prices (each its marginal net of the rows' duals).
-        campaigns = [program.campaign_price(price, goal) for price in campaigns]
-    return _ordered([price for price in rows + campaigns if price.steep is not None or (price.price or 0.0) > 0])
+        every = campaign_prices(form, per_spec, evaluation, objective, every=True)
+        campaigns = [program.campaign_price(price, goal) for price in every]
+    else:
+        campaigns = campaign_prices(form, per_spec, evaluation, objective)
+    return _ordered([price for price in rows + campaigns if shown(price, objective, goal)])
 
 
 def _ordered(prices: list[ShadowPrice]) -> tuple[ShadowPrice, ...]:
@@ -140,40 +154,27 @@ class _PlanProgram:
     def campaign_price(self, price: ShadowPrice, goal: GoalUnits) -> ShadowPrice:
         """A campaign bound's price as the rate a re-solve with its spend range widened by a step measures.
 
-        The program is rebuilt with a breakpoint a first step inside the bound, so the end segment it
-        runs on past the bound has the slope of the curve there rather than of a longer chord.
+        The program is rebuilt with the campaign's end breakpoint moved a step out (a locked campaign, which
+        has none, given a segment a step long), so its end segment reaches the curve's own value there,
+        and its S-curve campaigns held on or off as in the plan.
         """
         i = next(k for k, c in enumerate(self.form.campaigns) if c.name == price.where)
         campaign = self.form.campaigns[i]
         raise_max = price.constraint == f"{campaign.name}: spend max ({campaign.hi_reason})"
-        first = _FIRST_STEP * max(abs(price.bound), 1.0)
-        if self.model.segment_start[i] == self.model.segment_start[i + 1]:
-            value_at = self._opened(i, raise_max)
-        else:
-            model = self._with_breakpoint(i, price.bound - first if raise_max else price.bound + first)
-
-            def value_at(step: float) -> float | None:
-                return self._solved(_widened(model, i, step, raise_max), self.form)
-
-        base = value_at(0.0)
-        if base is None:
-            return price
-        return self._measured(price, value_at, first, 1.0, goal, base)
-
-    def _opened(self, i: int, raise_max: bool) -> ValueAt:
-        """The optimum with campaign ``i``, held at one spend (locked: no segments), free to move a step past it."""
-        campaign, grids = self.form.campaigns[i], self.plan.grids
+        grid = self.plan.grids[i]
 
         def value_at(step: float) -> float | None:
             if step == 0:
                 return self.base
             lo, hi = (campaign.lo, campaign.hi + step) if raise_max else (campaign.lo - step, campaign.hi)
+            moved = np.array([lo, hi]) if grid.size < 2 else np.concatenate(([lo], grid[1:-1], [hi]))
             form = replace(self.form, campaigns=tuple(replace(c, lo=lo, hi=hi) if k == i else c
                                                       for k, c in enumerate(self.form.campaigns)))
-            model = self._with_pattern(compile_model(form, "plan", grids[:i] + (np.array([lo, hi]),) + grids[i + 1:]))
+            grids = self.plan.grids[:i] + (moved,) + self.plan.grids[i + 1:]
+            model = self._with_pattern(compile_model(form, "plan", grids))
             return self._solved(model, form) if model is not None else None
 
-        return value_at
+        return self._measured(price, value_at, _FIRST_STEP * max(abs(price.bound), 1.0), 1.0, goal)
 
     def _with_pattern(self, model: CompiledModel) -> CompiledModel | None:
         """``model`` (the plan's, rebuilt) with its S-curve campaigns on or off as in the plan (None: they differ)."""
@@ -184,15 +185,6 @@ class _PlanProgram:
         pattern = np.zeros(model.shape[1])
         pattern[model.integer] = self.plan.run.x[self.plan.model.integer]
         return model.with_binaries_fixed(pattern)
-
-    def _with_breakpoint(self, i: int, spend: float) -> CompiledModel:
-        """The plan's program with one more breakpoint on campaign ``i`` (its S-curve campaigns held as they are)."""
-        grid = self.plan.grids[i]
-        if not grid[0] < spend < grid[-1] or np.isclose(grid, spend).any() or i in self.plan.model.milp:
-            return self.model
-        grids = self.plan.grids[:i] + (np.sort(np.append(grid, spend)),) + self.plan.grids[i + 1:]
-        model = self._with_pattern(compile_model(self.form, "plan", grids))
-        return model if model is not None else self.model
 
     def _measured(self, price: ShadowPrice, value_at: ValueAt, first: float, quoted: float,
                   goal: GoalUnits, base: float | None = None) -> ShadowPrice:
@@ -226,18 +218,3 @@ def _priced(price: ShadowPrice, rate: Rate, quoted: float, goal: GoalUnits, sens
     if rate.step is None or rate.change is None:
         return price  # no re-solve ahead had a plan (a relaxation keeps the plan itself): the solver failed
     return replace(price, price=None, steep=FiniteStep(rate.step / quoted, max(rate.change, 0.0) * goal.factor))
-
-
-def _widened(model: CompiledModel, i: int, step: float, raise_max: bool) -> CompiledModel:
-    """``model`` with campaign ``i``'s spend range widened by ``step``: its max raised (its last
-    segment run on along its chord) or its min lowered (its first segment run back)."""
-    lower, upper = model.col_lower.copy(), model.col_upper.copy()
-    first, last = model.n_campaigns + model.segment_start[i], model.n_campaigns + model.segment_start[i + 1] - 1
-    if raise_max:
-        upper[i] += step
-        upper[last] += step
-    else:
-        lower[i] -= step
-        lower[first] -= step
-    return replace(model, col_lower=lower, col_upper=upper)
-

@@ -29,7 +29,7 @@ _DUAL_AGREE = 1e-2
 relaxes, so each secant ahead lies at or below the one-sided rate and the dual at or above it."""
 _SHRINK = 4.0
 _TRIES = 4
-NOISE = 1e-7
+NOISE = 1e-9
 _INSIDE = 1e-9
 """A value this close (relative) to a bound is on it."""
 """A re-solved optimum's round-off, relative to the objective's size."""

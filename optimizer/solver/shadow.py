@@ -74,8 +74,9 @@ def constraint_prices(form: Formulation, duals: np.ndarray, evaluation: Evaluati
 
 
 def campaign_prices(form: Formulation, duals: np.ndarray, evaluation: Evaluation,
-                    objective: float) -> list[ShadowPrice]:
-    """What moving each campaign past the bound it sits on would gain, per dollar."""
+                    objective: float, every: bool = False) -> list[ShadowPrice]:
+    """What moving each campaign past the bound it sits on would gain, per dollar (``every``: each campaign at a
+    bound a strategist can move, its duals' price 0 or not, for measuring)."""
     sense = 1.0 if form.goal.sense == "maximize" else -1.0
     goal = goal_units(form, evaluation)
     prices = []
@@ -83,13 +84,20 @@ def campaign_prices(form: Formulation, duals: np.ndarray, evaluation: Evaluation
         spend = evaluation.spend[i]
         if campaign.at_top(spend) and campaign.hi_reason in _LEVERS:
             gain = sense * _next_dollar(form, duals, i, spend, "right")
-            if gain > 0 and np.isfinite(gain) and _matters(gain * max(spend, 1.0), objective):
-                prices.append(_campaign_price(form, goal, campaign, "max", campaign.hi, spend, gain * goal.factor))
+            if every or gain > 0 and np.isfinite(gain) and _matters(gain * max(spend, 1.0), objective):
+                prices.append(_campaign_price(form, goal, campaign, "max", campaign.hi, spend,
+                                              max(gain, 0.0) * goal.factor))
         if campaign.at_bottom(spend) and campaign.lo > 0:
             gain = -sense * _next_dollar(form, duals, i, spend, "left")
-            if gain > 0 and np.isfinite(gain) and _matters(gain * max(spend, 1.0), objective):
-                prices.append(_campaign_price(form, goal, campaign, "min", campaign.lo, spend, gain * goal.factor))
+            if every or gain > 0 and np.isfinite(gain) and _matters(gain * max(spend, 1.0), objective):
+                prices.append(_campaign_price(form, goal, campaign, "min", campaign.lo, spend,
+                                              max(gain, 0.0) * goal.factor))
     return prices
+
+
+def shown(price: ShadowPrice, objective: float, goal: GoalUnits) -> bool:
+    """Whether a measured price is worth showing: steep, or one quoted step gains more than round-off."""
+    return price.steep is not None or price.price is not None and _matters(price.price / goal.factor, objective)
 
 
 def _matters(effect: float, objective: float) -> bool:
