@@ -25,8 +25,8 @@ demo: $(VENV)/.installed-base  ## solve the B2B example and print the plan
 test: $(VENV)/.installed-test  ## the default suite (about a minute on two cores: one test module per core)
 	$(BIN)/python -m pytest -q -n 2 --dist loadfile
 
-test-slow: $(VENV)/.installed-test  ## the slow checks only (large plans, high-resolution references)
-	$(BIN)/python -m pytest -q -m slow -n 2 --dist loadfile
+test-slow: $(VENV)/.installed-test  ## the slow checks only (large plans, high-resolution references, 200 random scenarios priced)
+	$(BIN)/python -m pytest -q -m slow -n 2 --dist load
 
 $(NEWEST)/.installed: pyproject.toml
 	rm -rf $(NEWEST)
