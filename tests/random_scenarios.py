@@ -308,18 +308,13 @@ def add_shares_and_groups(rng: np.random.Generator, document: dict[str, Any], no
                                   "max": round(float(rng.uniform(0.4, 0.8)), 3)})
         notes.append("conversion share cap")
     channels = sorted({c["channel"] for c in document["campaigns"]})
-    if rng.random() < 0.12:
-        channel = str(rng.choice(channels))
-        top = sum(c["spend"]["max"] for c in document["campaigns"] if c["channel"] == channel)
-        add_constraint(document, {"kpi": "spend", "where": {"channel": channel},
-                                  "min": round(top * float(rng.uniform(0.2, 0.6)), 2)})
-        notes.append(f"{channel} spend floor")
-    if rng.random() < 0.08:
-        channel = str(rng.choice(channels))
-        top = sum(c["spend"]["max"] for c in document["campaigns"] if c["channel"] == channel)
-        add_constraint(document, {"kpi": "spend", "where": {"channel": channel},
-                                  "max": round(top * float(rng.uniform(0.3, 0.7)), 2)})
-        notes.append(f"{channel} spend cap")
+    for side, chance, (low, high), words in (("min", 0.12, (0.2, 0.6), "floor"), ("max", 0.08, (0.3, 0.7), "cap")):
+        if rng.random() < chance:
+            channel = str(rng.choice(channels))
+            top = sum(c["spend"]["max"] for c in document["campaigns"] if c["channel"] == channel)
+            add_constraint(document, {"kpi": "spend", "where": {"channel": channel},
+                                      side: round(top * float(rng.uniform(low, high)), 2)})
+            notes.append(f"{channel} spend {words}")
 
 
 def place_ratio_caps(rng: np.random.Generator, document: dict[str, Any], notes: list[str]) -> None:

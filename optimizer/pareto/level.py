@@ -20,9 +20,8 @@ def plan_at(own: Scenario, traced: Frontier, level: float, reach: float,
     """The plan at ``level`` of the traded KPI, and whether a floor was pinned there to get it.
 
     At a level ``own`` (the scenario as the frontier was traced) already reaches, the plan is its
-    own, solved as ``solve`` solves it: a floor pinned at the plan's own level would make a
-    degenerate vertex, whose duals are not the one-sided prices ``solve`` gives. Above it, the
-    floor binds and is pinned at the level.
+    own, solved as ``solve`` solves it, so that its plan, binding constraints and prices are
+    ``solve``'s. Above it, the floor binds and is pinned at the level.
     """
     if level <= reach + _REACH_TOLERANCE * max(1.0, abs(reach)):
         plan = solve(own, options)

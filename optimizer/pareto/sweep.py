@@ -298,10 +298,12 @@ def _with_steps(ordered: list[tuple[Solution, FrontierPoint]], axis: Axis) -> li
 def _last_step(before: list[FrontierPoint], end: FrontierPoint, axis: Axis, steps: float) -> FiniteStep | None:
     """Where no plan goes a step further, what the last stretch into this end cost: from the point farthest
     back within one SOV point (a hundredth of the frontier's span for a volume), or else the one before."""
-    window = 1.0 if axis.is_share else 0.01 * (end.traded - before[0].traded) * steps if before else 0.0
+    if not before:
+        return None
+    window = 1.0 if axis.is_share else 0.01 * (end.traded - before[0].traded) * steps
     near = [p for p in before if (end.traded - p.traded) * steps <= window and p.traded < end.traded]
-    start = near[0] if near else before[-1] if before else None
-    if start is None or start.traded >= end.traded:
+    start = near[0] if near else before[-1]
+    if start.traded >= end.traded:
         return None
     return FiniteStep((end.traded - start.traded) * steps, max(start.primary - end.primary, 0.0), "last")
 
